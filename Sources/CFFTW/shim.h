@@ -1,0 +1,3 @@
+// Declarations only: FFTW 3 double precision (GPL-2+).
+#pragma once
+#include <fftw3.h>

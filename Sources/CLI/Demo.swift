@@ -1,0 +1,108 @@
+import ArgumentParser
+import ControlProtocol
+import Foundation
+
+extension Sensorqual {
+    struct Demo: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run a full qualification on the built-in simulated rig and print the verdicts.",
+            discussion: """
+                Starts sensorquald --simulate in a new temporary folder, runs pressure-basic on all four simulated \
+                BMP390s (a deliberate lot: pass, pass, conditional, fail), prints the verdict table and the report \
+                path, then stops the daemon. The report stays where it says. Exit status 0 when the qualification \
+                completed and its report was written, whatever the DUT verdicts; 2 otherwise.
+                """)
+
+        @Flag(help: "Print one JSON object instead of progress and tables.")
+        var json = false
+
+        @Option(help: "Seed of the simulated rig.")
+        var seed: UInt64 = 1
+
+        @Option(help: "Folder for the demo's state (default: a new folder under the temporary directory).")
+        var stateDir: String?
+
+        func run() async throws {
+            let folder = try stateDir ?? Self.temporaryFolder()
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let socket = folder + "/sensorqual.sock"
+            let log = folder + "/sensorquald.log"
+            let daemon = try DaemonProcess.launch(arguments: ["--simulate", "--seed", String(seed), "--state-dir", folder,
+                                                              "--socket", socket], log: log)
+            defer { daemon.stop() }
+            if !json { Terminal.write("sensorquald --simulate started in \(folder) (log: \(log))\n") }
+            let connection = try await daemon.connect(socket: socket, log: log)
+            let params = RunStartParams(plan: "pressure-basic", lot: "DEMO-LOT-1",
+                                        serials: ["S1": "SIM-0001", "S2": "SIM-0002", "S3": "SIM-0003", "S4": "SIM-0004"],
+                                        operator: "demo")
+            let status = try await Run.start(params, on: connection, json: json, detach: false)
+            await connection.close()
+            guard status.state == "done", status.reportPath != nil else { throw ExitStatus.error.code }
+            if !json {
+                Terminal.write("open it any time with: sensorqual report --file \(status.reportPath!)\n")
+            }
+        }
+
+        static func temporaryFolder() throws -> String {
+            let base = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
+            let path = base + "/sensorqual-demo-" + UUID().uuidString.prefix(8).lowercased()
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            return path
+        }
+    }
+}
+
+/// A `sensorquald` started by the CLI (for `demo`): found beside the `sensorqual` executable or on PATH,
+/// its stderr kept in a log file, stopped with SIGTERM and awaited.
+final class DaemonProcess {
+    let process: Process
+
+    private init(process: Process) { self.process = process }
+
+    static func launch(arguments: [String], log: String) throws -> DaemonProcess {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try executable())
+        process.arguments = arguments
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardError = handle
+        process.standardOutput = handle
+        try process.run()
+        return DaemonProcess(process: process)
+    }
+
+    static func executable() throws -> String {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("sensorquald").path
+        if FileManager.default.isExecutableFile(atPath: beside) { return beside }
+        for directory in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = String(directory) + "/sensorquald"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw ValidationError("sensorquald not found beside sensorqual or on PATH")
+    }
+
+    /// Connects once the daemon listens; fails at once if the daemon exited, after 30 s if it never listens.
+    func connect(socket: String, log: String) async throws -> ControlClient {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while true {
+            if !process.isRunning {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                throw ValidationError("sensorquald exited with status \(process.terminationStatus):\n\(text)")
+            }
+            if FileManager.default.fileExists(atPath: socket),
+               let client = try? await ControlClient.connect(path: socket, timeout: .seconds(2)) {
+                return client
+            }
+            guard ContinuousClock.now < deadline else { throw ValidationError("sensorquald did not listen on \(socket) within 30 s; see \(log)") }
+            // Polling the socket file: the daemon is another process, there is no event to await.
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        process.waitUntilExit()
+    }
+}

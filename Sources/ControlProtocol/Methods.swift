@@ -1,0 +1,324 @@
+/// The methods and notifications of the control socket, and their params and results
+/// (docs/protocol.md is the document; this file is its code).
+public enum Method {
+    public static let systemVersion = "system.version"
+    public static let rigDescribe = "rig.describe"
+    public static let devicesList = "devices.list"
+    public static let runsStart = "runs.start"
+    public static let runsStatus = "runs.status"
+    public static let runsList = "runs.list"
+    public static let runsCancel = "runs.cancel"
+    public static let reportsGet = "reports.get"
+    public static let watch = "watch"
+    public static let unwatch = "unwatch"
+}
+
+/// Notifications the daemon sends without being asked.
+public enum NotificationMethod {
+    /// On connect: `HelloParams`.
+    public static let hello = "hello"
+    /// A run changed state: `RunEventParams`.
+    public static let runState = "run.state"
+    /// A run entered a plan step: `RunEventParams`.
+    public static let runStep = "run.step"
+    /// Run clock progress: `RunEventParams`.
+    public static let runProgress = "run.progress"
+    /// A DUT was lost: `RunEventParams`.
+    public static let runDevice = "run.device"
+    /// A run ended and its report is written: `RunStatus`.
+    public static let runFinished = "run.finished"
+    /// Notifications were dropped for this connection: `{"dropped": N}`.
+    public static let overflow = "overflow"
+}
+
+public struct HelloParams: Codable, Sendable, Equatable {
+    public var server: String
+    public var version: String
+    public var `protocol`: ProtocolVersion
+    public var rig: String
+    public var simulated: Bool
+    public init(server: String, version: String, protocol: ProtocolVersion, rig: String, simulated: Bool) {
+        self.server = server
+        self.version = version
+        self.protocol = `protocol`
+        self.rig = rig
+        self.simulated = simulated
+    }
+}
+
+public struct VersionResult: Codable, Sendable, Equatable {
+    public var server: String
+    public var version: String
+    public var `protocol`: ProtocolVersion
+    public init(server: String, version: String, protocol: ProtocolVersion) {
+        self.server = server
+        self.version = version
+        self.protocol = `protocol`
+    }
+}
+
+/// `rig.describe`: the rig as loaded.
+public struct RigDescription: Codable, Sendable, Equatable {
+    public var name: String
+    public var description: String?
+    public var simulated: Bool
+    public var source: String
+    public var slots: [SlotInfo]
+    public var references: [ReferenceInfo]
+
+    public init(name: String, description: String?, simulated: Bool, source: String, slots: [SlotInfo], references: [ReferenceInfo]) {
+        self.name = name
+        self.description = description
+        self.simulated = simulated
+        self.source = source
+        self.slots = slots
+        self.references = references
+    }
+
+    public struct SlotInfo: Codable, Sendable, Equatable {
+        public var slot: String
+        public var bus: String
+        public var muxChannel: Int?
+        public var address: String
+        public var chip: String
+        public var model: String
+        enum CodingKeys: String, CodingKey { case slot, bus, muxChannel = "mux_channel", address, chip, model }
+        public init(slot: String, bus: String, muxChannel: Int?, address: String, chip: String, model: String) {
+            self.slot = slot
+            self.bus = bus
+            self.muxChannel = muxChannel
+            self.address = address
+            self.chip = chip
+            self.model = model
+        }
+    }
+
+    public struct ReferenceInfo: Codable, Sendable, Equatable {
+        public var id: String
+        public var kind: String
+        public var model: String
+        public var link: String
+        public var certificate: String
+        /// Certificate expanded uncertainty, Pa, and its coverage factor.
+        public var expandedUncertaintyPa: Double
+        public var coverageFactor: Double
+        public var due: String
+        enum CodingKeys: String, CodingKey {
+            case id, kind, model, link, certificate, expandedUncertaintyPa = "expanded_uncertainty_pa"
+            case coverageFactor = "coverage_factor", due
+        }
+        public init(id: String, kind: String, model: String, link: String, certificate: String,
+                    expandedUncertaintyPa: Double, coverageFactor: Double, due: String) {
+            self.id = id
+            self.kind = kind
+            self.model = model
+            self.link = link
+            self.certificate = certificate
+            self.expandedUncertaintyPa = expandedUncertaintyPa
+            self.coverageFactor = coverageFactor
+            self.due = due
+        }
+    }
+}
+
+/// `devices.list`: each slot with what the daemon last saw there.
+public struct DeviceInfo: Codable, Sendable, Equatable {
+    /// ready: answered its probe; absent: nothing acknowledged; wrong-chip: another chip answered;
+    /// error: another failure; busy: in a run.
+    public var state: String
+    public var slot: String
+    public var chip: String
+    public var model: String
+    public var bus: String
+    public var muxChannel: Int?
+    public var address: String
+    public var chipID: String?
+    public var detail: String?
+    enum CodingKeys: String, CodingKey {
+        case state, slot, chip, model, bus, muxChannel = "mux_channel", address, chipID = "chip_id", detail
+    }
+    public init(state: String, slot: String, chip: String, model: String, bus: String, muxChannel: Int?, address: String,
+                chipID: String?, detail: String?) {
+        self.state = state
+        self.slot = slot
+        self.chip = chip
+        self.model = model
+        self.bus = bus
+        self.muxChannel = muxChannel
+        self.address = address
+        self.chipID = chipID
+        self.detail = detail
+    }
+}
+
+/// `runs.start` params.
+public struct RunStartParams: Codable, Sendable, Equatable {
+    public var plan: String
+    /// Spec profile; the daemon's default (`miit-2020`) when absent.
+    public var spec: String?
+    /// Slot ids; every slot of the rig when absent.
+    public var slots: [String]?
+    public var lot: String?
+    /// Serial numbers by slot id.
+    public var serials: [String: String]?
+    public var `operator`: String?
+    public init(plan: String, spec: String? = nil, slots: [String]? = nil, lot: String? = nil,
+                serials: [String: String]? = nil, operator: String? = nil) {
+        self.plan = plan
+        self.spec = spec
+        self.slots = slots
+        self.lot = lot
+        self.serials = serials
+        self.operator = `operator`
+    }
+}
+
+/// Params naming a run; the newest run when `run` is absent.
+public struct RunReference: Codable, Sendable, Equatable {
+    public var run: String?
+    public init(run: String? = nil) { self.run = run }
+}
+
+/// A run as the daemon sees it now.
+public struct RunStatus: Codable, Sendable, Equatable {
+    public var id: String
+    public var plan: String
+    public var spec: String
+    public var state: String
+    public var simulated: Bool
+    public var step: StepInfo?
+    /// Run-clock seconds elapsed and planned (simulated seconds on the simulated rig).
+    public var elapsedS: Double
+    public var plannedS: Double
+    public var startedUTC: String
+    public var finishedUTC: String?
+    public var duts: [DUTStatus]
+    /// Worst DUT verdict once the run is analysed.
+    public var verdict: String?
+    /// Every DUT measured and judged.
+    public var complete: Bool?
+    public var reportPath: String?
+    public var error: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, plan, spec, state, simulated, step, elapsedS = "elapsed_s", plannedS = "planned_s"
+        case startedUTC = "started_utc", finishedUTC = "finished_utc", duts, verdict, complete
+        case reportPath = "report_path", error
+    }
+
+    public init(id: String, plan: String, spec: String, state: String, simulated: Bool, step: StepInfo?, elapsedS: Double,
+                plannedS: Double, startedUTC: String, finishedUTC: String?, duts: [DUTStatus], verdict: String?,
+                complete: Bool?, reportPath: String?, error: String?) {
+        self.id = id
+        self.plan = plan
+        self.spec = spec
+        self.state = state
+        self.simulated = simulated
+        self.step = step
+        self.elapsedS = elapsedS
+        self.plannedS = plannedS
+        self.startedUTC = startedUTC
+        self.finishedUTC = finishedUTC
+        self.duts = duts
+        self.verdict = verdict
+        self.complete = complete
+        self.reportPath = reportPath
+        self.error = error
+    }
+
+    public var isFinished: Bool { ["done", "failed", "cancelled", "interrupted"].contains(state) }
+
+    public struct StepInfo: Codable, Sendable, Equatable {
+        public var index: Int
+        public var count: Int
+        public var name: String
+        public init(index: Int, count: Int, name: String) {
+            self.index = index
+            self.count = count
+            self.name = name
+        }
+    }
+
+    public struct DUTStatus: Codable, Sendable, Equatable {
+        public var slot: String
+        public var serial: String?
+        public var verdict: String?
+        public var lost: String?
+        /// Headline figures once analysed: metric → "value ± U unit".
+        public var figures: [FigureSummary]?
+        public init(slot: String, serial: String?, verdict: String?, lost: String?, figures: [FigureSummary]?) {
+            self.slot = slot
+            self.serial = serial
+            self.verdict = verdict
+            self.lost = lost
+            self.figures = figures
+        }
+    }
+
+    public struct FigureSummary: Codable, Sendable, Equatable {
+        public var metric: String
+        public var value: Double
+        public var expandedUncertainty: Double
+        public var unit: String
+        public var limit: String?
+        public var verdict: String?
+        enum CodingKeys: String, CodingKey {
+            case metric, value, expandedUncertainty = "expanded_uncertainty", unit, limit, verdict
+        }
+        public init(metric: String, value: Double, expandedUncertainty: Double, unit: String, limit: String?, verdict: String?) {
+            self.metric = metric
+            self.value = value
+            self.expandedUncertainty = expandedUncertainty
+            self.unit = unit
+            self.limit = limit
+            self.verdict = verdict
+        }
+    }
+}
+
+public struct RunList: Codable, Sendable, Equatable {
+    public var runs: [RunStatus]
+    public init(runs: [RunStatus]) { self.runs = runs }
+}
+
+/// `watch` params: one run, or every run when `run` is absent.
+public struct WatchParams: Codable, Sendable, Equatable {
+    public var run: String?
+    public init(run: String? = nil) { self.run = run }
+}
+
+/// Params of `run.state`, `run.step`, `run.progress` and `run.device` notifications.
+public struct RunEventParams: Codable, Sendable, Equatable {
+    public var run: String
+    public var state: String?
+    public var step: RunStatus.StepInfo?
+    public var elapsedS: Double?
+    public var plannedS: Double?
+    public var slot: String?
+    public var detail: String?
+    enum CodingKeys: String, CodingKey {
+        case run, state, step, elapsedS = "elapsed_s", plannedS = "planned_s", slot, detail
+    }
+    public init(run: String, state: String? = nil, step: RunStatus.StepInfo? = nil, elapsedS: Double? = nil,
+                plannedS: Double? = nil, slot: String? = nil, detail: String? = nil) {
+        self.run = run
+        self.state = state
+        self.step = step
+        self.elapsedS = elapsedS
+        self.plannedS = plannedS
+        self.slot = slot
+        self.detail = detail
+    }
+}
+
+/// `reports.get` result: the report file's path and its content.
+public struct ReportResult: Codable, Sendable, Equatable {
+    public var run: String
+    public var path: String
+    public var report: JSONValue
+    public init(run: String, path: String, report: JSONValue) {
+        self.run = run
+        self.path = path
+        self.report = report
+    }
+}

@@ -1,0 +1,261 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// Answers the methods of the control socket; the daemon implements it, the server calls it.
+public protocol RPCMethodHandler: Sendable {
+    /// Params of the `hello` notification sent on every connect; should hold `"protocol"`:
+    /// ``ProtocolVersion/jsonValue`` of ``ProtocolVersion/current``.
+    func hello() async -> JSONValue
+
+    /// Answers one request or client notification.
+    ///
+    /// Throw ``RPCError/methodNotFound(_:)`` for an unknown method, and decode params with
+    /// `params.decodeParams(as:)`, which throws −32602. Requests of one connection are answered one at a time, in
+    /// order. `connection` lets the handler push notifications (`watch`) after it returns.
+    func handle(method: String, params: JSONValue?, connection: RPCConnection) async throws(RPCError) -> JSONValue
+
+    /// Called once when a connection has closed: drop its watches. The default does nothing.
+    func connectionClosed(_ connection: RPCConnection) async
+}
+
+extension RPCMethodHandler {
+    /// Does nothing.
+    public func connectionClosed(_ connection: RPCConnection) async {}
+}
+
+/// The bounds of the control socket (DESIGN §4, §5).
+public struct RPCLimits: Sendable, Equatable {
+    /// The longest request line, in bytes; a longer one gets −32005 and the connection stays usable.
+    public var maxLineLength: Int
+    /// Connections served at once; one more gets a −32006 error line and is closed.
+    public var maxConnections: Int
+    /// Notification lines queued per connection before new ones are dropped and counted.
+    public var notificationQueueDepth: Int
+
+    /// Limits; the defaults are those of DESIGN §4.
+    public init(maxLineLength: Int = 65536, maxConnections: Int = 64, notificationQueueDepth: Int = 256) {
+        self.maxLineLength = maxLineLength
+        self.maxConnections = maxConnections
+        self.notificationQueueDepth = notificationQueueDepth
+    }
+}
+
+/// The JSON-RPC 2.0 server of the control socket: one JSON object per `\n`-terminated line over a Unix stream socket.
+///
+/// On connect a client gets the `hello` notification, then one response line per request line, in order, and the
+/// notifications its handler pushes. Invalid JSON (−32700, id `null`), a wrong shape (−32600), an unknown method
+/// (−32601), wrong params (−32602) and an over-long line (−32005, id `null`) each get an error response, and the
+/// connection stays open. Blank lines are ignored.
+public struct RPCServer: Sendable {
+    /// The mode of the socket file the server creates: owner and group read and write (DESIGN §4).
+    public static let socketFileMode = 0o660
+
+    /// Where the socket file is created (and removed at the end), unless a listening fd is inherited.
+    public let socketPath: String
+    /// A bound socket passed by systemd socket activation; the server then neither creates nor removes a file.
+    public let inheritedFileDescriptor: Int32?
+    /// The bounds the server enforces.
+    public let limits: RPCLimits
+    private let handler: any RPCMethodHandler
+
+    private typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
+
+    /// A server for `socketPath`, or for the bound socket `inheritedFileDescriptor` (its ownership passes to the
+    /// server, which closes it at the end; systemd keeps its own copy).
+    public init(
+        socketPath: String, inheritedFileDescriptor: Int32? = nil, limits: RPCLimits = .init(),
+        handler: some RPCMethodHandler
+    ) {
+        precondition(limits.maxConnections > 0, "maxConnections must be positive")
+        self.socketPath = socketPath
+        self.inheritedFileDescriptor = inheritedFileDescriptor
+        self.limits = limits
+        self.handler = handler
+    }
+
+    /// Binds (or adopts the inherited fd), serves until the task is cancelled, then closes the listener and all
+    /// connections and removes the socket file it created.
+    ///
+    /// When binding, a stale socket file at ``socketPath`` is replaced, and the new one gets mode 0660
+    /// (``socketFileMode``) before `onListening` is called.
+    /// - Throws: a bind error, ``SocketFileError`` for the socket file, or an error of the listening socket.
+    ///   Cancellation is the normal end and does not throw.
+    public func run(onListening: @Sendable () -> Void = {}) async throws {
+        let listener = try await bind()
+        let ownsSocketFile = inheritedFileDescriptor == nil
+        do {
+            try await listener.executeThenClose { inbound in
+                if ownsSocketFile {
+                    try SocketSyscalls.setMode(Self.socketFileMode, ofFileAt: socketPath)
+                }
+                onListening()
+                try await acceptConnections(from: inbound)
+            }
+        } catch {
+            // The serving error is the one to report; a failure to remove the file as well would only hide it.
+            if ownsSocketFile { try? SocketSyscalls.removeSocketFile(at: socketPath) }
+            throw error
+        }
+        if ownsSocketFile {
+            try SocketSyscalls.removeSocketFile(at: socketPath)
+        }
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<Connection, Never> {
+        let maxLineLength = limits.maxLineLength
+        let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 128)
+            // A client may send its requests and shut down its write side; it still gets its answers.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+        let initialize: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    ByteToMessageHandler(LineFrameDecoder(maxLineLength: maxLineLength)))
+                return try Connection(wrappingChannelSynchronously: channel)
+            }
+        }
+        if let inheritedFileDescriptor {
+            return try await bootstrap.bind(inheritedFileDescriptor, childChannelInitializer: initialize)
+        }
+        return try await bootstrap.bind(
+            unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true, childChannelInitializer: initialize)
+    }
+
+    /// Serves each accepted connection in a child task until cancelled, refusing those over the limit.
+    private func acceptConnections(from inbound: NIOAsyncChannelInboundStream<Connection>) async throws {
+        let slots = ConnectionSlots(limit: limits.maxConnections)
+        try await withThrowingDiscardingTaskGroup { group in
+            var lastID: UInt64 = 0
+            do {
+                for try await connection in inbound {
+                    guard slots.acquire() else {
+                        group.addTask { await refuse(connection) }
+                        continue
+                    }
+                    lastID += 1
+                    let id = lastID
+                    group.addTask {
+                        await serve(connection, id: id, releasingSlotIn: slots)
+                    }
+                }
+            } catch is CancellationError {
+                // Cancellation is how the server is stopped.
+            }
+            // The listener is gone: end the connections too.
+            group.cancelAll()
+        }
+    }
+
+    /// Sends the one `overloaded` error line and closes.
+    private func refuse(_ channel: Connection) async {
+        let line = RPCMessage.response(RPCResponse(id: nil, error: .overloaded(limit: limits.maxConnections))).line
+        do {
+            try await channel.executeThenClose { _, outbound in
+                try await outbound.write(line)
+            }
+        } catch {
+            // The client left first; there is nobody to tell.
+        }
+    }
+
+    /// Runs one connection: hello, then requests in order, with the notification queue drained alongside.
+    /// Its slot is free again before the handler hears that it closed.
+    private func serve(_ channel: Connection, id: UInt64, releasingSlotIn slots: ConnectionSlots) async {
+        let peer = await SocketSyscalls.peerCredentials(of: channel.channel)
+        let connection = RPCConnection(id: id, peer: peer, notificationQueueDepth: limits.notificationQueueDepth)
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                let hello = RPCNotification(method: "hello", params: await handler.hello())
+                try await outbound.write(RPCMessage.notification(hello).line)
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        try await connection.outbox.drain { line in try await outbound.write(line) }
+                    }
+                    for try await frame in inbound {
+                        if let response = await answer(frame, on: connection) {
+                            try await outbound.write(RPCMessage.response(response).line)
+                        }
+                    }
+                    // The client is done sending: stop the drain, even if it is waiting for a slow reader.
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            // A connection ends on its own errors (peer gone, write failed) or on shutdown; no one to answer.
+        }
+        connection.outbox.close()
+        slots.release()
+        await handler.connectionClosed(connection)
+    }
+
+    /// The response to one frame, or `nil` for a client notification or a blank line.
+    private func answer(_ frame: LineFrame, on connection: RPCConnection) async -> RPCResponse? {
+        let line: ByteBuffer
+        switch frame {
+        case .tooLong(let length):
+            return RPCResponse(id: nil, error: .lineTooLong(length: length, limit: limits.maxLineLength))
+        case .line(let bytes):
+            line = bytes
+        }
+        if line.readableBytesView.allSatisfy({ $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") }) {
+            return nil
+        }
+
+        let message: RPCMessage
+        do throws(InvalidRPCMessage) {
+            message = try RPCMessage(parsing: Data(line.readableBytesView))
+        } catch {
+            return error.response
+        }
+
+        switch message {
+        case .request(let request):
+            do throws(RPCError) {
+                let result = try await handler.handle(
+                    method: request.method, params: request.params, connection: connection)
+                return RPCResponse(id: request.id, result: result)
+            } catch {
+                return RPCResponse(id: request.id, error: error)
+            }
+        case .notification(let notification):
+            do throws(RPCError) {
+                _ = try await handler.handle(
+                    method: notification.method, params: notification.params, connection: connection)
+            } catch {
+                // JSON-RPC 2.0 §4.1: a notification is never answered, not even with an error.
+            }
+            return nil
+        case .response:
+            return RPCResponse(id: nil, error: .invalidRequest("the server takes requests, not responses"))
+        }
+    }
+}
+
+/// Counts the connections being served against the limit; shared by the accept loop and the connection tasks.
+private final class ConnectionSlots: Sendable {
+    private let open = Mutex(0)
+    private let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a slot, or returns `false` when all are taken.
+    func acquire() -> Bool {
+        open.withLock { open in
+            guard open < limit else { return false }
+            open += 1
+            return true
+        }
+    }
+
+    func release() {
+        open.withLock { $0 -= 1 }
+    }
+}

@@ -1,0 +1,81 @@
+import ControlProtocol
+import Foundation
+import Qualification
+
+/// The daemon's method table on the control socket (docs/protocol.md).
+struct ControlHandler: RPCMethodHandler {
+    let configuration: DaemonConfiguration
+    let scheduler: RunScheduler
+    let version: String
+
+    func hello() async -> JSONValue {
+        (try? JSONValue(encoding: HelloParams(server: "sensorquald", version: version, protocol: .current,
+                                              rig: configuration.rig.name, simulated: configuration.connector.isSimulated)))
+            ?? .null
+    }
+
+    func handle(method: String, params: JSONValue?, connection: RPCConnection) async throws(RPCError) -> JSONValue {
+        switch method {
+        case Method.systemVersion:
+            return try encode(VersionResult(server: "sensorquald", version: version, protocol: .current))
+        case Method.rigDescribe:
+            return try encode(rigDescription)
+        case Method.devicesList:
+            return try encode(await scheduler.deviceList())
+        case Method.runsStart:
+            let start = try params.decodeParams(as: RunStartParams.self)
+            return try encode(try await scheduler.start(start))
+        case Method.runsStatus:
+            return try encode(try await scheduler.status(try reference(params).run))
+        case Method.runsList:
+            return try encode(await scheduler.list())
+        case Method.runsCancel:
+            return try encode(try await scheduler.cancel(try reference(params).run))
+        case Method.reportsGet:
+            let (run, path) = try await scheduler.reportPath(try reference(params).run)
+            let report = await DedicatedThread.run(name: "report read") { Result { try JSONValue(parsing: Data(contentsOf: URL(fileURLWithPath: path))) } }
+            switch report {
+            case .success(let value): return try encode(ReportResult(run: run, path: path, report: value))
+            case .failure(let error): throw RPCError.internalError("cannot read \(path): \(error)")
+            }
+        case Method.watch:
+            let watch = params == nil ? WatchParams() : try params.decodeParams(as: WatchParams.self)
+            try await scheduler.watch(connection, run: watch.run)
+            return ["watching": watch.run.map { .string($0) } ?? "all"]
+        case Method.unwatch:
+            await scheduler.unwatch(connection)
+            return ["watching": false]
+        default:
+            throw RPCError.methodNotFound(method)
+        }
+    }
+
+    func connectionClosed(_ connection: RPCConnection) async {
+        await scheduler.unwatch(connection)
+    }
+
+    private func reference(_ params: JSONValue?) throws(RPCError) -> RunReference {
+        params == nil ? RunReference() : try params.decodeParams(as: RunReference.self)
+    }
+
+    private func encode<T: Encodable>(_ value: T) throws(RPCError) -> JSONValue {
+        do { return try JSONValue(encoding: value) } catch { throw RPCError.internalError("cannot encode result: \(error)") }
+    }
+
+    private var rigDescription: RigDescription {
+        let rig = configuration.rig
+        return RigDescription(
+            name: rig.name, description: rig.description, simulated: configuration.connector.isSimulated,
+            source: configuration.rigSource,
+            slots: rig.slots.map { slot in
+                .init(slot: slot.id, bus: rig.bus(slot.bus)?.device ?? slot.bus, muxChannel: slot.mux?.channel,
+                      address: slot.address.description, chip: slot.chip,
+                      model: configuration.catalog.chip(slot.chip)?.model ?? slot.chip)
+            },
+            references: rig.references.map {
+                .init(id: $0.id, kind: $0.kind, model: $0.model, link: $0.link, certificate: $0.certificate.id,
+                      expandedUncertaintyPa: $0.certificate.expandedUncertaintyPa,
+                      coverageFactor: $0.certificate.coverageFactor, due: $0.certificate.due)
+            })
+    }
+}

@@ -1,0 +1,286 @@
+import ControlProtocol
+import Foundation
+import Logging
+import Qualification
+import Reports
+import ServiceLifecycle
+
+/// Starts runs, follows them, and tells watchers. Each run's acquisition executes on a thread of its own;
+/// its events come back through a bounded stream, its outcome through the child task that awaits the thread.
+/// One run at a time: the rig's buses and its simulated clock belong to one acquisition thread.
+actor RunScheduler: Service {
+    struct RunRecord {
+        var request: RunRequest
+        var status: RunStatus
+        var cancellation: RunCancellation
+    }
+
+    struct PreparedRun: Sendable {
+        var request: RunRequest
+        var cancellation: RunCancellation
+        var started: Date
+    }
+
+    struct Watcher {
+        var connection: RPCConnection
+        var run: String?
+    }
+
+    let configuration: DaemonConfiguration
+    let software: QualificationReport.Software
+    let notifier: SystemdNotifier
+    let logger: Logger
+    private var runs: [String: RunRecord] = [:]
+    private var order: [String] = []
+    private var watchers: [UInt64: Watcher] = [:]
+    private var devices: [DeviceInfo]
+    private var runCounter = 0
+    /// Run events that did not fit the queue; reported in the log (progress events are the only ones that pile up).
+    private var droppedEvents = 0
+
+    private let starts: AsyncStream<PreparedRun>
+    private let startsContinuation: AsyncStream<PreparedRun>.Continuation
+    private let events: AsyncStream<(String, RunEvent)>
+    private let eventsContinuation: AsyncStream<(String, RunEvent)>.Continuation
+
+    init(configuration: DaemonConfiguration, devices: [DeviceInfo], software: QualificationReport.Software,
+         notifier: SystemdNotifier, logger: Logger) {
+        self.configuration = configuration
+        self.devices = devices
+        self.software = software
+        self.notifier = notifier
+        self.logger = logger
+        (starts, startsContinuation) = AsyncStream.makeStream(of: PreparedRun.self, bufferingPolicy: .bufferingOldest(8))
+        (events, eventsContinuation) = AsyncStream.makeStream(of: (String, RunEvent).self, bufferingPolicy: .bufferingOldest(4096))
+    }
+
+    // MARK: Service
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                for await (id, event) in self.events { await self.apply(event, to: id) }
+            }
+            for await prepared in starts.cancelOnGracefulShutdown() {
+                group.addTask { await self.execute(prepared) }
+            }
+            // Shutting down: stop the runs in flight; each still writes its partial report.
+            for record in runs.values where !record.status.isFinished { record.cancellation.cancel() }
+            startsContinuation.finish()
+            group.addTask {
+                await self.waitForRunsToEnd()
+                self.eventsContinuation.finish()
+            }
+        }
+    }
+
+    private var endWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private func waitForRunsToEnd() async {
+        if runs.values.allSatisfy({ $0.status.isFinished }) { return }
+        await withCheckedContinuation { endWaiters.append($0) }
+    }
+
+    // MARK: Requests
+
+    func start(_ params: RunStartParams) throws(RPCError) -> RunStatus {
+        if let active = runs.values.first(where: { !$0.status.isFinished }) {
+            throw RPCError(code: .busy, message: "run \(active.status.id) is \(active.status.state) on this rig; one run at a time",
+                           data: ["run": .string(active.status.id)])
+        }
+        let rig = configuration.rig
+        let slots = params.slots ?? rig.slots.map(\.id)
+        guard !slots.isEmpty else { throw RPCError.invalidParams("no slots to run on") }
+        for slot in slots where rig.slot(slot) == nil {
+            throw RPCError.invalidParams("slot '\(slot)' is not on rig \(rig.name) (it has \(rig.slots.map(\.id).joined(separator: ", ")))")
+        }
+        for slot in (params.serials ?? [:]).keys where !slots.contains(slot) {
+            throw RPCError.invalidParams("a serial number is given for slot '\(slot)', which is not in this run")
+        }
+        guard params.plan.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw RPCError.invalidParams("plan name '\(params.plan)' may hold letters, digits, - and _ only")
+        }
+        let specName = params.spec ?? configuration.defaultSpec
+        guard specName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw RPCError.invalidParams("spec name '\(specName)' may hold letters, digits, - and _ only")
+        }
+        let plan: Plan
+        let spec: SpecProfile
+        do {
+            plan = try Plan.load(path: configuration.planPath(params.plan))
+            spec = try SpecProfile.load(path: configuration.specPath(specName))
+        } catch {
+            throw RPCError(code: .invalidPlan, message: error.description,
+                           data: ["file": .string(error.file), "line": error.line.map { .int(Int64($0)) } ?? .null])
+        }
+        runCounter += 1
+        let started = Date()
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let id = "\(formatter.string(from: started))-\(runCounter)"
+        let request = RunRequest(id: id, plan: plan, spec: spec, slots: slots, lot: params.lot,
+                                 serials: params.serials ?? [:], operatorName: params.operator)
+        let status = RunStatus(
+            id: id, plan: plan.name, spec: spec.name, state: RunState.queued.rawValue,
+            simulated: configuration.connector.isSimulated, step: nil, elapsedS: 0, plannedS: plan.plannedDuration,
+            startedUTC: Self.iso(started), finishedUTC: nil,
+            duts: slots.map { .init(slot: $0, serial: params.serials?[$0], verdict: nil, lost: nil, figures: nil) },
+            verdict: nil, complete: nil, reportPath: nil, error: nil)
+        let cancellation = RunCancellation()
+        runs[id] = RunRecord(request: request, status: status, cancellation: cancellation)
+        order.append(id)
+        setDevices(slots, busy: true)
+        startsContinuation.yield(PreparedRun(request: request, cancellation: cancellation, started: started))
+        logger.info("run \(id) queued: plan \(plan.name), spec \(spec.name), slots \(slots.joined(separator: ","))")
+        notifier.status("run \(id) queued")
+        return status
+    }
+
+    func status(_ id: String?) throws(RPCError) -> RunStatus {
+        guard let id = id ?? order.last else { throw RPCError(code: .notFound, message: "no run has been started") }
+        guard let record = runs[id] else { throw RPCError(code: .notFound, message: "no run '\(id)'") }
+        return record.status
+    }
+
+    func list() -> RunList { RunList(runs: order.reversed().compactMap { runs[$0]?.status }) }
+
+    func cancel(_ id: String?) throws(RPCError) -> RunStatus {
+        let status = try status(id)
+        guard !status.isFinished else { throw RPCError(code: .busy, message: "run \(status.id) has already ended (\(status.state))") }
+        runs[status.id]?.cancellation.cancel()
+        return status
+    }
+
+    /// The report's path for a run this daemon ran, or one left in the state folder by an earlier daemon.
+    func reportPath(_ id: String?) throws(RPCError) -> (run: String, path: String) {
+        if let id, runs[id] == nil {
+            guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
+                throw RPCError.invalidParams("'\(id)' is not a run id")
+            }
+            let path = configuration.runsDirectory + "/" + id + "/report.json"
+            guard FileManager.default.fileExists(atPath: path) else { throw RPCError(code: .notFound, message: "no run '\(id)'") }
+            return (id, path)
+        }
+        let status = try status(id)
+        guard let path = status.reportPath else {
+            throw RPCError(code: .notFound, message: "run \(status.id) has no report yet (\(status.state))")
+        }
+        return (status.id, path)
+    }
+
+    func deviceList() -> [DeviceInfo] { devices }
+
+    func watch(_ connection: RPCConnection, run: String?) throws(RPCError) {
+        if let run, runs[run] == nil { throw RPCError(code: .notFound, message: "no run '\(run)'") }
+        watchers[connection.id] = Watcher(connection: connection, run: run)
+    }
+
+    func unwatch(_ connection: RPCConnection) { watchers[connection.id] = nil }
+
+    // MARK: Running
+
+    private func execute(_ prepared: PreparedRun) async {
+        let configuration = configuration
+        let software = software
+        let sink = eventsContinuation
+        let id = prepared.request.id
+        let result = await DedicatedThread.run(name: "run \(id)") { () -> (RunOutcome, String?, String?) in
+            let engine = RunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
+                                   connector: configuration.connector, cancellation: prepared.cancellation) { event in
+                if case .dropped = sink.yield((id, event)) { /* counted on the actor side */ }
+            }
+            let outcome = engine.run()
+            let report = QualificationReport(outcome: outcome, request: prepared.request, rig: configuration.rig,
+                                             software: software, started: prepared.started, finished: Date())
+            do {
+                let path = try ReportWriter.write(report, runDirectory: configuration.runsDirectory + "/" + id)
+                return (outcome, path, nil)
+            } catch {
+                return (outcome, nil, "\(error)")
+            }
+        }
+        finished(id, outcome: result.0, reportPath: result.1, reportError: result.2)
+    }
+
+    private func finished(_ id: String, outcome: RunOutcome, reportPath: String?, reportError: String?) {
+        guard var record = runs[id] else { return }
+        record.status.state = outcome.state.rawValue
+        record.status.elapsedS = outcome.runSeconds
+        record.status.finishedUTC = Self.iso(Date())
+        record.status.verdict = outcome.verdict?.rawValue
+        record.status.complete = outcome.isComplete
+        record.status.reportPath = reportPath
+        record.status.error = [outcome.error, reportError.map { "report not written: \($0)" }].compactMap { $0 }.first
+        record.status.duts = outcome.duts.map { dut in
+            .init(slot: dut.slot, serial: dut.serial, verdict: dut.verdict?.rawValue, lost: dut.lost,
+                  figures: dut.figures.filter { $0.limit != nil }.map {
+                      .init(metric: $0.metric, value: $0.value.value, expandedUncertainty: $0.value.expandedUncertainty,
+                            unit: $0.value.unit, limit: $0.limit?.description, verdict: $0.verdict?.rawValue)
+                  })
+        }
+        runs[id] = record
+        setDevices(record.request.slots, busy: false)
+        let verdict = record.status.verdict ?? "no verdict"
+        if let reportError {
+            logger.error("run \(id) \(outcome.state.rawValue): report not written: \(reportError)")
+        } else {
+            logger.info("run \(id) \(outcome.state.rawValue): \(verdict); report \(reportPath ?? "-")")
+        }
+        notifier.status("run \(id) \(outcome.state.rawValue): \(verdict)")
+        broadcast(NotificationMethod.runFinished, run: id, params: record.status)
+        if runs.values.allSatisfy({ $0.status.isFinished }) {
+            for waiter in endWaiters { waiter.resume() }
+            endWaiters.removeAll()
+        }
+    }
+
+    private func apply(_ event: RunEvent, to id: String) {
+        guard var record = runs[id], !record.status.isFinished else { return }
+        let params: RunEventParams
+        let method: String
+        switch event {
+        case .state(let state):
+            guard !state.isFinal else { return }     // the final state arrives with the outcome
+            record.status.state = state.rawValue
+            params = RunEventParams(run: id, state: state.rawValue)
+            method = NotificationMethod.runState
+            notifier.status("run \(id) \(state.rawValue)")
+        case .step(let index, let count, let name):
+            record.status.step = .init(index: index, count: count, name: name)
+            params = RunEventParams(run: id, step: record.status.step)
+            method = NotificationMethod.runStep
+        case .progress(let elapsed, let planned):
+            record.status.elapsedS = elapsed
+            record.status.plannedS = planned
+            params = RunEventParams(run: id, elapsedS: elapsed, plannedS: planned)
+            method = NotificationMethod.runProgress
+        case .dutLost(let slot, let reason):
+            if let index = record.status.duts.firstIndex(where: { $0.slot == slot }) { record.status.duts[index].lost = reason }
+            params = RunEventParams(run: id, slot: slot, detail: reason)
+            method = NotificationMethod.runDevice
+            logger.warning("run \(id): slot \(slot) lost: \(reason)")
+        }
+        runs[id] = record
+        broadcast(method, run: id, params: params)
+    }
+
+    private func broadcast<P: Encodable>(_ method: String, run: String, params: P) {
+        guard !watchers.isEmpty, let value = try? JSONValue(encoding: params) else { return }
+        for watcher in watchers.values where watcher.run == nil || watcher.run == run {
+            watcher.connection.notify(method: method, params: value)
+        }
+    }
+
+    private func setDevices(_ slots: [String], busy: Bool) {
+        for index in devices.indices where slots.contains(devices[index].slot) {
+            if busy { devices[index].state = "busy" } else if devices[index].state == "busy" { devices[index].state = "ready" }
+        }
+    }
+
+    static func iso(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+}

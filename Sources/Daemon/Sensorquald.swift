@@ -1,0 +1,161 @@
+import ArgumentParser
+import ControlProtocol
+import Foundation
+import Logging
+import Qualification
+import Reports
+import SensorSim
+import ServiceLifecycle
+
+/// `sensorquald`: the SensorQual daemon. Loads the rig, probes its slots, serves the control socket and runs
+/// qualification plans. Started by systemd (sensorquald.service, socket activation) or by hand.
+@main
+struct Sensorquald: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "sensorquald",
+        abstract: "Qualifies MEMS sensors on a lab test rig; controlled with sensorqual over a Unix socket.",
+        discussion: """
+            Every path has a flag and an environment variable, so the daemon runs unprivileged in a temporary \
+            folder: SENSORQUAL_STATE_DIR, SENSORQUAL_SOCKET, SENSORQUAL_RIG, SENSORQUAL_DATA_DIR (the folder \
+            holding devices/, plans/ and specs/).
+            """,
+        version: version)
+
+    @Flag(help: "Run the built-in simulated rig (4 × BMP390 behind a TCA9548A, simulated pressure controller).")
+    var simulate = false
+
+    @Option(help: "Rig file (default /etc/sensorqual/rig.yaml; ignored with --simulate).")
+    var rig: String?
+
+    @Option(help: "State folder for run data and reports (default /var/lib/sensorqual).")
+    var stateDir: String?
+
+    @Option(help: "Control socket path (default /run/sensorqual.sock); unused when systemd passes the socket.")
+    var socket: String?
+
+    @Option(help: "Device catalog folder (default: devices/ of the data folder).")
+    var devicesDir: String?
+
+    @Option(help: "Plan folder (default /etc/sensorqual/plans if it exists, else plans/ of the data folder).")
+    var plansDir: String?
+
+    @Option(help: "Spec profile folder (default /etc/sensorqual/specs if it exists, else specs/ of the data folder).")
+    var specsDir: String?
+
+    @Option(help: "Spec profile used when a run names none.")
+    var defaultSpec = "miit-2020"
+
+    @Option(help: "Seed of the simulated rig's noise and trimming (with --simulate).")
+    var seed: UInt64 = 1
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "sensorquald")
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: DaemonConfiguration
+        do {
+            configuration = try loadConfiguration(environment: environment)
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(2)
+        }
+        logger.info("rig \(configuration.rig.name) from \(configuration.rigSource): \(configuration.rig.slots.count) slots")
+
+        let devices = await DedicatedThread.run(name: "probe") {
+            SlotProber.probe(rig: configuration.rig, catalog: configuration.catalog, connector: configuration.connector)
+        }
+        for device in devices {
+            logger.info("slot \(device.slot): \(device.model) at \(device.bus) \(device.address): \(device.state)\(device.detail.map { " (\($0))" } ?? "")")
+        }
+
+        let notifier = SystemdNotifier()
+        let software = QualificationReport.Software(name: "sensorqual", version: Self.version)
+        let scheduler = RunScheduler(configuration: configuration, devices: devices, software: software,
+                                     notifier: notifier, logger: logger)
+        let handler = ControlHandler(configuration: configuration, scheduler: scheduler, version: Self.version)
+        let inherited = SocketActivation.inheritedListener(environment: environment)
+        let server = RPCServer(socketPath: configuration.socketPath, inheritedFileDescriptor: inherited, handler: handler)
+        let control = ControlService(server: server, notifier: notifier, logger: logger,
+                                     readyStatus: "rig \(configuration.rig.name), \(devices.filter { $0.state == "ready" }.count)/\(devices.count) slots ready")
+
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: scheduler), .init(service: control)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        try await group.run()
+        notifier.stopping()
+        logger.info("stopped")
+    }
+
+    private func loadConfiguration(environment: [String: String]) throws -> DaemonConfiguration {
+        let data = DataDirectory.locate(executable: CommandLine.arguments[0])
+        func folder(_ flag: String?, etc: String, data path: String?) throws -> String {
+            if let flag { return flag }
+            if FileManager.default.fileExists(atPath: etc) { return etc }
+            guard let path else { throw ConfigurationError(file: etc, reason: "not found, and no data folder (set SENSORQUAL_DATA_DIR)") }
+            return path
+        }
+        guard let devices = devicesDir ?? data?.devices else {
+            throw ConfigurationError(file: DataDirectory.installed + "/devices", reason: "device catalog not found (use --devices-dir or SENSORQUAL_DATA_DIR)")
+        }
+        let catalog = try ChipCatalog.load(directory: devices)
+        let plans = try folder(plansDir, etc: "/etc/sensorqual/plans", data: data?.plans)
+        let specs = try folder(specsDir, etc: "/etc/sensorqual/specs", data: data?.specs)
+        let state = stateDir ?? environment["SENSORQUAL_STATE_DIR"] ?? "/var/lib/sensorqual"
+        let socketPath = socket ?? environment["SENSORQUAL_SOCKET"] ?? "/run/sensorqual.sock"
+        try FileManager.default.createDirectory(atPath: state + "/runs", withIntermediateDirectories: true)
+
+        let rigModel: Rig
+        let source: String
+        let connector: any RigConnector
+        if simulate {
+            let simulated = SimulatedRig(seed: seed)
+            source = "built-in simulated rig (seed \(seed))"
+            rigModel = try Rig.parse(text: simulated.rigFile, name: "built-in simulated rig", catalog: catalog)
+            connector = SimulatedRigConnector(rig: simulated)
+        } else {
+            let path = rig ?? environment["SENSORQUAL_RIG"] ?? "/etc/sensorqual/rig.yaml"
+            source = path
+            rigModel = try Rig.load(path: path, catalog: catalog)
+            connector = LinuxRigConnector()
+        }
+        // A default spec that does not load is a configuration fault: find it now, not at the first run.
+        _ = try SpecProfile.load(path: specs + "/" + defaultSpec + ".yaml")
+        return DaemonConfiguration(stateDirectory: state, socketPath: socketPath, plansDirectory: plans, specsDirectory: specs,
+                                   defaultSpec: defaultSpec, catalog: catalog, rig: rigModel, rigSource: source,
+                                   connector: connector)
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// The control socket as a service: listens until graceful shutdown, then stops accepting.
+struct ControlService: Service {
+    let server: RPCServer
+    let notifier: SystemdNotifier
+    let logger: Logger
+    let readyStatus: String
+
+    func run() async throws {
+        let notifier = notifier
+        let status = readyStatus
+        let logger = logger
+        let path = server.inheritedFileDescriptor == nil ? server.socketPath : "socket from systemd"
+        try await cancelWhenGracefulShutdown {
+            try await server.run(onListening: {
+                logger.info("listening on \(path)")
+                notifier.ready(status: status)
+            })
+        }
+    }
+}

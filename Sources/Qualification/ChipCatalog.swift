@@ -1,0 +1,105 @@
+import Foundation
+import SensorIO
+
+/// One chip of the catalog (`Devices/<chip>.yaml`): where it answers, how it identifies itself, which driver
+/// serves it, its modes and what its datasheet promises.
+public struct ChipDescription: Sendable, Equatable, Codable {
+    public var chip: String
+    public var vendor: String
+    public var model: String
+    /// Sensor class: pressure, acoustic, magnetic, gas.
+    public var sensorClass: String
+    public var driver: String
+    public var datasheet: String
+    public var addresses: [I2CAddress]
+    public var idRegister: UInt8
+    public var idValues: [UInt8]
+    public var figures: [DatasheetFigure]
+}
+
+/// A figure from the vendor's datasheet, with the conditions it holds under and how sure we are of it.
+public struct DatasheetFigure: Sendable, Equatable, Codable {
+    public var name: String
+    public var value: Double?
+    public var minimum: Double?
+    public var maximum: Double?
+    public var unit: String
+    /// typical, maximum, minimum.
+    public var kind: String?
+    public var conditions: String?
+    /// Where the figure comes from; "unverified" when not checked against the datasheet itself.
+    public var source: String?
+}
+
+/// The chips the daemon knows, loaded from a folder of YAML files (`/usr/share/sensorqual/devices`).
+public struct ChipCatalog: Sendable, Equatable {
+    public private(set) var chips: [String: ChipDescription]
+
+    public init(_ chips: [ChipDescription]) {
+        self.chips = Dictionary(chips.map { ($0.chip, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func chip(_ name: String) -> ChipDescription? { chips[name] }
+    public var names: [String] { chips.keys.sorted() }
+
+    /// Loads every `*.yaml` in `directory`; a bad file fails the whole load with its file and line.
+    public static func load(directory: String) throws(ConfigurationError) -> ChipCatalog {
+        let files: [String]
+        do {
+            files = try FileManager.default.contentsOfDirectory(atPath: directory)
+                .filter { $0.hasSuffix(".yaml") }.sorted()
+        } catch {
+            throw ConfigurationError(file: directory, reason: "cannot list the device catalog: \(error.localizedDescription)")
+        }
+        guard !files.isEmpty else { throw ConfigurationError(file: directory, reason: "the device catalog has no .yaml files") }
+        var chips: [ChipDescription] = []
+        for name in files {
+            let file = try YAMLFile(path: directory + "/" + name)
+            let chip = try file.decode(ChipDocument.self).chip
+            guard chip.chip + ".yaml" == name else {
+                throw file.error(at: [PathKey("chip")], "chip '\(chip.chip)' must live in \(chip.chip).yaml")
+            }
+            chips.append(chip)
+        }
+        return ChipCatalog(chips)
+    }
+}
+
+struct ChipDocument: Decodable {
+    var chip: ChipDescription
+
+    enum Keys: String, CodingKey { case chip, vendor, model, `class`, driver, datasheet, addresses, identification, figures }
+    enum IDKeys: String, CodingKey { case register, values }
+    enum FigureKeys: String, CodingKey { case name, value, min, max, unit, kind, conditions, source }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let id = try c.nestedContainer(keyedBy: IDKeys.self, forKey: .identification)
+        var addresses: [I2CAddress] = []
+        for byte in try c.decode([HexByte].self, forKey: .addresses) {
+            guard let address = I2CAddress(rawValue: byte.value) else {
+                throw DecodingError.dataCorruptedError(forKey: .addresses, in: c, debugDescription: "\(byte.value) is not 7-bit")
+            }
+            addresses.append(address)
+        }
+        var figures: [DatasheetFigure] = []
+        if c.contains(.figures) {
+            var list = try c.nestedUnkeyedContainer(forKey: .figures)
+            while !list.isAtEnd {
+                let f = try list.nestedContainer(keyedBy: FigureKeys.self)
+                figures.append(DatasheetFigure(
+                    name: try f.decode(String.self, forKey: .name), value: try f.decodeIfPresent(Double.self, forKey: .value),
+                    minimum: try f.decodeIfPresent(Double.self, forKey: .min), maximum: try f.decodeIfPresent(Double.self, forKey: .max),
+                    unit: try f.decode(String.self, forKey: .unit), kind: try f.decodeIfPresent(String.self, forKey: .kind),
+                    conditions: try f.decodeIfPresent(String.self, forKey: .conditions),
+                    source: try f.decodeIfPresent(String.self, forKey: .source)))
+            }
+        }
+        chip = ChipDescription(
+            chip: try c.decode(String.self, forKey: .chip), vendor: try c.decode(String.self, forKey: .vendor),
+            model: try c.decode(String.self, forKey: .model), sensorClass: try c.decode(String.self, forKey: .class),
+            driver: try c.decode(String.self, forKey: .driver), datasheet: try c.decode(String.self, forKey: .datasheet),
+            addresses: addresses, idRegister: try id.decode(HexByte.self, forKey: .register).value,
+            idValues: try id.decode([HexByte].self, forKey: .values).map(\.value), figures: figures)
+    }
+}

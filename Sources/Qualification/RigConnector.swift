@@ -1,0 +1,25 @@
+import SensorDrivers
+import SensorIO
+
+/// Opens a rig's transports and instruments for a run. The daemon gives the run engine either the Linux
+/// connector (`/dev/i2c-N`, SCPI links) or the simulated one; the engine cannot tell them apart.
+///
+/// `open…` calls happen on the run's own acquisition thread, which then owns what they return.
+public protocol RigConnector: Sendable {
+    /// The clock sampling deadlines are kept on.
+    var clock: any RigClock { get }
+    /// Whether the rig is simulated, which the report states.
+    var isSimulated: Bool { get }
+    func openBus(_ bus: Rig.Bus) throws -> any I2CTransport
+    func openPressureReference(_ reference: Rig.Reference) throws -> any PressureReference
+}
+
+/// A run's cancel request, checked by the acquisition thread between transfers.
+public final class RunCancellation: Sendable {
+    private let flag = Mutex(false)
+    public init() {}
+    public func cancel() { flag.withLock { $0 = true } }
+    public var isCancelled: Bool { flag.withLock { $0 } }
+}
+
+import Synchronization

@@ -1,0 +1,137 @@
+import SensorIO
+import SensorMetrics
+
+/// Where a run is in its life (DESIGN.md §1).
+public enum RunState: String, Sendable, Codable, CaseIterable {
+    case queued, probing, warming, measuring, analysing, done, failed, cancelled, interrupted
+
+    public var isFinal: Bool { [.done, .failed, .cancelled, .interrupted].contains(self) }
+}
+
+/// What a technician asks for when starting a run.
+public struct RunRequest: Sendable {
+    public var id: String
+    public var plan: Plan
+    public var spec: SpecProfile
+    /// Slot ids, in rig order.
+    public var slots: [String]
+    public var lot: String?
+    /// Serial numbers by slot id, as written on the parts.
+    public var serials: [String: String]
+    public var operatorName: String?
+
+    public init(id: String, plan: Plan, spec: SpecProfile, slots: [String], lot: String?, serials: [String: String],
+                operatorName: String?) {
+        self.id = id
+        self.plan = plan
+        self.spec = spec
+        self.slots = slots
+        self.lot = lot
+        self.serials = serials
+        self.operatorName = operatorName
+    }
+}
+
+/// Something that happened in a run, for watchers.
+public enum RunEvent: Sendable {
+    case state(RunState)
+    case step(index: Int, count: Int, name: String)
+    /// Run-clock seconds elapsed against the plan's duration.
+    case progress(elapsed: Double, planned: Double)
+    case dutLost(slot: String, reason: String)
+}
+
+/// Counters that say whether the data can be trusted (DESIGN.md §3: overflow is never silent).
+public struct DataIntegrity: Sendable, Codable, Equatable {
+    /// Conversions read and kept or discarded by plan (warm-up, settling).
+    public var samples = 0
+    /// STATUS polls that found no new conversion yet and were retried.
+    public var notReadyPolls = 0
+    /// Conversions never read: the chip overwrote them or never signalled ready.
+    public var missedSamples = 0
+    /// Transfers that failed (each is logged with its errno).
+    public var busErrors = 0
+    /// How late after its deadline each read started, µs.
+    public var latenessMeanMicroseconds = 0.0
+    public var latenessMaxMicroseconds = 0.0
+
+    public init() {}
+
+    public var isClean: Bool { missedSamples == 0 && busErrors == 0 }
+}
+
+/// A figure with its uncertainty, the limit it was checked against, the rule and the verdict.
+public struct QualifiedFigure: Sendable, Codable, Equatable {
+    public var metric: String
+    public var value: UncertainValue
+    public var limit: SpecLimit?
+    public var rule: DecisionRule?
+    /// nil for figures that are reported, not judged.
+    public var verdict: Verdict?
+    /// The conditions the figure holds under.
+    public var conditions: String
+}
+
+/// Measurement conditions of one DUT, stated beside every figure (sensors.md §8.2).
+public struct PressureConditions: Sendable, Codable, Equatable {
+    public var outputDataRateHz: Double
+    public var pressureOversampling: Int
+    public var temperatureOversampling: Int
+    public var iirCoefficient: Int
+    /// Mean chip temperature during the noise record, °C.
+    public var temperatureC: Double?
+    /// Largest quantization step seen, Pa.
+    public var resolutionPa: Double?
+}
+
+/// The result for one slot.
+public struct DUTOutcome: Sendable, Codable, Equatable {
+    public var slot: String
+    public var chip: String
+    public var model: String
+    public var bus: String
+    public var muxChannel: Int?
+    public var address: I2CAddress
+    public var serial: String?
+    /// Chip id read at probe.
+    public var chipID: UInt8?
+    /// The NVM calibration bytes as hex: with the serial, what identifies the unit.
+    public var calibrationNVM: String?
+    public var conditions: PressureConditions?
+    /// Set when the slot was lost: why, with the errno where there was one.
+    public var lost: String?
+    public var noise: PressureNoise.Result?
+    public var accuracy: PressureAccuracy.Result?
+    public var figures: [QualifiedFigure]
+    /// The worst verdict of the judged figures; nil when the DUT was not measured.
+    public var verdict: Verdict?
+    public var integrity: DataIntegrity
+}
+
+/// One plan step as it was carried out.
+public struct StepRecord: Sendable, Codable, Equatable {
+    public var name: String
+    public var plannedSeconds: Double
+    public var actualSeconds: Double
+    public var detail: String
+}
+
+/// Everything a run produced, from which the report is written.
+public struct RunOutcome: Sendable, Codable, Equatable {
+    public var id: String
+    public var state: RunState
+    public var planName: String
+    public var specName: String
+    public var simulated: Bool
+    /// Seconds on the run clock from start to end (simulated seconds on the simulated rig).
+    public var runSeconds: Double
+    public var steps: [StepRecord]
+    public var duts: [DUTOutcome]
+    public var referenceIdentity: String?
+    public var error: String?
+
+    /// The worst DUT verdict; nil if no DUT was judged.
+    public var verdict: Verdict? { Verdict.combined(duts.compactMap(\.verdict)) }
+    /// Whether every DUT was measured and judged.
+    public var isComplete: Bool { state == .done && duts.allSatisfy { $0.verdict != nil } }
+}

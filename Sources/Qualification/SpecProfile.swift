@@ -1,0 +1,100 @@
+import SensorMetrics
+
+/// A spec profile (`specs/<name>.yaml`): the limits a lot must meet and the rule that decides conformity.
+public struct SpecProfile: Sendable, Equatable, Codable {
+    public var name: String
+    public var title: String
+    public var source: String
+    public var decisionRule: DecisionRule
+    public var limits: [Limit]
+
+    /// One limit on one figure of one sensor class. A limit without a comparator is "measured and reported".
+    public struct Limit: Sendable, Equatable, Codable {
+        public var sensorClass: String
+        public var metric: String
+        public var limit: SpecLimit?
+        public var conditions: String?
+    }
+
+    public func limit(sensorClass: String, metric: String) -> Limit? {
+        limits.first { $0.sensorClass == sensorClass && $0.metric == metric }
+    }
+}
+
+extension SpecProfile {
+    public static func load(path: String) throws(ConfigurationError) -> SpecProfile {
+        try parse(YAMLFile(path: path))
+    }
+
+    public static func parse(text: String, name: String) throws(ConfigurationError) -> SpecProfile {
+        try parse(YAMLFile(name: name, text: text))
+    }
+
+    /// Pressure units a spec may use, converted to Pa at load.
+    static let pressureUnits: [String: Double] = ["Pa": 1, "hPa": 100, "mbar": 100, "kPa": 1000]
+    /// The metrics each class knows, with the unit its figure is computed in.
+    static let metrics: [String: [String: String]] = [
+        "pressure": ["absolute-accuracy": "Pa", "rms-noise": "Pa"],
+        "acoustic": ["snr": "dB", "aop": "dB SPL"],
+        "magnetic": ["resolution": "pT"],
+        "gas": ["lod": "ppm", "accuracy": "ppm", "t90": "s", "repeatability": "ppm"],
+    ]
+
+    static func parse(_ file: YAMLFile) throws(ConfigurationError) -> SpecProfile {
+        let document = try file.decode(SpecDocument.self)
+        guard let rule = DecisionRule(rawValue: document.decision_rule) else {
+            throw file.error(at: [PathKey("decision_rule")], "decision_rule must be one of "
+                + DecisionRule.allCases.map(\.rawValue).joined(separator: ", ") + ", not '\(document.decision_rule)'")
+        }
+        var limits: [Limit] = []
+        for (index, entry) in document.limits.enumerated() {
+            let at = [PathKey("limits"), PathKey(index)]
+            guard let known = metrics[entry.class] else {
+                throw file.error(at: at + [PathKey("class")], "unknown sensor class '\(entry.class)'")
+            }
+            guard let unit = known[entry.metric] else {
+                throw file.error(at: at + [PathKey("metric")], "class \(entry.class) has no metric '\(entry.metric)' (it has "
+                    + known.keys.sorted().joined(separator: ", ") + ")")
+            }
+            var limit: SpecLimit?
+            if let comparatorText = entry.comparator {
+                guard let comparator = Comparator(rawValue: comparatorText) else {
+                    throw file.error(at: at + [PathKey("comparator")], "comparator must be <=, >= or +-, not '\(comparatorText)'")
+                }
+                guard let value = entry.value, let given = entry.unit else {
+                    throw file.error(at: at, "a limit with a comparator needs value and unit")
+                }
+                var converted = value
+                if unit == "Pa" {
+                    guard let factor = pressureUnits[given] else {
+                        throw file.error(at: at + [PathKey("unit")], "\(entry.metric) is a pressure: unit must be Pa, hPa, mbar or kPa, not '\(given)'")
+                    }
+                    converted = value * factor
+                } else if given != unit {
+                    throw file.error(at: at + [PathKey("unit")], "\(entry.metric) is stated in \(unit), not '\(given)'")
+                }
+                limit = SpecLimit(comparator, converted, unit: unit)
+            }
+            limits.append(Limit(sensorClass: entry.class, metric: entry.metric, limit: limit, conditions: entry.conditions))
+        }
+        return SpecProfile(name: document.profile, title: document.title, source: document.source ?? "",
+                           decisionRule: rule, limits: limits)
+    }
+}
+
+struct SpecDocument: Decodable {
+    var profile: String
+    var title: String
+    var source: String?
+    var decision_rule: String
+    var limits: [LimitDocument]
+
+    struct LimitDocument: Decodable {
+        var `class`: String
+        var metric: String
+        var comparator: String?
+        var value: Double?
+        var unit: String?
+        var conditions: String?
+    }
+}

@@ -1,0 +1,119 @@
+import SensorIO
+
+/// Bosch BMP390 / BMP388 barometric pressure sensor over I2C (BMP390 datasheet BST-BMP390-DS002 §4–5;
+/// reference/sensors.md §2.1). The driver knows registers and formulas only: no retries, no timing policy.
+public struct BMP390 {
+    /// Register addresses, datasheet §5 "Global memory map".
+    public enum Register: UInt8, Sendable {
+        case chipID = 0x00
+        case errors = 0x02          // bit0 fatal_err, bit1 cmd_err, bit2 conf_err
+        case status = 0x03          // bit4 cmd_rdy, bit5 drdy_press, bit6 drdy_temp
+        case data = 0x04            // 0x04–0x06 pressure XLSB/LSB/MSB, 0x07–0x09 temperature
+        case event = 0x10           // bit0 por_detected
+        case interruptStatus = 0x11 // bit3 drdy; cleared on read
+        case interruptControl = 0x19
+        case powerControl = 0x1B    // bit0 press_en, bit1 temp_en, bits 5:4 mode
+        case oversampling = 0x1C    // bits 2:0 osr_p, bits 5:3 osr_t
+        case outputDataRate = 0x1D  // bits 4:0 odr_sel, 200 Hz / 2^odr_sel
+        case config = 0x1F          // bits 3:1 iir_filter
+        case calibration = 0x31     // NVM_PAR_T1 … NVM_PAR_P11, 21 bytes
+        case command = 0x7E         // 0xB6 soft reset
+    }
+
+    /// Chip ids at register 0x00.
+    public static let chipIDBMP390: UInt8 = 0x60
+    public static let chipIDBMP388: UInt8 = 0x50
+    /// Soft-reset command for register 0x7E.
+    public static let softResetCommand: UInt8 = 0xB6
+    /// STATUS bits (datasheet §5.3.4).
+    public static let statusPressureReady: UInt8 = 1 << 5
+    public static let statusTemperatureReady: UInt8 = 1 << 6
+    /// ERR_REG conf_err bit (datasheet §5.3.2).
+    public static let errorConfiguration: UInt8 = 1 << 2
+
+    public let device: I2CDevice
+
+    public init(device: I2CDevice) {
+        self.device = device
+    }
+
+    /// Reads the chip id and checks it is a BMP390 or BMP388. Returns the id found.
+    @discardableResult
+    public func probe() throws(DriverError) -> UInt8 {
+        let id = try device.registers(Register.chipID.rawValue, count: 1)[0]
+        guard id == Self.chipIDBMP390 || id == Self.chipIDBMP388 else {
+            throw .wrongChip(model: "BMP390", register: Register.chipID.rawValue,
+                             expected: [Self.chipIDBMP390, Self.chipIDBMP388], found: id)
+        }
+        return id
+    }
+
+    /// Reads and parses the NVM calibration (0x31–0x45) in one burst.
+    public func readCalibration() throws(DriverError) -> BMP390Calibration {
+        let bytes = try device.registers(Register.calibration.rawValue, count: BMP390Calibration.byteCount)
+        guard let calibration = BMP390Calibration(nvm: bytes), calibration.isPlausible else {
+            throw .invalidCalibration(model: "BMP390", reason: "NVM 0x31–0x45 reads all 0x00 or all 0xFF")
+        }
+        return calibration
+    }
+
+    /// Writes the measurement configuration and starts normal mode, then checks ERR.conf_err.
+    public func configure(_ configuration: BMP390Configuration) throws(DriverError) {
+        try device.set(Register.powerControl.rawValue, 0x00)    // sleep while changing settings
+        try device.set(Register.oversampling.rawValue,
+                       configuration.pressureOversampling.code | configuration.temperatureOversampling.code << 3)
+        try device.set(Register.outputDataRate.rawValue, configuration.outputDataRate.code)
+        try device.set(Register.config.rawValue, configuration.iirFilter.code << 1)
+        // press_en | temp_en | mode 11 (normal)
+        try device.set(Register.powerControl.rawValue, 0x33)
+        let errors = try device.registers(Register.errors.rawValue, count: 1)[0]
+        if errors & Self.errorConfiguration != 0 {
+            throw .configurationRejected(
+                model: "BMP390",
+                reason: "ERR.conf_err set for OSR ×\(configuration.pressureOversampling.factor)/"
+                    + "×\(configuration.temperatureOversampling.factor) at \(configuration.outputDataRate.hertz) Hz")
+        }
+    }
+
+    /// Whether a new pressure and temperature conversion is waiting in the data registers (STATUS bits 5, 6).
+    public func isDataReady() throws(DriverError) -> Bool {
+        let status = try device.registers(Register.status.rawValue, count: 1)[0]
+        let both = Self.statusPressureReady | Self.statusTemperatureReady
+        return status & both == both
+    }
+
+    /// Burst-reads the six data registers: one transaction, so pressure and temperature belong to the same
+    /// conversion (datasheet §3.10 data register shadowing). Values are 24-bit, not shifted.
+    public func readRaw() throws(DriverError) -> (pressure: UInt32, temperature: UInt32) {
+        let b = try device.registers(Register.data.rawValue, count: 6)
+        let pressure = UInt32(b[2]) << 16 | UInt32(b[1]) << 8 | UInt32(b[0])
+        let temperature = UInt32(b[5]) << 16 | UInt32(b[4]) << 8 | UInt32(b[3])
+        return (pressure, temperature)
+    }
+
+    /// Reads and compensates one conversion.
+    public func read(calibration: BMP390Calibration) throws(DriverError) -> BMP390Reading {
+        let raw = try readRaw()
+        return BMP390Reading(rawPressure: raw.pressure, rawTemperature: raw.temperature, calibration: calibration)
+    }
+}
+
+/// One compensated BMP390 conversion.
+public struct BMP390Reading: Sendable, Equatable {
+    public var rawPressure: UInt32
+    public var rawTemperature: UInt32
+    /// Pa.
+    public var pressure: Double
+    /// °C.
+    public var temperature: Double
+    /// Pressure change of one raw LSB at this point, Pa.
+    public var pressureStep: Double
+
+    public init(rawPressure: UInt32, rawTemperature: UInt32, calibration: BMP390Calibration) {
+        self.rawPressure = rawPressure
+        self.rawTemperature = rawTemperature
+        temperature = calibration.temperature(rawTemperature: rawTemperature)
+        pressure = calibration.pressure(rawPressure: rawPressure, temperature: temperature)
+        pressureStep = abs(calibration.pressureStep(rawPressure: Double(rawPressure), temperature: temperature))
+    }
+}

@@ -1,0 +1,61 @@
+/// One I2C adapter: the Linux `/dev/i2c-N` or a simulated bus. Drivers see only this.
+///
+/// Calls block the calling thread until the transfer ends or fails; run them on the bus's own
+/// acquisition thread, never on the Swift concurrency pool (DESIGN.md §3).
+/// Conforming types are not required to be thread-safe: one thread owns a bus at a time.
+public protocol I2CTransport: AnyObject {
+    /// Human name of the adapter for errors and reports (`/dev/i2c-1`, `sim:bus0`).
+    var name: String { get }
+
+    /// Writes `bytes` to `address`, then, if `readCount > 0`, reads `readCount` bytes with a
+    /// repeated START (one combined transaction where the adapter can; see reference/daemon.md §5.2).
+    func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8]
+
+    /// A plain write followed by a STOP, for command-based chips and register writes.
+    func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError)
+
+    /// A plain read after a previous write's STOP, for command-based chips (Sensirion, MS5611).
+    func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8]
+}
+
+/// One register-addressed device on a transport: the unit a driver talks to.
+public struct I2CDevice {
+    public let transport: any I2CTransport
+    public let address: I2CAddress
+
+    public init(transport: any I2CTransport, address: I2CAddress) {
+        self.transport = transport
+        self.address = address
+    }
+
+    /// Reads `count` consecutive registers starting at `register` in one transaction.
+    public func readRegisters(_ register: UInt8, count: Int) throws(I2CError) -> [UInt8] {
+        do throws(I2CError) {
+            let bytes = try transport.writeRead(address: address, write: [register], readCount: count)
+            guard bytes.count == count else {
+                throw I2CError(.protocolViolation, bus: transport.name, address: address, register: register,
+                               operation: "read \(count) bytes (got \(bytes.count))")
+            }
+            return bytes
+        } catch {
+            var located = error
+            located.register = located.register ?? register
+            throw located
+        }
+    }
+
+    public func readRegister(_ register: UInt8) throws(I2CError) -> UInt8 {
+        try readRegisters(register, count: 1)[0]
+    }
+
+    /// Writes one register.
+    public func writeRegister(_ register: UInt8, _ value: UInt8) throws(I2CError) {
+        do throws(I2CError) {
+            try transport.write(address: address, [register, value])
+        } catch {
+            var located = error
+            located.register = located.register ?? register
+            throw located
+        }
+    }
+}

@@ -1,0 +1,72 @@
+import SensorStats
+
+/// Pressure noise of one DUT over a record at a steady input (reference/sensors.md §8.2).
+///
+/// The reported figure is the two-sample (Allan at τ₀) deviation σ = √(½·mean((x_{i+1} − x_i)²)): it equals
+/// the RMS noise for white noise and ignores slow drift of the enclosure. The detrended standard deviation
+/// is kept beside it as a cross-check; a large gap between the two shows drift or correlated noise.
+public struct PressureNoise: Sendable {
+    public let outputDataRate: Double
+    private var allan: OverlappingAllanDeviation
+    private var detrend = StreamingLineFit()
+    private var moments = RunningMoments()
+    private var index = 0
+
+    /// - Parameters:
+    ///   - outputDataRate: reading rate in Hz.
+    ///   - averagingTimes: extra τ values in seconds at which the Allan deviation is wanted (e.g. the dwell
+    ///     time of an accuracy step, for its Type A uncertainty); octaves are always kept.
+    public init(outputDataRate: Double, averagingTimes: [Double] = []) {
+        self.outputDataRate = outputDataRate
+        let extra = averagingTimes.map { Swift.max(1, Int(($0 * outputDataRate).rounded())) }
+        let octaves = OverlappingAllanDeviation.octaves(upTo: Swift.max(1, Int(outputDataRate * 512)))
+        allan = OverlappingAllanDeviation(tau0: 1 / outputDataRate, factors: octaves + extra)
+    }
+
+    /// Adds one reading in Pa, in order.
+    public mutating func add(_ pressure: Double) {
+        allan.add(pressure)
+        detrend.add(x: Double(index) / outputDataRate, y: pressure)
+        moments.add(pressure)
+        index += 1
+    }
+
+    public struct Result: Sendable, Equatable, Codable {
+        /// Two-sample deviation with U (k = 2) from its equivalent degrees of freedom, Pa.
+        public var rms: UncertainValue
+        /// Residual standard deviation about a fitted line, Pa.
+        public var detrendedStandardDeviation: Double
+        /// σ/√(ODR/2), Pa/√Hz: meaningful only where the noise is white.
+        public var noiseDensity: Double
+        public var sampleCount: Int
+        public var equivalentDegreesOfFreedom: Double
+        public var meanPressure: Double
+        /// Overlapping Allan deviation at octave τ (and requested τ), Pa.
+        public var allanDeviation: [OverlappingAllanDeviation.Point]
+    }
+
+    /// nil below 100 readings: too few for a noise figure worth a verdict.
+    public var result: Result? {
+        let n = allan.readingCount
+        guard n >= 100, let sigma = allan.deviation(factor: 1), let detrended = detrend.residualStandardDeviation
+        else { return nil }
+        // EDF of the overlapping Allan variance at m = 1 for white noise, NIST SP1065 Table 5 (statistics.md §2.4):
+        // ν = (3(N−1)/(2m) − 2(N−2)/N) · 4m²/(4m² + 5). The relative standard uncertainty of σ is 1/√(2ν).
+        let N = Double(n + 1)   // phase points
+        let edf = (3 * (N - 1) / 2 - 2 * (N - 2) / N) * 4 / 9
+        let u = sigma / (2 * edf).squareRoot()
+        return Result(
+            rms: UncertainValue(sigma, standardUncertainty: u, unit: "Pa"),
+            detrendedStandardDeviation: detrended,
+            noiseDensity: sigma / (outputDataRate / 2).squareRoot(),
+            sampleCount: n,
+            equivalentDegreesOfFreedom: edf,
+            meanPressure: moments.mean,
+            allanDeviation: allan.points)
+    }
+
+    /// Allan deviation at averaging time τ (seconds), if that τ was requested and has data.
+    public func allanDeviation(at tau: Double) -> Double? {
+        allan.deviation(factor: Swift.max(1, Int((tau * outputDataRate).rounded())))
+    }
+}

@@ -1,0 +1,224 @@
+import SensorDrivers
+
+/// What makes one simulated BMP390 unit differ from a perfect one: the errors a qualification must find.
+public struct BMP390UnitErrors: Sendable, Equatable, Codable {
+    /// Pressure offset at 101 325 Pa, Pa.
+    public var offset: Double
+    /// Span error, ppm of (p − 101 325 Pa).
+    public var gainErrorPPM: Double
+    /// White pressure noise at oversampling ×1, Pa RMS; it falls as 1/√OSR.
+    public var noiseAtX1: Double
+    /// Random-walk drift of the offset, Pa/√s.
+    public var driftRandomWalk: Double
+    /// Temperature reading offset, °C.
+    public var temperatureOffset: Double
+
+    public init(offset: Double, gainErrorPPM: Double, noiseAtX1: Double, driftRandomWalk: Double,
+                temperatureOffset: Double) {
+        self.offset = offset
+        self.gainErrorPPM = gainErrorPPM
+        self.noiseAtX1 = noiseAtX1
+        self.driftRandomWalk = driftRandomWalk
+        self.temperatureOffset = temperatureOffset
+    }
+
+    /// The white-noise RMS at a pressure oversampling factor, Pa.
+    public func noise(oversampling: Int) -> Double { noiseAtX1 / Double(oversampling).squareRoot() }
+
+    /// Error of the indicated pressure at true pressure p, excluding noise and drift, Pa.
+    public func systematicError(at pressure: Double) -> Double {
+        offset + gainErrorPPM * 1e-6 * (pressure - 101_325)
+    }
+}
+
+/// Register-level model of a BMP390 (BST-BMP390-DS002 §5): chip id, NVM, OSR/ODR/CONFIG, PWR_CTRL modes,
+/// STATUS and INT_STATUS data-ready bits, ERR.conf_err, soft reset, register auto-increment and the data
+/// register shadowing of a burst read. Raw ADC values are made by inverting the chip's own compensation
+/// (the driver's `BMP390Calibration`), so the driver's output is the simulated physical value plus the
+/// unit's errors, quantised to one LSB like the real ADC.
+struct BMP390Model {
+    let calibration: BMP390Calibration
+    let errors: BMP390UnitErrors
+    private var random: SeededRandom
+    private var registers = [UInt8](repeating: 0, count: 0x80)
+    private var pointer: UInt8 = 0
+    /// Normal-mode start time and index of the last completed conversion produced.
+    private var normalStart: Double?
+    private var lastConversion = -1
+    private var lastRead = -1
+    private var drift = 0.0
+    private var driftTime = 0.0
+    private var shadow: [UInt8]?
+
+    init(nvm: [UInt8], errors: BMP390UnitErrors, random: SeededRandom) {
+        guard let calibration = BMP390Calibration(nvm: nvm) else { preconditionFailure("BMP390 NVM must be 21 bytes") }
+        self.calibration = calibration
+        self.errors = errors
+        self.random = random
+        reset()
+    }
+
+    private mutating func reset() {
+        registers = [UInt8](repeating: 0, count: 0x80)
+        registers[0x00] = BMP390.chipIDBMP390
+        registers[0x01] = 0x01                      // REV_ID
+        registers[0x03] = 0x10                      // cmd_rdy
+        registers[0x10] = 0x01                      // por_detected
+        registers[0x1C] = 0x02                      // OSR reset value: osr_p ×4
+        registers[0x1F] = 0x00
+        for (i, byte) in calibration.nvm.enumerated() { registers[0x31 + i] = byte }
+        normalStart = nil
+        lastConversion = -1
+        lastRead = -1
+        shadow = nil
+    }
+
+    private var configuration: BMP390Configuration {
+        let osr = registers[0x1C]
+        return BMP390Configuration(
+            pressureOversampling: .init(rawValue: 1 << Int(osr & 0x07)) ?? .x32,
+            temperatureOversampling: .init(rawValue: 1 << Int((osr >> 3) & 0x07)) ?? .x32,
+            outputDataRate: .init(code: registers[0x1D] & 0x1F) ?? .init(code: 0x11)!,
+            iirFilter: .off)
+    }
+
+    // MARK: I2C
+
+    /// A write: first byte sets the register pointer; further bytes are (data, address, data …) pairs as the
+    /// BMP3 interface defines a multi-byte write (datasheet §6.1.2): the first data byte goes to the pointer.
+    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+        guard let first = bytes.first else { return }
+        pointer = first & 0x7F
+        shadow = nil
+        var index = 1
+        var register = pointer
+        while index < bytes.count {
+            store(bytes[index], in: register, at: time, chamber: chamber)
+            index += 1
+            if index < bytes.count { register = bytes[index] & 0x7F; index += 1 }
+        }
+    }
+
+    /// A read from the register pointer with auto-increment.
+    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+        update(at: time, chamber: chamber)
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            out.append(load(pointer))
+            pointer = (pointer &+ 1) & 0x7F
+        }
+        shadow = nil
+        return out
+    }
+
+    private mutating func load(_ register: UInt8) -> UInt8 {
+        switch register {
+        case 0x04...0x09:
+            // Shadowing: the whole data block is latched at the first data byte of a burst.
+            if shadow == nil {
+                shadow = Array(registers[0x04...0x09])
+                lastRead = lastConversion
+                registers[0x03] &= ~(BMP390.statusPressureReady | BMP390.statusTemperatureReady)
+            }
+            return shadow![Int(register) - 0x04]
+        case 0x10, 0x11:
+            let value = registers[Int(register)]
+            registers[Int(register)] = 0            // cleared on read
+            return value
+        default:
+            return registers[Int(register)]
+        }
+    }
+
+    private mutating func store(_ value: UInt8, in register: UInt8, at time: Double, chamber: PressureChamber) {
+        switch register {
+        case 0x7E:
+            if value == BMP390.softResetCommand { reset() }
+        case 0x1B:
+            registers[0x1B] = value & 0x33
+            let mode = (value >> 4) & 0x03
+            if mode == 0x03 {
+                registers[0x02] &= ~BMP390.errorConfiguration
+                if configuration.isFeasible {
+                    normalStart = time
+                    lastConversion = -1
+                    lastRead = -1
+                } else {
+                    // Datasheet §4.3.2: an OSR/ODR pair whose conversion outlasts the period is refused.
+                    registers[0x02] |= BMP390.errorConfiguration
+                    registers[0x1B] &= 0x03
+                    normalStart = nil
+                }
+            } else {
+                normalStart = nil
+            }
+        case 0x1C, 0x1D, 0x1F, 0x19, 0x1A, 0x15, 0x16, 0x17, 0x18:
+            registers[Int(register)] = value
+        default:
+            break                                   // read-only registers ignore writes
+        }
+    }
+
+    // MARK: Conversions
+
+    /// Produces the latest conversion completed by `time`, if a new one completed.
+    private mutating func update(at time: Double, chamber: PressureChamber) {
+        guard let start = normalStart else { return }
+        let configuration = configuration
+        let period = 1 / configuration.outputDataRate.hertz
+        let elapsed = time - start - configuration.measurementTime
+        guard elapsed >= 0 else { return }
+        let index = Int((elapsed / period).rounded(.down))
+        guard index > lastConversion else { return }
+        let conversionTime = start + configuration.measurementTime + Double(index) * period
+        convert(at: conversionTime, configuration: configuration, chamber: chamber)
+        lastConversion = index
+        registers[0x03] |= BMP390.statusPressureReady | BMP390.statusTemperatureReady
+        registers[0x11] |= 0x08                     // INT_STATUS drdy
+    }
+
+    private mutating func convert(at time: Double, configuration: BMP390Configuration, chamber: PressureChamber) {
+        let dt = Swift.max(0, time - driftTime)
+        drift += errors.driftRandomWalk * dt.squareRoot() * random.gaussian()
+        driftTime = time
+
+        let truePressure = chamber.settledPressure(at: time)
+        let indicated = truePressure + errors.systematicError(at: truePressure) + drift
+            + errors.noise(oversampling: configuration.pressureOversampling.factor) * random.gaussian()
+        let indicatedTemperature = chamber.temperature(at: time) + errors.temperatureOffset + 0.002 * random.gaussian()
+
+        let uT = rawTemperature(for: indicatedTemperature)
+        let t = calibration.temperature(rawTemperature: uT)
+        let uP = rawPressure(for: indicated, temperature: t)
+        put24(uP, at: 0x04)
+        put24(uT, at: 0x07)
+    }
+
+    /// Solves d1·T2 + d1²·T3 = T for the raw temperature (the root near T/T2), rounded like the ADC.
+    private func rawTemperature(for celsius: Double) -> UInt32 {
+        let a = calibration.t3, b = calibration.t2
+        let d1 = abs(a) < 1e-300 ? celsius / b : (-b + (b * b + 4 * a * celsius).squareRoot()) / (2 * a)
+        return clamp24(calibration.t1 + d1)
+    }
+
+    /// Newton's method on the compensation polynomial, which is monotonic over the 24-bit range.
+    private func rawPressure(for pascal: Double, temperature t: Double) -> UInt32 {
+        var u = 7_000_000.0
+        for _ in 0..<8 {
+            let f = calibration.pressure(rawPressure: u, temperature: t) - pascal
+            u -= f / calibration.pressureStep(rawPressure: u, temperature: t)
+        }
+        return clamp24(u)
+    }
+
+    private func clamp24(_ value: Double) -> UInt32 {
+        UInt32(Swift.min(Swift.max(value.rounded(), 0), Double(0xFF_FFFF)))
+    }
+
+    private mutating func put24(_ value: UInt32, at register: Int) {
+        registers[register] = UInt8(value & 0xFF)
+        registers[register + 1] = UInt8((value >> 8) & 0xFF)
+        registers[register + 2] = UInt8((value >> 16) & 0xFF)
+    }
+}

@@ -1,0 +1,120 @@
+import SensorIO
+import Synchronization
+
+/// The whole simulated test bench behind one lock: the pressure manifold, the reference controller's state,
+/// a TCA9548A mux and the BMP390 units behind it. Buses and instruments are thin fronts onto it, so the
+/// daemon's probe at start-up and a run's acquisition thread see one consistent world.
+public final class SimulatedBench: Sendable {
+    struct Location: Hashable {
+        var channel: Int?
+        var address: I2CAddress
+    }
+
+    struct State {
+        var chamber = PressureChamber()
+        var muxAddress: I2CAddress
+        var muxMask: UInt8 = 0
+        var units: [Location: BMP390Model] = [:]
+        var absent: Set<Location> = []
+        var referenceRandom: SeededRandom
+        var referenceBias: Double
+        var referenceNoise: Double
+    }
+
+    public let clock: SimulatedClock
+    private let state: Mutex<State>
+
+    init(clock: SimulatedClock, muxAddress: I2CAddress, units: [(channel: Int?, address: I2CAddress, model: BMP390Model)],
+         referenceRandom: SeededRandom, referenceBias: Double, referenceNoise: Double) {
+        self.clock = clock
+        var initial = State(muxAddress: muxAddress, referenceRandom: referenceRandom,
+                            referenceBias: referenceBias, referenceNoise: referenceNoise)
+        for unit in units { initial.units[Location(channel: unit.channel, address: unit.address)] = unit.model }
+        state = Mutex(initial)
+    }
+
+    private var time: Double { Double(clock.now()) * 1e-9 }
+
+    // MARK: I2C
+
+    func writeRead(bus: String, address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
+        let t = time
+        let result: Result<[UInt8], I2CError> = state.withLock { state in
+            if address == state.muxAddress {
+                if let mask = bytes.last { state.muxMask = mask }
+                return .success(readCount > 0 ? Array(repeating: state.muxMask, count: readCount) : [])
+            }
+            guard let location = Self.route(address, in: state) else {
+                return .failure(I2CError(.noAcknowledge, bus: bus, address: address, operation: "transfer",
+                                         errno: 6 /* ENXIO: nothing acknowledged the address */))
+            }
+            let chamber = state.chamber
+            if !bytes.isEmpty { state.units[location]!.write(bytes, at: t, chamber: chamber) }
+            return .success(readCount > 0 ? state.units[location]!.read(count: readCount, at: t, chamber: chamber) : [])
+        }
+        return try result.get()
+    }
+
+    /// The unit that answers at `address` through the enabled mux channels; nil is a NACK.
+    private static func route(_ address: I2CAddress, in state: State) -> Location? {
+        let candidates = state.units.keys.filter { location in
+            location.address == address && !state.absent.contains(location)
+                && (location.channel.map { state.muxMask & (1 << UInt8($0)) != 0 } ?? true)
+        }
+        return candidates.count == 1 ? candidates[0] : nil
+    }
+
+    /// Makes a unit stop answering (a pulled connector) or come back, for fault tests.
+    public func setPresent(_ present: Bool, channel: Int?, address: I2CAddress) {
+        state.withLock { state in
+            let location = Location(channel: channel, address: address)
+            if present { state.absent.remove(location) } else { state.absent.insert(location) }
+        }
+    }
+
+    // MARK: Pressure controller
+
+    func command(setpoint: Double) {
+        let t = time
+        state.withLock { $0.chamber.command(target: setpoint, at: t) }
+    }
+
+    func setpoint() -> Double { state.withLock { $0.chamber.target } }
+
+    /// The manifold's true pressure now, Pa (tests compare the reference and the DUTs with it).
+    public func truePressure() -> Double {
+        let t = time
+        return state.withLock { $0.chamber.settledPressure(at: t) }
+    }
+
+    func referenceReading() -> Double {
+        let t = time
+        return state.withLock { state in
+            state.chamber.settledPressure(at: t) + state.referenceBias
+                + state.referenceNoise * state.referenceRandom.gaussian()
+        }
+    }
+}
+
+/// A simulated I2C adapter: one bus of a `SimulatedBench`.
+public final class SimulatedI2CBus: I2CTransport, Sendable {
+    public let name: String
+    private let bench: SimulatedBench
+
+    public init(name: String, bench: SimulatedBench) {
+        self.name = name
+        self.bench = bench
+    }
+
+    public func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
+        try bench.writeRead(bus: name, address: address, write: bytes, readCount: readCount)
+    }
+
+    public func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
+        _ = try bench.writeRead(bus: name, address: address, write: bytes, readCount: 0)
+    }
+
+    public func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] {
+        try bench.writeRead(bus: name, address: address, write: [], readCount: count)
+    }
+}
