@@ -112,6 +112,7 @@ public final class ControlClient: Sendable {
                 }
                 .connect(unixDomainSocketPath: path).get()
         } catch {
+            hello.fail(error)
             continuation.finish()
             throw ControlClientError.cannotConnect(path: path, underlying: error)
         }

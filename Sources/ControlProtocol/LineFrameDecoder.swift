@@ -46,14 +46,14 @@ public struct LineFrameDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    /// Delivers the remaining lines at end of input, including an unterminated last one.
+    /// Delivers the remaining lines; at end of input (`seenEOF`), an unterminated last one too.
     public mutating func decodeLast(
         context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
     ) throws -> DecodingState {
         while let frame = nextFrame(from: &buffer) {
             context.fireChannelRead(wrapInboundOut(frame))
         }
-        if let frame = finish(&buffer) {
+        if seenEOF, let frame = finish(&buffer) {
             context.fireChannelRead(wrapInboundOut(frame))
         }
         return .needMoreData

@@ -39,7 +39,10 @@ public struct RPCLimits: Sendable, Equatable {
     public var notificationQueueDepth: Int
 
     /// Limits; the defaults are those of DESIGN §4.
-    public init(maxLineLength: Int = 65536, maxConnections: Int = 64, notificationQueueDepth: Int = 256) {
+    public init(
+        maxLineLength: Int = LineFrameDecoder.defaultMaxLineLength, maxConnections: Int = 64,
+        notificationQueueDepth: Int = 256
+    ) {
         self.maxLineLength = maxLineLength
         self.maxConnections = maxConnections
         self.notificationQueueDepth = notificationQueueDepth
@@ -65,6 +68,9 @@ public struct RPCServer: Sendable {
     private let handler: any RPCMethodHandler
 
     private typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
+
+    /// Connections the kernel queues before the server accepts them; more are refused by the kernel.
+    private static let listenBacklog: Int32 = 128
 
     /// A server for `socketPath`, or for the bound socket `inheritedFileDescriptor` (its ownership passes to the
     /// server, which closes it at the end; systemd keeps its own copy).
@@ -110,7 +116,7 @@ public struct RPCServer: Sendable {
     private func bind() async throws -> NIOAsyncChannel<Connection, Never> {
         let maxLineLength = limits.maxLineLength
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: 128)
+            .serverChannelOption(.backlog, value: Self.listenBacklog)
             // A client may send its requests and shut down its write side; it still gets its answers.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
         let initialize: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in

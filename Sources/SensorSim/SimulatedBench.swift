@@ -37,8 +37,15 @@ public final class SimulatedBench: Sendable {
 
     // MARK: I2C
 
+    /// The simulated bus clock, Hz (I2C fast mode).
+    static let busClock = 400_000.0
+
     func writeRead(bus: String, address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
         let t = time
+        // A transfer takes bus time: 9 clocks per byte (8 data + ACK) plus the address byte of each message
+        // and its START; the run clock moves on by that much, as it would on a real adapter.
+        let messages = (bytes.isEmpty ? 0 : 1) + (readCount > 0 ? 1 : 0)
+        clock.advance(by: Double(9 * (bytes.count + readCount + messages) + messages) / Self.busClock)
         let result: Result<[UInt8], I2CError> = state.withLock { state in
             if address == state.muxAddress {
                 if let mask = bytes.last { state.muxMask = mask }

@@ -58,6 +58,11 @@ struct JSONValueTests {
         #expect(value.description == #"["NaN","Infinity","-Infinity"]"#)
         #expect(try JSONValue(encoding: [Double.infinity]) == ["Infinity"])
         #expect(try JSONValue.string("NaN").decode(Double.self).isNaN)
+        // A string stays a string, whatever it spells.
+        #expect(try JSONValue(parsing: #"["NaN"]"#) == ["NaN"])
+        struct Holder: Codable, Equatable { var value: JSONValue }
+        let holder: JSONValue = ["value": "Infinity"]
+        #expect(try holder.decode(Holder.self) == Holder(value: "Infinity"))
     }
 
     @Test("subscripts and accessors")

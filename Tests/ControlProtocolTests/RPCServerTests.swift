@@ -44,6 +44,29 @@ struct RPCServerTests {
         }
     }
 
+    @Test("a client that sends its requests and shuts down its side still gets every answer")
+    func halfClosedClient() async throws {
+        try await withServer { path in
+            let messages = try await withDeadline("answers") {
+                let channel = try await connectRaw(path: path, halfClosure: true)
+                return try await channel.executeThenClose { inbound, outbound in
+                    // The last line has no newline: the end of input ends it.
+                    try await outbound.write(ByteBuffer(string: #"{"jsonrpc":"2.0","id":1,"method":"echo","params":[1]}"#
+                        + "\r\n" + #"{"jsonrpc":"2.0","id":2,"method":"add","params":{"a":1,"b":2}}"#))
+                    outbound.finish()
+                    var messages: [RPCMessage] = []
+                    for try await frame in inbound { messages.append(try frame.message()) }
+                    return messages
+                }
+            }
+            #expect(messages.count == 3)
+            #expect(messages.dropFirst() == [
+                .response(RPCResponse(id: .number(1), result: [1])),
+                .response(RPCResponse(id: .number(2), result: 3)),
+            ])
+        }
+    }
+
     @Test("invalid JSON gets -32700 with id null, and the connection stays usable")
     func parseErrorKeepsConnection() async throws {
         try await withServer { path in

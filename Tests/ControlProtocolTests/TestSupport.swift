@@ -133,7 +133,8 @@ func next<T: Sendable>(
 /// A line-level client that reads only when asked, so the server sees a slow reader.
 typealias RawLineChannel = NIOAsyncChannel<LineFrame, ByteBuffer>
 
-func connectRaw(path: String) async throws -> RawLineChannel {
+/// Connects a ``RawLineChannel``; with `halfClosure`, finishing its writer shuts down only the sending side.
+func connectRaw(path: String, halfClosure: Bool = false) async throws -> RawLineChannel {
     try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         .connect(unixDomainSocketPath: path) { channel in
             channel.eventLoop.makeCompletedFuture {
@@ -141,7 +142,9 @@ func connectRaw(path: String) async throws -> RawLineChannel {
                     ByteToMessageHandler(LineFrameDecoder(maxLineLength: 1 << 20)))
                 return try RawLineChannel(
                     wrappingChannelSynchronously: channel,
-                    configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2)))
+                    configuration: .init(
+                        backPressureStrategy: .init(lowWatermark: 1, highWatermark: 2),
+                        isOutboundHalfClosureEnabled: halfClosure))
             }
         }
 }

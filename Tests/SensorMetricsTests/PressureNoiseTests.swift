@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+@testable import SensorMetrics
+
+@Suite struct PressureNoiseTests {
+    /// White noise σ = 0.3 Pa at 25 Hz for 600 s: the two-sample deviation finds σ within its own U (k = 2)
+    /// widened to 3U (a seeded draw could sit just outside 2U 5 % of the time; this seed is fixed).
+    @Test func findsWhiteNoise() throws {
+        var random = Gaussian(seed: 11)
+        var noise = PressureNoise(outputDataRate: 25, averagingTimes: [60])
+        for _ in 0..<15_000 { noise.add(101_325 + 0.3 * random.next()) }
+        let result = try #require(noise.result)
+        #expect(abs(result.rms.value - 0.3) <= 3 * result.rms.expandedUncertainty)
+        #expect(result.rms.unit == "Pa")
+        #expect(abs(result.detrendedStandardDeviation - 0.3) < 0.01)
+        // Noise density of white noise: σ/√(ODR/2).
+        #expect(abs(result.noiseDensity - result.rms.value / (12.5).squareRoot()) < 1e-12)
+        // The Allan deviation at the dwell time τ = 60 s is σ/√(τ·r) for white noise (within 35 %: only
+        // ~15 000 − 3 000 correlated terms; its EDF is about 7).
+        let at60 = try #require(noise.allanDeviation(at: 60))
+        #expect(abs(at60 / (0.3 / (60 * 25.0).squareRoot()) - 1) < 0.35)
+    }
+
+    /// A slow drift of the enclosure (here 2 Pa over the record) inflates the plain standard deviation but not
+    /// the two-sample estimator (sensors.md §8.2).
+    @Test func ignoresSlowDrift() throws {
+        var random = Gaussian(seed: 12)
+        var noise = PressureNoise(outputDataRate: 25)
+        for i in 0..<15_000 { noise.add(101_325 + 2.0 * Double(i) / 15_000 + 0.3 * random.next()) }
+        let result = try #require(noise.result)
+        #expect(abs(result.rms.value - 0.3) <= 3 * result.rms.expandedUncertainty)
+        #expect(abs(result.detrendedStandardDeviation - 0.3) < 0.01)
+    }
+
+    /// EDF for white noise at m = 1 (SP1065 Table 5): ν = (3(N−1)/2 − 2(N−2)/N)·4/9 with N phase points.
+    @Test func degreesOfFreedom() throws {
+        var noise = PressureNoise(outputDataRate: 10)
+        for i in 0..<1000 { noise.add(Double(i % 7)) }
+        let result = try #require(noise.result)
+        let n = 1001.0
+        #expect(abs(result.equivalentDegreesOfFreedom - (3 * (n - 1) / 2 - 2 * (n - 2) / n) * 4 / 9) < 1e-9)
+        var short = PressureNoise(outputDataRate: 10)
+        for _ in 0..<99 { short.add(1) }
+        #expect(short.result == nil)
+    }
+}
+
+/// Seeded standard normal deviates for tests.
+struct Gaussian {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    private mutating func bits() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    private mutating func uniform() -> Double { (Double(bits() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
+    mutating func next() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
+}
