@@ -56,7 +56,7 @@ enum ReportText {
         text += "SensorQual report \(run.id) (schema \(report.schema) v\(report.schemaVersion), \(report.software.name) \(report.software.version))\n"
         text += "rig \(report.rig.name)\(report.rig.simulated ? " — SIMULATED" : ""), plan \(report.plan.name), spec \(report.spec.name) "
             + "(\(report.spec.decisionRule.rawValue), U at k = 2)\n"
-        text += "lot \(run.lot ?? "-"), operator \(run.operator ?? "-"), started \(run.startedUTC), state \(run.state.rawValue)\n"
+        text += "lot \(run.lot ?? "-"), operator \(run.operator ?? "-"), started \(run.startTime), state \(run.state.rawValue)\n"
         text += String(format: "run time %.0f s%@ (planned %.0f s)\n", run.runSeconds,
                        run.clock == "simulated" ? " simulated" : "", report.plan.plannedSeconds)
         for reference in report.rig.references {
@@ -77,7 +77,7 @@ enum ReportText {
         text += verdicts.rendered
         for dut in report.duts {
             text += "\n\(dut.slot) \(dut.model) at \(dut.bus)\(dut.muxChannel.map { " ch\($0)" } ?? "") \(dut.address)"
-                + ", chip id \(dut.chipID.map { "0x" + String($0, radix: 16) } ?? "-")\n"
+                + ", chip id \(dut.idRegisterValue.map { "0x" + String($0, radix: 16) } ?? "-")\n"
             if let lost = dut.lost { text += "  lost: \(lost)\n" }
             var figures = Table("FIGURE", "VALUE", "U (k=2)", "LIMIT", "VERDICT")
             for f in dut.figures {

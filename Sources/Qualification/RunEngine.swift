@@ -92,10 +92,10 @@ public final class RunEngine {
             let dut = PressureDUT(slot: slot, chip: chip, bus: bus, transport: transport, serial: request.serials[slotID])
             duts.append(dut)
             do {
-                dut.outcome.chipID = try dut.driver.probe()
+                dut.outcome.idRegisterValue = try dut.driver.probe()
                 let calibration = try dut.driver.readCalibration()
                 dut.calibration = calibration
-                dut.outcome.calibrationNVM = calibration.nvm.map { String(format: "%02X", $0) }.joined()
+                dut.outcome.calibrationBytes = calibration.nvm.map { String(format: "%02X", $0) }.joined()
                 try dut.driver.configure(request.plan.acquisition.configuration)
                 let configuredAt = clock.now()
                 dut.expected = configuredAt + Int64(request.plan.acquisition.configuration.measurementTime * 1e9)

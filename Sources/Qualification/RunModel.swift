@@ -94,9 +94,9 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     public var address: I2CAddress
     public var serial: String?
     /// Chip id read at probe.
-    public var chipID: UInt8?
+    public var idRegisterValue: UInt8?
     /// The NVM calibration bytes as hex: with the serial, what identifies the unit.
-    public var calibrationNVM: String?
+    public var calibrationBytes: String?
     public var conditions: PressureConditions?
     /// Set when the slot was lost: why, with the errno where there was one.
     public var lost: String?

@@ -33,8 +33,8 @@ public struct QualificationReport: Sendable, Codable, Equatable {
         public var state: RunState
         public var lot: String?
         public var `operator`: String?
-        public var startedUTC: String
-        public var finishedUTC: String
+        public var startTime: String
+        public var endTime: String
         /// "simulated" on the simulated rig (durations are simulated seconds), "monotonic" on a real rig.
         public var clock: String
         public var runSeconds: Double
@@ -75,7 +75,7 @@ public struct QualificationReport: Sendable, Codable, Equatable {
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         run = RunHeader(id: outcome.id, state: outcome.state, lot: request.lot, operator: request.operatorName,
-                        startedUTC: iso.string(from: started), finishedUTC: iso.string(from: finished),
+                        startTime: iso.string(from: started), endTime: iso.string(from: finished),
                         clock: outcome.simulated ? "simulated" : "monotonic", runSeconds: outcome.runSeconds,
                         error: outcome.error)
         self.rig = RigSection(name: rig.name, description: rig.description, simulated: outcome.simulated, buses: rig.buses,

@@ -1,0 +1,156 @@
+import ControlProtocol
+import Foundation
+import Reports
+import SensorMetrics
+import SensorSim
+import Testing
+
+/// The whole path, as a technician uses it: the daemon on the simulated rig in a temporary folder, the real
+/// CLI against its socket, the report on disk.
+@Suite(.serialized) struct EndToEndTests {
+    @Test func qualificationThroughTheCLI() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let daemon = SimulatedDaemon(folder: folder, seed: 1)
+        try await daemon.start()
+
+        let devices = try await runCommand("sensorqual", ["devices", "--socket", daemon.socket, "--json"], in: folder)
+        #expect(devices.status == 0)
+        let slots = try JSONValue(parsing: devices.stdout).decode([DeviceInfo].self)
+        #expect(slots.map(\.state) == ["ready", "ready", "ready", "ready"])
+        #expect(slots.map(\.chipID) == ["0x60", "0x60", "0x60", "0x60"])
+
+        let run = try await runCommand("sensorqual", ["run", "--plan", "pressure-basic", "--lot", "LOT-7", "--operator", "tester",
+                                                     "--serial", "S1=SN1", "--serial", "S4=SN4", "--json"],
+                                       in: folder, environment: ["SENSORQUAL_SOCKET": daemon.socket])
+        // The simulated lot holds a failing unit: exit status 1.
+        #expect(run.status == 1, "stderr: \(run.stderr)")
+        let status = try JSONValue(parsing: run.stdout).decode(RunStatus.self)
+        #expect(status.state == "done")
+        #expect(status.verdict == "fail")
+        #expect(status.duts.map(\.verdict) == ["pass", "pass", "conditional-pass", "fail"])
+        let path = try #require(status.reportPath)
+        #expect(path.hasPrefix(folder.path + "/state/runs/\(status.id)/"))
+
+        // The report's figures against the simulator's known per-unit errors.
+        let report = try QualificationReport.read(from: path)
+        let rig = SimulatedRig(seed: 1)
+        #expect(report.schema == "sensorqual.report" && report.schemaVersion == 1)
+        #expect(report.rig.simulated && report.run.clock == "simulated")
+        #expect(report.run.lot == "LOT-7" && report.run.operator == "tester")
+        #expect(report.spec.name == "miit-2020" && report.spec.decisionRule == .guardedAcceptance)
+        #expect(report.plan.plannedSeconds == 1620)
+        #expect(report.plan.steps.map(\.name) == ["warm-up", "noise", "accuracy sweep"])
+        #expect(report.rig.references.first?.configuration.certificate.id == "SIM-CAL-2026-0001")
+        #expect(report.rig.references.first?.identity == SimulatedRig.controllerIdentity)
+        #expect(report.duts.map(\.serial) == ["SN1", nil, nil, "SN4"])
+        for (dut, unit) in zip(report.duts, rig.units) {
+            #expect(dut.idRegisterValue == 0x60)
+            #expect(dut.calibrationBytes == unit.nvm.map { String(format: "%02X", $0) }.joined())
+            let accuracy = try #require(dut.accuracy)
+            // The accuracy error found must match the injected offset within its uncertainty.
+            #expect(abs(accuracy.offset.value - unit.errors.offset) <= accuracy.offset.expandedUncertainty,
+                    "\(dut.slot): \(accuracy.offset.value) ± \(accuracy.offset.expandedUncertainty) vs \(unit.errors.offset)")
+            #expect(accuracy.points.count == 9)
+            let figure = try #require(dut.figures.first { $0.metric == "absolute-accuracy" })
+            #expect(figure.value.unit == "Pa" && figure.value.coverageFactor == 2)
+            #expect(figure.limit == SpecLimit(.withinPlusMinus, 100, unit: "Pa") && figure.rule == .guardedAcceptance)
+            let noise = try #require(dut.figures.first { $0.metric == "rms-noise" })
+            #expect(abs(noise.value.value - unit.errors.noise(oversampling: 16)) <= 3 * noise.value.expandedUncertainty)
+            #expect(noise.conditions.contains("ODR 25 Hz, OSR ×16"))
+            #expect(dut.integrity.isClean)
+        }
+
+        // The same report through the socket and from the file.
+        let shown = try await runCommand("sensorqual", ["report", "--socket", daemon.socket], in: folder)
+        #expect(shown.status == 1)
+        #expect(shown.stdout.contains("conditional-pass") && shown.stdout.contains("SIMULATED") && shown.stdout.contains(path))
+        let fromFile = try await runCommand("sensorqual", ["report", "--file", path, "--json"], in: folder)
+        #expect(try QualificationReport.decoder().decode(QualificationReport.self, from: Data(fromFile.stdout.utf8)) == report)
+
+        let runs = try await runCommand("sensorqual", ["runs", "--socket", daemon.socket, "--json"], in: folder)
+        #expect(try JSONValue(parsing: runs.stdout).decode(RunList.self).runs.map(\.id) == [status.id])
+        let shownStatus = try await runCommand("sensorqual", ["status", "--socket", daemon.socket], in: folder)
+        #expect(shownStatus.status == 0 && shownStatus.stdout.contains("rig sim-bench (simulated)"))
+
+        #expect(await daemon.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socket))
+    }
+
+    /// Bad requests get JSON-RPC errors and the connection stays usable; a second run while one runs is `busy`.
+    @Test func badRequestsAndBusy() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let daemon = SimulatedDaemon(folder: folder)
+        try await daemon.start()
+        let client = try await daemon.client()
+        #expect(client.hello["rig"] == "sim-bench")
+        #expect(client.hello["protocol"] == ["major": 1, "minor": 0])
+
+        #expect(try await client.send(raw: "{not json").error?.code == .parseError)
+        #expect(try await client.send(raw: #"{"jsonrpc":"2.0","id":1,"method":"runs.explode"}"#).error?.code == .methodNotFound)
+        let badPlan = try await client.send(raw: #"{"jsonrpc":"2.0","id":2,"method":"runs.start","params":{"plan":"no-such-plan"}}"#)
+        #expect(badPlan.error?.code == .invalidPlan)
+        #expect(badPlan.error?.message.contains("no-such-plan.yaml") == true)
+        let badSlot = try await client.send(raw: #"{"jsonrpc":"2.0","id":3,"method":"runs.start","params":{"plan":"pressure-basic","slots":["Z9"]}}"#)
+        #expect(badSlot.error?.code == .invalidParams)
+        let badType = try await client.send(raw: #"{"jsonrpc":"2.0","id":4,"method":"runs.start","params":{"plan":7}}"#)
+        #expect(badType.error?.code == .invalidParams)
+        #expect(try await client.send(raw: #"{"jsonrpc":"2.0","id":5,"method":"reports.get","params":{"run":"../../etc"}}"#).error?.code
+            == .invalidParams)
+        let version = try await client.call(Method.systemVersion)
+        #expect(version["server"] == "sensorquald")
+
+        _ = try await client.call(Method.watch, params: nil)
+        let first = try await client.call(Method.runsStart, params: RunStartParams(plan: "pressure-basic"), as: RunStatus.self)
+        do {
+            _ = try await client.call(Method.runsStart, params: RunStartParams(plan: "pressure-basic"), as: RunStatus.self)
+            Issue.record("a second run on a busy rig was accepted")
+        } catch let error as RPCError {
+            #expect(error.code == .busy)
+        }
+        // The watcher sees the run through to its end.
+        var states: [String] = []
+        for await notification in client.notifications {
+            if let state = notification.params["state"]?.stringValue { states.append(state) }
+            if notification.method == NotificationMethod.runFinished {
+                #expect(notification.params["id"]?.stringValue == first.id)
+                break
+            }
+        }
+        #expect(states.prefix(3) == ["probing", "warming", "measuring"])
+        #expect(states.last == "done")
+        await client.close()
+        #expect(await daemon.stop() == 0)
+    }
+
+    @Test func demoPrintsOneJSONObject() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let demo = try await runCommand("sensorqual", ["demo", "--json", "--state-dir", folder.path + "/demo"], in: folder)
+        #expect(demo.status == 0, "stderr: \(demo.stderr)")
+        let status = try JSONValue(parsing: demo.stdout).decode(RunStatus.self)
+        #expect(status.state == "done" && status.complete == true)
+        let path = try #require(status.reportPath)
+        #expect(FileManager.default.fileExists(atPath: path))
+        // The daemon is gone and its socket with it.
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/demo/sensorqual.sock"))
+    }
+
+    @Test func errorsExitWithStatusTwo() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let noDaemon = try await runCommand("sensorqual", ["status", "--socket", folder.path + "/none.sock"], in: folder)
+        #expect(noDaemon.status == 2)
+        #expect(noDaemon.stderr.contains(folder.path + "/none.sock"))
+        let badSerial = try await runCommand("sensorqual", ["run", "--serial", "oops"], in: folder)
+        #expect(badSerial.status == 2)
+        #expect(badSerial.stderr.contains("SLOT=SERIAL"))
+        let help = try await runCommand("sensorqual", ["--help"], in: folder)
+        #expect(help.status == 0 && help.stdout.contains("demo"))
+        let badRig = try await runCommand("sensorquald", ["--rig", folder.path + "/missing.yaml", "--state-dir", folder.path,
+                                                         "--socket", folder.path + "/s.sock"], in: folder)
+        #expect(badRig.status == 2)
+        #expect(badRig.stderr.contains(folder.path + "/missing.yaml"))
+    }
+}
