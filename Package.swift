@@ -30,7 +30,7 @@ let package = Package(
         // Transports: Linux i2c-dev, libgpiod; the protocols the simulator implements too.
         .target(name: "SensorIO", dependencies: ["CI2C", "CGPIOD"]),
         // Register-level chip drivers and the device catalog.
-        .target(name: "SensorDrivers", dependencies: ["SensorIO"]),
+        .target(name: "SensorDrivers", dependencies: ["SensorIO"], exclude: ["README.md"]),
         // The simulated rig: register-level chip models and reference instruments.
         .target(name: "SensorSim", dependencies: ["SensorIO", "SensorDrivers"]),
         // Rig, plans, spec profiles, the run engine.

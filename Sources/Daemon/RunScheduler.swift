@@ -4,6 +4,7 @@ import Logging
 import Qualification
 import Reports
 import ServiceLifecycle
+import Synchronization
 
 /// Starts runs, follows them, and tells watchers. Each run's acquisition executes on a thread of its own;
 /// its events come back through a bounded stream, its outcome through the child task that awaits the thread.
@@ -35,8 +36,8 @@ actor RunScheduler: Service {
     private var watchers: [UInt64: Watcher] = [:]
     private var devices: [DeviceInfo]
     private var runCounter = 0
-    /// Run events that did not fit the queue; reported in the log (progress events are the only ones that pile up).
-    private var droppedEvents = 0
+    /// Run events that did not fit the event queue (only a stalled scheduler can fill 4096); logged per run.
+    private let droppedEvents = DropCounter()
 
     private let starts: AsyncStream<PreparedRun>
     private let startsContinuation: AsyncStream<PreparedRun>.Continuation
@@ -184,11 +185,12 @@ actor RunScheduler: Service {
         let configuration = configuration
         let software = software
         let sink = eventsContinuation
+        let dropped = droppedEvents
         let id = prepared.request.id
         let result = await DedicatedThread.run(name: "run \(id)") { () -> (RunOutcome, String?, String?) in
             let engine = RunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
                                    connector: configuration.connector, cancellation: prepared.cancellation) { event in
-                if case .dropped = sink.yield((id, event)) { /* counted on the actor side */ }
+                if case .dropped = sink.yield((id, event)) { dropped.add() }
             }
             let outcome = engine.run()
             let report = QualificationReport(outcome: outcome, request: prepared.request, rig: configuration.rig,
@@ -227,6 +229,8 @@ actor RunScheduler: Service {
         } else {
             logger.info("run \(id) \(outcome.state.rawValue): \(verdict); report \(reportPath ?? "-")")
         }
+        let lostEvents = droppedEvents.take()
+        if lostEvents > 0 { logger.warning("run \(id): \(lostEvents) run events did not fit the event queue") }
         notifier.status("run \(id) \(outcome.state.rawValue): \(verdict)")
         broadcast(NotificationMethod.runFinished, run: id, params: record.status)
         if runs.values.allSatisfy({ $0.status.isFinished }) {
@@ -283,4 +287,11 @@ actor RunScheduler: Service {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
+}
+
+/// Counts run events that did not fit the event queue; the acquisition thread adds, the scheduler takes.
+final class DropCounter: Sendable {
+    private let count = Atomic(0)
+    func add() { count.add(1, ordering: .relaxed) }
+    func take() -> Int { count.exchange(0, ordering: .relaxed) }
 }

@@ -55,11 +55,7 @@ struct Sensorquald: AsyncParsableCommand {
 
     func run() async throws {
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        LoggingSystem.bootstrap { _ in JournalLogHandler(level: level) }
         let logger = Logger(label: "sensorquald")
         let environment = ProcessInfo.processInfo.environment
         let configuration: DaemonConfiguration
@@ -75,7 +71,7 @@ struct Sensorquald: AsyncParsableCommand {
             SlotProber.probe(rig: configuration.rig, catalog: configuration.catalog, connector: configuration.connector)
         }
         for device in devices {
-            logger.info("slot \(device.slot): \(device.model) at \(device.bus) \(device.address): \(device.state)\(device.detail.map { " (\($0))" } ?? "")")
+            logger.info("slot \(device.slot): \(device.model) at \(device.bus)\(device.muxChannel.map { " ch\($0)" } ?? "") \(device.address): \(device.state)\(device.detail.map { " (\($0))" } ?? "")")
         }
 
         let notifier = SystemdNotifier()

@@ -30,6 +30,8 @@ public final class RunEngine {
     static let lostAfterErrors = 3
     /// Time after the expected conversion at which a DUT is polled: covers the bus transfer of the STATUS read.
     static let pollMargin: Int64 = 500_000
+    /// Longest wait for the controller to settle before a noise record, s.
+    static let noiseSettleTimeout = 300.0
 
     public init(request: RunRequest, rig: Rig, catalog: ChipCatalog, connector: any RigConnector,
                 cancellation: RunCancellation, events: @escaping EventSink) {
@@ -142,7 +144,7 @@ public final class RunEngine {
             case .noise(let duration, let setpoint):
                 emit(.state(.measuring))
                 planned = duration
-                let settle = try settle(at: setpoint, timeout: 300, hold: 0)
+                let settle = try settle(at: setpoint, timeout: Self.noiseSettleTimeout, hold: 0)
                 let dwellTimes = plan.steps.compactMap { step -> Double? in
                     if case .sweep(let s) = step { return s.dwell } else { return nil }
                 }

@@ -42,10 +42,9 @@ struct BMP390Model {
     private var random: SeededRandom
     private var registers = [UInt8](repeating: 0, count: 0x80)
     private var pointer: UInt8 = 0
-    /// Normal-mode start time and index of the last completed conversion produced.
+    /// Normal-mode start time and the index of the last conversion produced.
     private var normalStart: Double?
     private var lastConversion = -1
-    private var lastRead = -1
     private var drift = 0.0
     private var driftTime = 0.0
     private var shadow: [UInt8]?
@@ -69,7 +68,6 @@ struct BMP390Model {
         for (i, byte) in calibration.nvm.enumerated() { registers[0x31 + i] = byte }
         normalStart = nil
         lastConversion = -1
-        lastRead = -1
         shadow = nil
     }
 
@@ -118,7 +116,6 @@ struct BMP390Model {
             // Shadowing: the whole data block is latched at the first data byte of a burst.
             if shadow == nil {
                 shadow = Array(registers[0x04...0x09])
-                lastRead = lastConversion
                 registers[0x03] &= ~(BMP390.statusPressureReady | BMP390.statusTemperatureReady)
             }
             return shadow![Int(register) - 0x04]
@@ -143,7 +140,6 @@ struct BMP390Model {
                 if configuration.isFeasible {
                     normalStart = time
                     lastConversion = -1
-                    lastRead = -1
                 } else {
                     // Datasheet §4.3.2: an OSR/ODR pair whose conversion outlasts the period is refused.
                     registers[0x02] |= BMP390.errorConfiguration
