@@ -26,8 +26,10 @@ enum PressureFigures {
                               accuracy.points.contains { $0.direction == .down } ? ", up and down" : "")
             add("absolute-accuracy", accuracy.maximumAbsoluteError,
                 grid + String(format: ", worst at %.0f Pa; ", accuracy.worstSetpoint) + conditions)
-            add("offset", accuracy.offset, String(format: "at %.0f Pa, weighted line fit; ", accuracy.fitReferencePressure) + conditions)
-            add("gain-error", accuracy.gainError, "slope of error vs pressure; " + conditions)
+            if let offset = accuracy.offset {
+                add("offset", offset, String(format: "at %.0f Pa, weighted line fit; ", accuracy.fitReferencePressure) + conditions)
+            }
+            if let gain = accuracy.gainError { add("gain-error", gain, "slope of error vs pressure; " + conditions) }
             if let hysteresis = accuracy.hysteresis {
                 let u = accuracy.points.map(\.error.standardUncertainty).max() ?? 0
                 // Difference of two errors at one setpoint: the reference certificate cancels, the Type A parts add.

@@ -70,10 +70,11 @@ public struct PressureAccuracy: Sendable {
         public var maximumAbsoluteError: UncertainValue
         /// The setpoint and direction where |e| is largest.
         public var worstSetpoint: Double
-        /// Offset at the reference pressure p0 from a weighted straight-line fit of e against p, Pa.
-        public var offset: UncertainValue
+        /// Offset at the reference pressure p0 from a weighted straight-line fit of e against p, Pa;
+        /// nil with fewer than two distinct setpoints.
+        public var offset: UncertainValue?
         /// Gain (span) error from the same fit, ppm of reading.
-        public var gainError: UncertainValue
+        public var gainError: UncertainValue?
         public var fitReferencePressure: Double
         /// max |ē_up − ē_down| over setpoints visited both ways, Pa; nil without a down sweep.
         public var hysteresis: Double?
@@ -110,10 +111,8 @@ public struct PressureAccuracy: Sendable {
             (p.budget.dutTypeA * p.budget.dutTypeA + p.budget.referenceTypeA * p.budget.referenceTypeA
              + p.budget.resolution * p.budget.resolution).squareRoot()
         }
-        guard let fit = WeightedLineFit(x: points.map(\.reference), y: points.map(\.error.value),
-                                        u: uncorrelated, x0: fitReferencePressure) else { return nil }
-        let uOffset = (fit.interceptUncertainty * fit.interceptUncertainty
-                       + calibration.standardUncertainty * calibration.standardUncertainty).squareRoot()
+        let fit = WeightedLineFit(x: points.map(\.reference), y: points.map(\.error.value),
+                                  u: uncorrelated, x0: fitReferencePressure)
 
         var hysteresis: Double?
         let up = Dictionary(points.filter { $0.direction == .up }.map { ($0.setpoint, $0.error.value) },
@@ -127,8 +126,11 @@ public struct PressureAccuracy: Sendable {
             maximumAbsoluteError: UncertainValue(abs(worst.error.value),
                                                  standardUncertainty: worst.error.standardUncertainty, unit: "Pa"),
             worstSetpoint: worst.setpoint,
-            offset: UncertainValue(fit.intercept, standardUncertainty: uOffset, unit: "Pa"),
-            gainError: UncertainValue(fit.slope * 1e6, standardUncertainty: fit.slopeUncertainty * 1e6, unit: "ppm"),
+            offset: fit.map {
+                UncertainValue($0.intercept, standardUncertainty: ($0.interceptUncertainty * $0.interceptUncertainty
+                    + calibration.standardUncertainty * calibration.standardUncertainty).squareRoot(), unit: "Pa")
+            },
+            gainError: fit.map { UncertainValue($0.slope * 1e6, standardUncertainty: $0.slopeUncertainty * 1e6, unit: "ppm") },
             fitReferencePressure: fitReferencePressure,
             hysteresis: hysteresis)
     }

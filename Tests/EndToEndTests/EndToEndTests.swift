@@ -49,8 +49,9 @@ import Testing
             #expect(dut.calibrationBytes == unit.nvm.map { String(format: "%02X", $0) }.joined())
             let accuracy = try #require(dut.accuracy)
             // The accuracy error found must match the injected offset within its uncertainty.
-            #expect(abs(accuracy.offset.value - unit.errors.offset) <= accuracy.offset.expandedUncertainty,
-                    "\(dut.slot): \(accuracy.offset.value) ± \(accuracy.offset.expandedUncertainty) vs \(unit.errors.offset)")
+            let offset = try #require(accuracy.offset)
+            #expect(abs(offset.value - unit.errors.offset) <= offset.expandedUncertainty,
+                    "\(dut.slot): \(offset.value) ± \(offset.expandedUncertainty) vs \(unit.errors.offset)")
             #expect(accuracy.points.count == 9)
             let figure = try #require(dut.figures.first { $0.metric == "absolute-accuracy" })
             #expect(figure.value.unit == "Pa" && figure.value.coverageFactor == 2)

@@ -68,9 +68,11 @@ final class EventLog: Sendable {
             #expect(dut.integrity.isClean)
             let accuracy = try #require(dut.accuracy)
             #expect(accuracy.points.count == 5)
-            #expect(abs(accuracy.offset.value - unit.errors.offset) <= accuracy.offset.expandedUncertainty,
-                    "\(dut.slot): offset \(accuracy.offset.value) ± \(accuracy.offset.expandedUncertainty), injected \(unit.errors.offset)")
-            #expect(abs(accuracy.gainError.value - unit.errors.gainErrorPPM) <= 3 * accuracy.gainError.expandedUncertainty + 5)
+            let offset = try #require(accuracy.offset)
+            #expect(abs(offset.value - unit.errors.offset) <= offset.expandedUncertainty,
+                    "\(dut.slot): offset \(offset.value) ± \(offset.expandedUncertainty), injected \(unit.errors.offset)")
+            let gain = try #require(accuracy.gainError)
+            #expect(abs(gain.value - unit.errors.gainErrorPPM) <= 3 * gain.expandedUncertainty + 5)
             let worst = [30_000.0, 70_000, 110_000].map { abs(unit.errors.systematicError(at: $0) - SimulatedRig.referenceBias) }.max()!
             #expect(abs(accuracy.maximumAbsoluteError.value - worst) <= accuracy.maximumAbsoluteError.expandedUncertainty)
             let noise = try #require(dut.noise)

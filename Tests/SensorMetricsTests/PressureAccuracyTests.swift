@@ -26,12 +26,35 @@ import Testing
         #expect(abs(result.maximumAbsoluteError.value - (47 + 310e-6 * 8675)) < 1e-6)
         #expect(result.worstSetpoint == 110_000)
         // The hysteresis (0.8 Pa on the way down) biases a straight-line fit by at most 0.8 Pa.
-        #expect(abs(result.offset.value + 47) < 0.8)
-        #expect(abs(result.gainError.value + 310) < 15)
+        #expect(abs(try #require(result.offset).value + 47) < 0.8)
+        #expect(abs(try #require(result.gainError).value + 310) < 15)
         #expect(abs(result.hysteresis! - 0.8) < 1e-6)
         // U of each point: the certificate's 8 Pa (k = 2) dominates: u_c ≥ 4 Pa.
         #expect(result.points.allSatisfy { $0.error.expandedUncertainty >= 8 && $0.error.expandedUncertainty < 8.1 })
-        #expect(result.offset.expandedUncertainty >= 8)
+        #expect(try #require(result.offset).expandedUncertainty >= 8)
+    }
+
+    /// statistics.md §6.3 worked example: reference 100.000, ten DUT readings with mean 100.021 and s = 0.00258,
+    /// certificate U = 0.010 (k = 2), resolution 0.001: u_A = 0.00082, u_c = 0.00508, U = 0.0102, e = 0.021.
+    /// The example rounds to 3 significant figures: tolerance 1e-5 on u, 1e-9 on e.
+    @Test func gumWorkedExample() throws {
+        var dwell = PressureAccuracy.Dwell(setpoint: 100, direction: .up, duration: 10)
+        // Ten readings with mean 100.021 and sample standard deviation exactly 0.00258.
+        let pattern: [Double] = [-1, 1, -1, 1, -1, 1, -1, 1, -1, 1]
+        let scale = 0.00258 * (9.0 / 10).squareRoot()
+        for p in pattern { dwell.dut.add(100.021 + p * scale) }
+        dwell.reference.add(100.000)
+        let result = try #require(PressureAccuracy.evaluate(
+            dwells: [dwell], calibration: .init(expandedUncertainty: 0.010, coverageFactor: 2),
+            dutAllanDeviation: { _ in nil }, resolution: 0.001, fitReferencePressure: 100))
+        let point = try #require(result.points.first)
+        #expect(abs(point.error.value - 0.021) < 1e-9)
+        #expect(abs(point.budget.dutTypeA - 0.00082) < 1e-5)
+        #expect(abs(point.budget.referenceCertificate - 0.005) < 1e-12)
+        #expect(abs(point.budget.resolution - 0.00029) < 1e-5)
+        #expect(abs(point.error.standardUncertainty - 0.00508) < 1e-5)
+        #expect(abs(point.error.expandedUncertainty - 0.0102) < 1e-4)
+        #expect(result.offset == nil && result.hysteresis == nil)
     }
 
     /// The DUT Type A term is max(s/√n, σ_ADEV(dwell)): a drifting DUT cannot claim s/√n alone.

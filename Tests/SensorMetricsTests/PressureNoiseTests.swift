@@ -32,6 +32,23 @@ import Testing
         #expect(abs(result.detrendedStandardDeviation - 0.3) < 0.01)
     }
 
+    /// Known answer from numpy 2.4.6 / scipy 1.17.1 on a fixed series: y_i = 101 325 + 0.5·(u_i − 0.5) + 0.001·i Pa,
+    /// u_i the NBS14 Lehmer sequence (statistics.md §8 T2, 2 000 values from n0 = 1234567890), ODR 25 Hz:
+    /// √(½·mean(diff(y)²)) = 0.14489332591085416, residual std of `np.polyfit(t, y, 1)` with ddof = 2
+    /// = 0.14469234346353252, mean 101325.99846107952. Tolerance 1e-9 relative: only summation order differs.
+    @Test func numpyKnownAnswer() throws {
+        var n: UInt64 = 1_234_567_890
+        var noise = PressureNoise(outputDataRate: 25)
+        for i in 0..<2000 {
+            noise.add(101_325 + 0.5 * (Double(n) / 2_147_483_647 - 0.5) + 0.001 * Double(i))
+            n = 16807 * n % 2_147_483_647
+        }
+        let result = try #require(noise.result)
+        #expect(abs(result.rms.value / 0.14489332591085416 - 1) < 1e-9)
+        #expect(abs(result.detrendedStandardDeviation / 0.14469234346353252 - 1) < 1e-9)
+        #expect(abs(result.meanPressure - 101325.99846107952) < 1e-9)
+    }
+
     /// EDF for white noise at m = 1 (SP1065 Table 5): ν = (3(N−1)/2 − 2(N−2)/N)·4/9 with N phase points.
     @Test func degreesOfFreedom() throws {
         var noise = PressureNoise(outputDataRate: 10)
