@@ -77,20 +77,12 @@ public final class RunEngine {
 
     private func probe() throws {
         emit(.state(.probing))
-        var transports: [String: any I2CTransport] = [:]
-        var muxes: [String: I2CMux] = [:]
+        let transports = SlotTransports(rig: rig, connector: connector)
         for slotID in request.slots {
             guard let slot = rig.slot(slotID), let bus = rig.bus(slot.bus), let chip = catalog.chip(slot.chip) else {
                 throw RunFailure(description: "slot \(slotID) is not on this rig")
             }
-            if transports[bus.id] == nil { transports[bus.id] = try connector.openBus(bus) }
-            var transport = transports[bus.id]!
-            if let channel = slot.mux, let mux = bus.muxes.first(where: { $0.id == channel.id }) {
-                let key = bus.id + "/" + mux.id
-                let switchDevice = muxes[key] ?? I2CMux(parent: transport, address: mux.address)
-                muxes[key] = switchDevice
-                transport = switchDevice.channel(channel.channel)
-            }
+            let transport = try transports.transport(for: slot)
             let dut = PressureDUT(slot: slot, chip: chip, bus: bus, transport: transport, serial: request.serials[slotID])
             duts.append(dut)
             do {

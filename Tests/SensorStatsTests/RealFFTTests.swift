@@ -2,24 +2,6 @@ import Foundation
 import SensorStats
 import Testing
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a seeded generator, so every run checks the same data.
-private struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [-1, 1).
-    mutating func nextSigned() -> Double {
-        Double(next() >> 11) / Double(1 << 52) - 1
-    }
-}
-
 /// The textbook O(n²) DFT, X_k = Σ_j x_j·e^(−2πi·jk/n), bins 0…n/2. The angle uses jk mod n, so it stays in
 /// [0, 2π) and loses no accuracy to large arguments.
 private func naiveDFT(_ x: [Double]) -> [RealFFT.Bin] {
@@ -43,8 +25,8 @@ struct RealFFTTests {
     /// margin; a real defect (a wrong sign, bin, scale or stride) errs by O(1) of that bound.
     @Test("matches a naive DFT on seeded random data", arguments: [1, 2, 3, 7, 16, 100, 257, 1024])
     func matchesNaiveDFT(length: Int) {
-        var random = SplitMix64(state: 0x5EED_0000 + UInt64(length))
-        let x = (0..<length).map { _ in random.nextSigned() }
+        var random = SplitMix(seed: 0x5EED_0000 + UInt64(length))
+        let x = (0..<length).map { _ in random.signed() }
         let fft = RealFFT(length: length)
         let bins = fft.forward(x)
         let expected = naiveDFT(x)
@@ -76,10 +58,10 @@ struct RealFFTTests {
     @Test("reusing the output array gives the same bins, and one transform serves many inputs")
     func reuse() {
         let fft = RealFFT(length: 64)
-        var random = SplitMix64(state: 42)
+        var random = SplitMix(seed: 42)
         var bins: [RealFFT.Bin] = []
         for _ in 0..<3 {
-            let x = (0..<64).map { _ in random.nextSigned() }
+            let x = (0..<64).map { _ in random.signed() }
             fft.forward(x, into: &bins)
             #expect(bins == fft.forward(x))
             #expect(bins.count == 33)
