@@ -45,7 +45,7 @@ extension Sensorqual {
         func run() async throws {
             let connection = try await client.connect()
             defer { Task { await connection.close() } }
-            let devices: [DeviceInfo] = try await connection.call(Method.devicesList, as: [DeviceInfo].self)
+            let devices = try await connection.call(Method.devicesList, as: DeviceList.self).devices
             if client.json {
                 Terminal.write(try JSONValue(encoding: devices).description + "\n")
                 return

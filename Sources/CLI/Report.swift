@@ -77,7 +77,7 @@ enum ReportText {
         text += verdicts.rendered
         for dut in report.duts {
             text += "\n\(dut.slot) \(dut.model) at \(dut.bus)\(dut.muxChannel.map { " ch\($0)" } ?? "") \(dut.address)"
-                + ", chip id \(dut.idRegisterValue.map { "0x" + String($0, radix: 16) } ?? "-")\n"
+                + ", chip id \(dut.idRegisterValue ?? "-")\n"
             if let lost = dut.lost { text += "  lost: \(lost)\n" }
             var figures = Table("FIGURE", "VALUE", "U (k=2)", "LIMIT", "VERDICT")
             for f in dut.figures {

@@ -151,6 +151,12 @@ public struct DeviceInfo: Codable, Sendable, Equatable {
     }
 }
 
+/// `devices.list` result.
+public struct DeviceList: Codable, Sendable, Equatable {
+    public var devices: [DeviceInfo]
+    public init(devices: [DeviceInfo]) { self.devices = devices }
+}
+
 /// `runs.start` params.
 public struct RunStartParams: Codable, Sendable, Equatable {
     public var plan: String

@@ -41,6 +41,8 @@ public struct RPCErrorCode: RawRepresentable, Sendable, Hashable, Codable {
     public static let lineTooLong = RPCErrorCode(rawValue: -32005)
     /// −32006: the server has as many connections as it serves; it closes this one.
     public static let overloaded = RPCErrorCode(rawValue: -32006)
+    /// A reference instrument's calibration certificate is past its due date: no traceable result can be made.
+    public static let calibrationExpired = RPCErrorCode(rawValue: -32007)
 
     /// Every code named above, with its name.
     static let names: [RPCErrorCode: String] = [

@@ -21,7 +21,7 @@ struct ControlHandler: RPCMethodHandler {
         case Method.rigDescribe:
             return try encode(rigDescription)
         case Method.devicesList:
-            return try encode(await scheduler.deviceList())
+            return try encode(DeviceList(devices: await scheduler.deviceList()))
         case Method.runsStart:
             let start = try params.decodeParams(as: RunStartParams.self)
             return try encode(try await scheduler.start(start))

@@ -6,8 +6,11 @@ import SensorSim
 struct DaemonConfiguration: Sendable {
     var stateDirectory: String
     var socketPath: String
-    var plansDirectory: String
-    var specsDirectory: String
+    /// Folders searched for `<plan>.yaml` and `<spec>.yaml`, in order: the site's `/etc/sensorqual/…` first,
+    /// then the installed defaults, so a site file overrides a default of the same name and an empty site
+    /// folder hides nothing.
+    var planFolders: [String]
+    var specFolders: [String]
     var defaultSpec: String
     var catalog: ChipCatalog
     var rig: Rig
@@ -17,8 +20,12 @@ struct DaemonConfiguration: Sendable {
 
     var runsDirectory: String { stateDirectory + "/runs" }
 
-    func planPath(_ name: String) -> String { plansDirectory + "/" + name + ".yaml" }
-    func specPath(_ name: String) -> String { specsDirectory + "/" + name + ".yaml" }
+    func planPath(_ name: String) -> String? { Self.find(name, in: planFolders) }
+    func specPath(_ name: String) -> String? { Self.find(name, in: specFolders) }
+
+    private static func find(_ name: String, in folders: [String]) -> String? {
+        folders.map { $0 + "/" + name + ".yaml" }.first { FileManager.default.fileExists(atPath: $0) }
+    }
 }
 
 /// The folder holding `devices/`, `plans/` and `specs/`: installed under /usr/share/sensorqual, or the

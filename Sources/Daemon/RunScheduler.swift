@@ -92,6 +92,7 @@ actor RunScheduler: Service {
         let rig = configuration.rig
         let slots = params.slots ?? rig.slots.map(\.id)
         guard !slots.isEmpty else { throw RPCError.invalidParams("no slots to run on") }
+        guard Set(slots).count == slots.count else { throw RPCError.invalidParams("a slot is named twice in \(slots)") }
         for slot in slots where rig.slot(slot) == nil {
             throw RPCError.invalidParams("slot '\(slot)' is not on rig \(rig.name) (it has \(rig.slots.map(\.id).joined(separator: ", ")))")
         }
@@ -101,15 +102,26 @@ actor RunScheduler: Service {
         guard params.plan.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw RPCError.invalidParams("plan name '\(params.plan)' may hold letters, digits, - and _ only")
         }
+        for reference in rig.references where !reference.certificate.isValid(on: Date()) {
+            throw RPCError(code: .calibrationExpired,
+                           message: "reference \(reference.id) (\(reference.model)): certificate \(reference.certificate.id) was due \(reference.certificate.due)",
+                           data: ["reference": .string(reference.id), "due": .string(reference.certificate.due)])
+        }
         let specName = params.spec ?? configuration.defaultSpec
         guard specName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw RPCError.invalidParams("spec name '\(specName)' may hold letters, digits, - and _ only")
         }
+        guard let planPath = configuration.planPath(params.plan) else {
+            throw RPCError(code: .notFound, message: "no plan '\(params.plan)' in " + configuration.planFolders.joined(separator: ", "))
+        }
+        guard let specPath = configuration.specPath(specName) else {
+            throw RPCError(code: .notFound, message: "no spec profile '\(specName)' in " + configuration.specFolders.joined(separator: ", "))
+        }
         let plan: Plan
         let spec: SpecProfile
         do {
-            plan = try Plan.load(path: configuration.planPath(params.plan))
-            spec = try SpecProfile.load(path: configuration.specPath(specName))
+            plan = try Plan.load(path: planPath)
+            spec = try SpecProfile.load(path: specPath)
         } catch {
             throw RPCError(code: .invalidPlan, message: error.description,
                            data: ["file": .string(error.file), "line": error.line.map { .int(Int64($0)) } ?? .null])

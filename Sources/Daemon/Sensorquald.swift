@@ -38,10 +38,10 @@ struct Sensorquald: AsyncParsableCommand {
     @Option(help: "Device catalog folder (default: devices/ of the data folder).")
     var devicesDir: String?
 
-    @Option(help: "Plan folder (default /etc/sensorqual/plans if it exists, else plans/ of the data folder).")
+    @Option(help: "Plan folder (default: /etc/sensorqual/plans, then plans/ of the data folder).")
     var plansDir: String?
 
-    @Option(help: "Spec profile folder (default /etc/sensorqual/specs if it exists, else specs/ of the data folder).")
+    @Option(help: "Spec profile folder (default: /etc/sensorqual/specs, then specs/ of the data folder).")
     var specsDir: String?
 
     @Option(help: "Spec profile used when a run names none.")
@@ -85,7 +85,9 @@ struct Sensorquald: AsyncParsableCommand {
                                      readyStatus: "rig \(configuration.rig.name), \(devices.filter { $0.state == "ready" }.count)/\(devices.count) slots ready")
 
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: scheduler), .init(service: control)],
+            // Shut down in reverse order: the scheduler first, so a run in flight is cancelled and its partial
+            // report written while watchers are still connected to hear `run.finished`; then the socket.
+            services: [.init(service: control), .init(service: scheduler)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -95,18 +97,16 @@ struct Sensorquald: AsyncParsableCommand {
 
     private func loadConfiguration(environment: [String: String]) throws -> DaemonConfiguration {
         let data = DataDirectory.locate(executable: CommandLine.arguments[0])
-        func folder(_ flag: String?, etc: String, data path: String?) throws -> String {
-            if let flag { return flag }
-            if FileManager.default.fileExists(atPath: etc) { return etc }
-            guard let path else { throw ConfigurationError(file: etc, reason: "not found, and no data folder (set SENSORQUAL_DATA_DIR)") }
-            return path
+        func folders(_ flag: String?, etc: String, data path: String?) -> [String] {
+            if let flag { return [flag] }
+            return [etc] + (path.map { [$0] } ?? [])
         }
         guard let devices = devicesDir ?? data?.devices else {
             throw ConfigurationError(file: DataDirectory.installed + "/devices", reason: "device catalog not found (use --devices-dir or SENSORQUAL_DATA_DIR)")
         }
         let catalog = try ChipCatalog.load(directory: devices)
-        let plans = try folder(plansDir, etc: "/etc/sensorqual/plans", data: data?.plans)
-        let specs = try folder(specsDir, etc: "/etc/sensorqual/specs", data: data?.specs)
+        let plans = folders(plansDir, etc: "/etc/sensorqual/plans", data: data?.plans)
+        let specs = folders(specsDir, etc: "/etc/sensorqual/specs", data: data?.specs)
         let state = stateDir ?? environment["SENSORQUAL_STATE_DIR"] ?? "/var/lib/sensorqual"
         let socketPath = socket ?? environment["SENSORQUAL_SOCKET"] ?? "/run/sensorqual.sock"
         try FileManager.default.createDirectory(atPath: state + "/runs", withIntermediateDirectories: true)
@@ -117,7 +117,7 @@ struct Sensorquald: AsyncParsableCommand {
         if simulate {
             let simulated = SimulatedRig(seed: seed)
             source = "built-in simulated rig (seed \(seed))"
-            rigModel = try Rig.parse(text: simulated.rigFile, name: "built-in simulated rig", catalog: catalog)
+            rigModel = try Rig.parse(text: simulated.rigFile(), name: "built-in simulated rig", catalog: catalog)
             connector = SimulatedRigConnector(rig: simulated)
         } else {
             let path = rig ?? environment["SENSORQUAL_RIG"] ?? "/etc/sensorqual/rig.yaml"
@@ -125,11 +125,15 @@ struct Sensorquald: AsyncParsableCommand {
             rigModel = try Rig.load(path: path, catalog: catalog)
             connector = LinuxRigConnector()
         }
-        // A default spec that does not load is a configuration fault: find it now, not at the first run.
-        _ = try SpecProfile.load(path: specs + "/" + defaultSpec + ".yaml")
-        return DaemonConfiguration(stateDirectory: state, socketPath: socketPath, plansDirectory: plans, specsDirectory: specs,
+        let configuration = DaemonConfiguration(stateDirectory: state, socketPath: socketPath, planFolders: plans, specFolders: specs,
                                    defaultSpec: defaultSpec, catalog: catalog, rig: rigModel, rigSource: source,
                                    connector: connector)
+        // A default spec that does not load is a configuration fault: find it now, not at the first run.
+        guard let specPath = configuration.specPath(defaultSpec) else {
+            throw ConfigurationError(file: defaultSpec + ".yaml", reason: "default spec profile not found in " + specs.joined(separator: ", "))
+        }
+        _ = try SpecProfile.load(path: specPath)
+        return configuration
     }
 }
 

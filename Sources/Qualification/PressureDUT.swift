@@ -27,7 +27,7 @@ final class PressureDUT {
         self.bus = bus
         driver = BMP390(device: I2CDevice(transport: transport, address: slot.address))
         outcome = DUTOutcome(slot: slot.id, chip: chip.chip, model: chip.model, bus: bus.device,
-                             muxChannel: slot.mux?.channel, address: slot.address, serial: serial, figures: [],
+                             mux: slot.mux?.id, muxChannel: slot.mux?.channel, address: slot.address, serial: serial, figures: [],
                              integrity: DataIntegrity())
     }
 

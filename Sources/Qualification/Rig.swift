@@ -1,3 +1,4 @@
+import Foundation
 import SensorIO
 
 /// A test rig as its rig file describes it (DESIGN.md §1): buses, muxes, slots and reference instruments.
@@ -56,8 +57,20 @@ public struct Rig: Sendable, Equatable, Codable {
         /// Expanded uncertainty, Pa.
         public var expandedUncertaintyPa: Double
         public var coverageFactor: Double
-        /// Calibration due date as written on the certificate.
+        /// Calibration due date as written on the certificate, YYYY-MM-DD.
         public var due: String
+
+        /// The end of the due day (UTC); nil if `due` is not a YYYY-MM-DD date.
+        public var dueDate: Date? {
+            let formatter = DateFormatter()
+            formatter.dateFormat = "yyyy-MM-dd"
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            return formatter.date(from: due).map { $0.addingTimeInterval(86_400) }
+        }
+
+        /// Whether the certificate still covers `date`.
+        public func isValid(on date: Date) -> Bool { dueDate.map { date < $0 } ?? false }
     }
 
     public func slot(_ id: String) -> Slot? { slots.first { $0.id == id } }
@@ -128,10 +141,15 @@ extension Rig {
                 throw file.error(at: at, "slot \(slot.id) sits at the same bus, mux channel and address as another slot")
             }
         }
-        for (index, reference) in references.enumerated() where reference.certificate.expandedUncertaintyPa <= 0
-            || reference.certificate.coverageFactor <= 0 {
-            throw file.error(at: [PathKey("references"), PathKey(index), PathKey("certificate")],
-                             "reference \(reference.id): certificate uncertainty and coverage factor must be positive")
+        for (index, reference) in references.enumerated() {
+            let at = [PathKey("references"), PathKey(index), PathKey("certificate")]
+            if reference.certificate.expandedUncertaintyPa <= 0 || reference.certificate.coverageFactor <= 0 {
+                throw file.error(at: at, "reference \(reference.id): certificate uncertainty and coverage factor must be positive")
+            }
+            if reference.certificate.dueDate == nil {
+                throw file.error(at: at + [PathKey("due")],
+                                 "reference \(reference.id): certificate due date '\(reference.certificate.due)' is not YYYY-MM-DD")
+            }
         }
     }
 }

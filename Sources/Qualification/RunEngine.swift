@@ -86,7 +86,8 @@ public final class RunEngine {
             let dut = PressureDUT(slot: slot, chip: chip, bus: bus, transport: transport, serial: request.serials[slotID])
             duts.append(dut)
             do {
-                dut.outcome.idRegisterValue = try dut.driver.probe()
+                let id = try dut.driver.probe()
+                dut.outcome.idRegisterValue = "0x" + String(format: "%02X", id)
                 let calibration = try dut.driver.readCalibration()
                 dut.calibration = calibration
                 dut.outcome.calibrationBytes = calibration.nvm.map { String(format: "%02X", $0) }.joined()

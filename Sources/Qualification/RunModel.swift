@@ -90,11 +90,13 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     public var chip: String
     public var model: String
     public var bus: String
+    /// The user-space-switched mux the slot sits behind, and its channel.
+    public var mux: String?
     public var muxChannel: Int?
     public var address: I2CAddress
     public var serial: String?
-    /// Chip id read at probe.
-    public var idRegisterValue: UInt8?
+    /// The chip's id register as read at probe, "0x60".
+    public var idRegisterValue: String?
     /// The NVM calibration bytes as hex: with the serial, what identifies the unit.
     public var calibrationBytes: String?
     public var conditions: PressureConditions?

@@ -16,4 +16,26 @@ public struct UncertainValue: Sendable, Equatable, Codable {
 
     /// Expanded uncertainty U = k·u.
     public var expandedUncertainty: Double { coverageFactor * standardUncertainty }
+
+    private enum CodingKeys: String, CodingKey {
+        case value, standardUncertainty, coverageFactor, unit, expandedUncertainty
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        value = try c.decode(Double.self, forKey: .value)
+        standardUncertainty = try c.decode(Double.self, forKey: .standardUncertainty)
+        coverageFactor = try c.decode(Double.self, forKey: .coverageFactor)
+        unit = try c.decode(String.self, forKey: .unit)
+    }
+
+    /// Writes U beside u and k, so a reader of the report need not compute it.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(value, forKey: .value)
+        try c.encode(standardUncertainty, forKey: .standardUncertainty)
+        try c.encode(coverageFactor, forKey: .coverageFactor)
+        try c.encode(unit, forKey: .unit)
+        try c.encode(expandedUncertainty, forKey: .expandedUncertainty)
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import SensorDrivers
 import SensorIO
 
@@ -76,8 +77,14 @@ public struct SimulatedRig: Sendable {
         return bytes
     }
 
-    /// The rig file of this rig, in the same format as `/etc/sensorqual/rig.yaml`.
-    public var rigFile: String {
+    /// The rig file of this rig, in the same format as `/etc/sensorqual/rig.yaml`. The simulated controller's
+    /// certificate is always in date: it was "calibrated" 180 days before `today`, due a year after that.
+    public func rigFile(today: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        let due = formatter.string(from: today.addingTimeInterval(185 * 86_400))
         var text = """
         # The built-in simulated rig (sensorquald --simulate).
         rig: sim-bench
@@ -99,7 +106,7 @@ public struct SimulatedRig: Sendable {
               id: SIM-CAL-2026-0001
               expanded_uncertainty_pa: 8
               coverage_factor: 2
-              due: 2027-06-30
+              due: \(due)
             head_height_m: 0
         slots:
 

@@ -11,55 +11,53 @@ import Testing
     @Test func qualificationThroughTheCLI() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let daemon = SimulatedDaemon(folder: folder, seed: 1)
-        try await daemon.start()
+        let exit = try await DaemonUnderTest.with(folder: folder) { daemon in
+            let devices = try await runCommand("sensorqual", ["devices", "--socket", daemon.socket, "--json"], in: folder)
+            #expect(devices.status == 0)
+            let slots = try JSONValue(parsing: devices.stdout).decode([DeviceInfo].self)   // the CLI prints the list
+            #expect(slots.map(\.state) == ["ready", "ready", "ready", "ready"])
+            #expect(slots.map(\.chipID) == ["0x60", "0x60", "0x60", "0x60"])
 
-        let devices = try await runCommand("sensorqual", ["devices", "--socket", daemon.socket, "--json"], in: folder)
-        #expect(devices.status == 0)
-        let slots = try JSONValue(parsing: devices.stdout).decode([DeviceInfo].self)
-        #expect(slots.map(\.state) == ["ready", "ready", "ready", "ready"])
-        #expect(slots.map(\.chipID) == ["0x60", "0x60", "0x60", "0x60"])
+            let run = try await runCommand("sensorqual", ["run", "--plan", "pressure-basic", "--lot", "LOT-7", "--operator", "tester",
+                                                         "--serial", "S1=SN1", "--serial", "S4=SN4", "--json"],
+                                           in: folder, environment: ["SENSORQUAL_SOCKET": daemon.socket])
+            // The simulated lot holds a failing unit: exit status 1.
+            #expect(run.status == 1, "stderr: \(run.stderr)")
+            let status = try JSONValue(parsing: run.stdout).decode(RunStatus.self)
+            #expect(status.state == "done")
+            #expect(status.verdict == "fail")
+            #expect(status.duts.map(\.verdict) == ["pass", "pass", "conditional-pass", "fail"])
+            let path = try #require(status.reportPath)
+            #expect(path.hasPrefix(folder.path + "/state/runs/\(status.id)/"))
 
-        let run = try await runCommand("sensorqual", ["run", "--plan", "pressure-basic", "--lot", "LOT-7", "--operator", "tester",
-                                                     "--serial", "S1=SN1", "--serial", "S4=SN4", "--json"],
-                                       in: folder, environment: ["SENSORQUAL_SOCKET": daemon.socket])
-        // The simulated lot holds a failing unit: exit status 1.
-        #expect(run.status == 1, "stderr: \(run.stderr)")
-        let status = try JSONValue(parsing: run.stdout).decode(RunStatus.self)
-        #expect(status.state == "done")
-        #expect(status.verdict == "fail")
-        #expect(status.duts.map(\.verdict) == ["pass", "pass", "conditional-pass", "fail"])
-        let path = try #require(status.reportPath)
-        #expect(path.hasPrefix(folder.path + "/state/runs/\(status.id)/"))
-
-        // The report's figures against the simulator's known per-unit errors.
-        let report = try QualificationReport.read(from: path)
-        let rig = SimulatedRig(seed: 1)
-        #expect(report.schema == "sensorqual.report" && report.schemaVersion == 1)
-        #expect(report.rig.simulated && report.run.clock == "simulated")
-        #expect(report.run.lot == "LOT-7" && report.run.operator == "tester")
-        #expect(report.spec.name == "miit-2020" && report.spec.decisionRule == .guardedAcceptance)
-        #expect(report.plan.plannedSeconds == 1620)
-        #expect(report.plan.steps.map(\.name) == ["warm-up", "noise", "accuracy sweep"])
-        #expect(report.rig.references.first?.configuration.certificate.id == "SIM-CAL-2026-0001")
-        #expect(report.rig.references.first?.identity == SimulatedRig.controllerIdentity)
-        #expect(report.duts.map(\.serial) == ["SN1", nil, nil, "SN4"])
-        for (dut, unit) in zip(report.duts, rig.units) {
-            #expect(dut.idRegisterValue == 0x60)
-            #expect(dut.calibrationBytes == unit.nvm.map { String(format: "%02X", $0) }.joined())
-            let accuracy = try #require(dut.accuracy)
-            // The accuracy error found must match the injected offset within its uncertainty.
-            let offset = try #require(accuracy.offset)
-            #expect(abs(offset.value - unit.errors.offset) <= offset.expandedUncertainty,
-                    "\(dut.slot): \(offset.value) ± \(offset.expandedUncertainty) vs \(unit.errors.offset)")
-            #expect(accuracy.points.count == 9)
-            let figure = try #require(dut.figures.first { $0.metric == "absolute-accuracy" })
-            #expect(figure.value.unit == "Pa" && figure.value.coverageFactor == 2)
-            #expect(figure.limit == SpecLimit(.withinPlusMinus, 100, unit: "Pa") && figure.rule == .guardedAcceptance)
-            let noise = try #require(dut.figures.first { $0.metric == "rms-noise" })
-            #expect(abs(noise.value.value - unit.errors.noise(oversampling: 16)) <= 3 * noise.value.expandedUncertainty)
-            #expect(noise.conditions.contains("ODR 25 Hz, OSR ×16"))
-            #expect(dut.integrity.isClean)
+            // The report's figures against the simulator's known per-unit errors.
+            let report = try QualificationReport.read(from: path)
+            let rig = SimulatedRig(seed: 1)
+            #expect(report.schema == "sensorqual.report" && report.schemaVersion == 1)
+            #expect(report.rig.simulated && report.run.clock == "simulated")
+            #expect(report.run.lot == "LOT-7" && report.run.operator == "tester")
+            #expect(report.spec.name == "miit-2020" && report.spec.decisionRule == .guardedAcceptance)
+            #expect(report.plan.plannedSeconds == 1620)
+            #expect(report.plan.steps.map(\.name) == ["warm-up", "noise", "accuracy sweep"])
+            #expect(report.rig.references.first?.configuration.certificate.id == "SIM-CAL-2026-0001")
+            #expect(report.rig.references.first?.identity == SimulatedRig.controllerIdentity)
+            #expect(report.duts.map(\.serial) == ["SN1", nil, nil, "SN4"])
+            for (dut, unit) in zip(report.duts, rig.units) {
+                #expect(dut.idRegisterValue == "0x60")
+                #expect(dut.calibrationBytes == unit.nvm.map { String(format: "%02X", $0) }.joined())
+                let accuracy = try #require(dut.accuracy)
+                // The accuracy error found must match the injected offset within its uncertainty.
+                let offset = try #require(accuracy.offset)
+                #expect(abs(offset.value - unit.errors.offset) <= offset.expandedUncertainty,
+                        "\(dut.slot): \(offset.value) ± \(offset.expandedUncertainty) vs \(unit.errors.offset)")
+                #expect(accuracy.points.count == 9)
+                let figure = try #require(dut.figures.first { $0.metric == "absolute-accuracy" })
+                #expect(figure.value.unit == "Pa" && figure.value.coverageFactor == 2)
+                #expect(figure.limit == SpecLimit(.withinPlusMinus, 100, unit: "Pa") && figure.rule == .guardedAcceptance)
+                let noise = try #require(dut.figures.first { $0.metric == "rms-noise" })
+                #expect(abs(noise.value.value - unit.errors.noise(oversampling: 16)) <= 3 * noise.value.expandedUncertainty)
+                #expect(noise.conditions.contains("ODR 25 Hz, OSR ×16"))
+                #expect(dut.integrity.isClean)
         }
 
         // The same report through the socket and from the file.
@@ -74,41 +72,52 @@ import Testing
         let shownStatus = try await runCommand("sensorqual", ["status", "--socket", daemon.socket], in: folder)
         #expect(shownStatus.status == 0 && shownStatus.stdout.contains("rig sim-bench (simulated)"))
 
-        #expect(await daemon.stop() == 0)
-        #expect(!FileManager.default.fileExists(atPath: daemon.socket))
+        }
+        #expect(exit == 0)
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/sensorqual.sock"))
     }
 
     /// Bad requests get JSON-RPC errors and the connection stays usable; a second run while one runs is `busy`.
     @Test func badRequestsAndBusy() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let daemon = SimulatedDaemon(folder: folder)
-        try await daemon.start()
-        let client = try await daemon.client()
-        #expect(client.hello["rig"] == "sim-bench")
-        #expect(client.hello["protocol"] == ["major": 1, "minor": 0])
+        // A plans folder of our own: the shipped plan, and a broken one.
+        try FileManager.default.createDirectory(atPath: folder.path + "/plans", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: Products.repository + "/plans/pressure-basic.yaml",
+                                         toPath: folder.path + "/plans/pressure-basic.yaml")
+        try "plan: broken\nclass: pressure\nacquisition: {odr_hz: 25, oversampling_pressure: 3, oversampling_temperature: 1, iir: 0}\nsteps: []\n"
+            .write(toFile: folder.path + "/plans/broken.yaml", atomically: true, encoding: .utf8)
+        let exit = try await DaemonUnderTest.with(folder: folder, arguments: ["--simulate", "--plans-dir", folder.path + "/plans"]) { daemon in
+            let client = try await daemon.client()
+            #expect(client.hello["rig"] == "sim-bench")
+            #expect(client.hello["protocol"] == ["major": 1, "minor": 0])
 
-        #expect(try await client.send(raw: "{not json").error?.code == .parseError)
-        #expect(try await client.send(raw: #"{"jsonrpc":"2.0","id":1,"method":"runs.explode"}"#).error?.code == .methodNotFound)
-        let badPlan = try await client.send(raw: #"{"jsonrpc":"2.0","id":2,"method":"runs.start","params":{"plan":"no-such-plan"}}"#)
-        #expect(badPlan.error?.code == .invalidPlan)
-        #expect(badPlan.error?.message.contains("no-such-plan.yaml") == true)
-        let badSlot = try await client.send(raw: #"{"jsonrpc":"2.0","id":3,"method":"runs.start","params":{"plan":"pressure-basic","slots":["Z9"]}}"#)
-        #expect(badSlot.error?.code == .invalidParams)
-        let badType = try await client.send(raw: #"{"jsonrpc":"2.0","id":4,"method":"runs.start","params":{"plan":7}}"#)
-        #expect(badType.error?.code == .invalidParams)
-        #expect(try await client.send(raw: #"{"jsonrpc":"2.0","id":5,"method":"reports.get","params":{"run":"../../etc"}}"#).error?.code
-            == .invalidParams)
-        let version = try await client.call(Method.systemVersion)
-        #expect(version["server"] == "sensorquald")
+            #expect(try await client.send(raw: "{not json").error?.code == .parseError)
+            #expect(try await client.send(raw: #"{"jsonrpc":"2.0","id":1,"method":"runs.explode"}"#).error?.code == .methodNotFound)
+            let noPlan = try await client.send(raw: #"{"jsonrpc":"2.0","id":2,"method":"runs.start","params":{"plan":"no-such-plan"}}"#)
+            #expect(noPlan.error?.code == .notFound)
+            #expect(noPlan.error?.message.contains("no plan 'no-such-plan'") == true)
+            let badPlan = try await client.send(raw: #"{"jsonrpc":"2.0","id":6,"method":"runs.start","params":{"plan":"broken"}}"#)
+            #expect(badPlan.error?.code == .invalidPlan)
+            #expect(badPlan.error?.data?["file"] == .string(folder.path + "/plans/broken.yaml"))
+            #expect(badPlan.error?.data?["line"] == 3)
+            #expect(badPlan.error?.message.contains("oversampling_pressure must be 1, 2, 4, 8, 16 or 32, not 3") == true)
+            let badSlot = try await client.send(raw: #"{"jsonrpc":"2.0","id":3,"method":"runs.start","params":{"plan":"pressure-basic","slots":["Z9"]}}"#)
+            #expect(badSlot.error?.code == .invalidParams)
+            let badType = try await client.send(raw: #"{"jsonrpc":"2.0","id":4,"method":"runs.start","params":{"plan":7}}"#)
+            #expect(badType.error?.code == .invalidParams)
+            #expect(try await client.send(raw: #"{"jsonrpc":"2.0","id":5,"method":"reports.get","params":{"run":"../../etc"}}"#).error?.code
+                == .invalidParams)
+            let version = try await client.call(Method.systemVersion)
+            #expect(version["server"] == "sensorquald")
 
-        _ = try await client.call(Method.watch, params: nil)
-        let first = try await client.call(Method.runsStart, params: RunStartParams(plan: "pressure-basic"), as: RunStatus.self)
-        do {
-            _ = try await client.call(Method.runsStart, params: RunStartParams(plan: "pressure-basic"), as: RunStatus.self)
-            Issue.record("a second run on a busy rig was accepted")
-        } catch let error as RPCError {
-            #expect(error.code == .busy)
+            _ = try await client.call(Method.watch, params: nil)
+            let first = try await client.call(Method.runsStart, params: RunStartParams(plan: "pressure-basic"), as: RunStatus.self)
+            do {
+                _ = try await client.call(Method.runsStart, params: RunStartParams(plan: "pressure-basic"), as: RunStatus.self)
+                Issue.record("a second run on a busy rig was accepted")
+            } catch let error as RPCError {
+                #expect(error.code == .busy)
         }
         // The watcher sees the run through to its end.
         var states: [String] = []
@@ -122,7 +131,45 @@ import Testing
         #expect(states.prefix(3) == ["probing", "warming", "measuring"])
         #expect(states.last == "done")
         await client.close()
-        #expect(await daemon.stop() == 0)
+        }
+        #expect(exit == 0)
+    }
+
+    /// A real rig whose adapter is missing and whose reference is out of calibration: the daemon starts and
+    /// reports the slot, and refuses a run with `calibrationExpired` rather than measuring untraceably.
+    @Test func realRigWithoutAdapterAndExpiredCertificate() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let rig = """
+            rig: bench-2
+            buses:
+              - {id: b, device: /dev/i2c-239}
+            references:
+              - id: pc
+                kind: pressure-controller
+                link: scpi-tcp://127.0.0.1:5025
+                model: Mensor CPC6050
+                certificate: {id: C-1, expanded_uncertainty_pa: 5, coverage_factor: 2, due: 2020-01-31}
+            slots:
+              - {id: A, bus: b, address: 0x77, chip: bmp390}
+            """
+        try rig.write(toFile: folder.path + "/rig.yaml", atomically: true, encoding: .utf8)
+        let exit = try await DaemonUnderTest.with(folder: folder, arguments: ["--rig", folder.path + "/rig.yaml"]) { daemon in
+            let client = try await daemon.client()
+            let devices = try await client.call(Method.devicesList, params: nil).decode(DeviceList.self).devices
+            #expect(devices.count == 1)
+            #expect(devices[0].state == "error")
+            #expect(devices[0].detail?.contains("/dev/i2c-239") == true)
+            do {
+                _ = try await client.call(Method.runsStart, params: RunStartParams(plan: "pressure-basic"), as: RunStatus.self)
+                Issue.record("a run with an expired reference certificate was accepted")
+            } catch let error as RPCError {
+                #expect(error.code == .calibrationExpired)
+                #expect(error.message.contains("C-1 was due 2020-01-31"))
+            }
+            await client.close()
+        }
+        #expect(exit == 0)
     }
 
     @Test func demoPrintsOneJSONObject() async throws {

@@ -17,6 +17,12 @@ enum Products {
     }
 }
 
+extension Products {
+    /// The source checkout, for its plans and specs.
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+}
+
 /// A finished command: its exit status and what it printed.
 struct CommandResult {
     var status: Int32
@@ -60,21 +66,36 @@ func runCommand(_ product: String, _ arguments: [String], in folder: TemporaryFo
                          stderr: try String(contentsOfFile: err, encoding: .utf8))
 }
 
-/// A `sensorquald --simulate` for one test. `start` returns once the daemon's log says it listens; the log is
-/// read as it is written, so the test waits on the event, not on a timer.
-final class SimulatedDaemon {
+/// A `sensorquald` for one test (`--simulate` unless told otherwise). `start` returns once the daemon's log says
+/// it listens; the log is read as it is written, so the test waits on the event, not on a timer.
+final class DaemonUnderTest {
     let process = Process()
     let folder: TemporaryFolder
     let socket: String
     private let stderr = Pipe()
 
-    init(folder: TemporaryFolder, seed: UInt64 = 1) {
+    init(folder: TemporaryFolder, arguments: [String] = ["--simulate", "--seed", "1"]) {
         self.folder = folder
         socket = folder.path + "/sensorqual.sock"
         process.executableURL = URL(fileURLWithPath: Products.path("sensorquald"))
-        process.arguments = ["--simulate", "--seed", String(seed), "--state-dir", folder.path + "/state", "--socket", socket]
+        process.arguments = arguments + ["--state-dir", folder.path + "/state", "--socket", socket]
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice
+    }
+
+    /// Starts the daemon, runs `body`, and stops the daemon whether `body` returned or threw, so a failing
+    /// test leaves no daemon behind. Returns the daemon's exit status after SIGTERM.
+    static func with(folder: TemporaryFolder, arguments: [String] = ["--simulate", "--seed", "1"],
+                     _ body: (DaemonUnderTest) async throws -> Void) async throws -> Int32 {
+        let daemon = DaemonUnderTest(folder: folder, arguments: arguments)
+        try await daemon.start()
+        do {
+            try await body(daemon)
+        } catch {
+            _ = await daemon.stop()
+            throw error
+        }
+        return await daemon.stop()
     }
 
     struct DaemonDidNotStart: Error, CustomStringConvertible { var description: String }

@@ -49,7 +49,7 @@ final class EventLog: Sendable {
     func engine(_ simulated: SimulatedRig, request: RunRequest, cancellation: RunCancellation = RunCancellation(),
                 events: @escaping RunEngine.EventSink = { _ in }) throws -> RunEngine {
         let catalog = try Repository.catalog()
-        let rig = try Rig.parse(text: simulated.rigFile, name: "sim", catalog: catalog)
+        let rig = try Rig.parse(text: simulated.rigFile(), name: "sim", catalog: catalog)
         return RunEngine(request: request, rig: rig, catalog: catalog, connector: TestConnector(rig: simulated),
                          cancellation: cancellation, events: events)
     }

@@ -16,17 +16,24 @@ public struct I2CAddress: RawRepresentable, Hashable, Sendable, Codable, CustomS
 
     public var description: String { "0x" + (rawValue < 0x10 ? "0" : "") + String(rawValue, radix: 16) }
 
+    /// Decodes "0x76" (as written everywhere a person reads it) or the number 118.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
-        let value = try container.decode(UInt8.self)
-        guard let address = I2CAddress(rawValue: value) else {
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "\(value) is not a 7-bit I2C address")
+        let value: UInt8?
+        if let text = try? container.decode(String.self) {
+            value = text.lowercased().hasPrefix("0x") ? UInt8(text.dropFirst(2), radix: 16) : UInt8(text)
+        } else {
+            value = try container.decode(UInt8.self)
+        }
+        guard let value, let address = I2CAddress(rawValue: value) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a 7-bit I2C address")
         }
         self = address
     }
 
+    /// Encodes as "0x76", the form i2c-tools and datasheets use.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
+        try container.encode(description)
     }
 }
