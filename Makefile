@@ -16,8 +16,9 @@ build: deps
 demo: build
 	$(BIN)/sensorqual demo
 
-# Unit, simulator and end-to-end tests; the systemd units checked with systemd-analyze first.
+# Unit, simulator and end-to-end tests; first the C-import rule and the systemd units (systemd-analyze).
 test: deps
+	scripts/check-c-imports
 	$(SWIFT) build --build-tests
 	scripts/verify-units $(BIN)/sensorquald
 	$(SWIFT) test --skip-build

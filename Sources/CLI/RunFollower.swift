@@ -21,7 +21,7 @@ struct RunFollower {
         for await notification in client.notifications {
             if notification.method == NotificationMethod.runFinished, let status = try? notification.params.decode(RunStatus.self),
                status.id == run {
-                if interactive { Terminal.write("\r" + String(repeating: " ", count: Terminal.width - 1) + "\r") }
+                if interactive { Terminal.write("\r\u{1B}[K") }
                 return status
             }
             guard let event = try? notification.params.decode(RunEventParams.self), event.run == run else { continue }
@@ -45,7 +45,8 @@ struct RunFollower {
         let filled = Int((fraction * Double(width)).rounded())
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let line = String(format: "\r%@ %3.0f%%  %@  %.0f/%.0f s run time", bar, fraction * 100, step, elapsed, planned)
-        Terminal.write(String(line.prefix(Terminal.width - 1)))
+        // ESC [K clears what a longer previous line left behind.
+        Terminal.write(String(line.prefix(Terminal.width - 1)) + "\u{1B}[K")
     }
 }
 

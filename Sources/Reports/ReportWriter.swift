@@ -16,7 +16,9 @@ public enum ReportWriter {
 
     static func writeAtomically(_ data: Data, to path: String) throws {
         let temporary = path + ".partial"
-        FileManager.default.createFile(atPath: temporary, contents: nil)
+        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary])
+        }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
         do {
             try handle.write(contentsOf: data)

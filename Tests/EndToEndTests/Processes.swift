@@ -46,8 +46,8 @@ func runCommand(_ product: String, _ arguments: [String], in folder: TemporaryFo
                 environment: [String: String] = [:]) async throws -> CommandResult {
     let id = UUID().uuidString.prefix(8)
     let out = folder.path + "/\(product)-\(id).out", err = folder.path + "/\(product)-\(id).err"
-    FileManager.default.createFile(atPath: out, contents: nil)
-    FileManager.default.createFile(atPath: err, contents: nil)
+    _ = FileManager.default.createFile(atPath: out, contents: nil)
+    _ = FileManager.default.createFile(atPath: err, contents: nil)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: Products.path(product))
     process.arguments = arguments
