@@ -8,7 +8,8 @@
 ///
 /// - 1.0: first version. JSON-RPC 2.0, one object per `\n`-terminated line, 65536-byte request lines; `hello`
 ///   notification on connect; error codes −32700…−32603 and application codes busy −32000, unauthorized −32001,
-///   deviceLost −32002, invalidPlan −32003, notFound −32004, lineTooLong −32005, overloaded −32006; bounded
+///   deviceLost −32002, invalidPlan −32003, notFound −32004, lineTooLong −32005, overloaded −32006,
+///   calibrationExpired −32007; bounded
 ///   notification queue per connection with an `overflow` notification (`{"dropped": N}`); no batches.
 public struct ProtocolVersion: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
     /// Incompatible changes bump this.

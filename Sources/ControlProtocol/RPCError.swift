@@ -41,7 +41,7 @@ public struct RPCErrorCode: RawRepresentable, Sendable, Hashable, Codable {
     public static let lineTooLong = RPCErrorCode(rawValue: -32005)
     /// −32006: the server has as many connections as it serves; it closes this one.
     public static let overloaded = RPCErrorCode(rawValue: -32006)
-    /// A reference instrument's calibration certificate is past its due date: no traceable result can be made.
+    /// −32007: a reference instrument's calibration certificate is past its due date; no traceable result can be made.
     public static let calibrationExpired = RPCErrorCode(rawValue: -32007)
 
     /// Every code named above, with its name.
@@ -49,7 +49,7 @@ public struct RPCErrorCode: RawRepresentable, Sendable, Hashable, Codable {
         .parseError: "parseError", .invalidRequest: "invalidRequest", .methodNotFound: "methodNotFound",
         .invalidParams: "invalidParams", .internalError: "internalError", .busy: "busy",
         .unauthorized: "unauthorized", .deviceLost: "deviceLost", .invalidPlan: "invalidPlan",
-        .notFound: "notFound", .lineTooLong: "lineTooLong", .overloaded: "overloaded",
+        .notFound: "notFound", .lineTooLong: "lineTooLong", .overloaded: "overloaded", .calibrationExpired: "calibrationExpired",
     ]
 
     /// Matches an ``RPCError`` carrying this code, so that `catch RPCErrorCode.busy { … }` works.

@@ -141,10 +141,13 @@ actor RunScheduler: Service {
             duts: slots.map { .init(slot: $0, serial: params.serials?[$0], verdict: nil, lost: nil, figures: nil) },
             verdict: nil, complete: nil, reportPath: nil, error: nil)
         let cancellation = RunCancellation()
+        // After shutdown began, the scheduler takes no more runs: refuse rather than queue one that never runs.
+        if case .terminated = startsContinuation.yield(PreparedRun(request: request, cancellation: cancellation, started: started)) {
+            throw RPCError(code: .busy, message: "sensorquald is stopping; start the run after it restarts")
+        }
         runs[id] = RunRecord(request: request, status: status, cancellation: cancellation)
         order.append(id)
         setDevices(slots, busy: true)
-        startsContinuation.yield(PreparedRun(request: request, cancellation: cancellation, started: started))
         logger.info("run \(id) queued: plan \(plan.name), spec \(spec.name), slots \(slots.joined(separator: ","))")
         notifier.status("run \(id) queued")
         return status

@@ -1,4 +1,5 @@
 import ControlProtocol
+import Foundation
 import Qualification
 import SensorDrivers
 import SensorIO
@@ -23,12 +24,12 @@ enum SlotProber {
             }
             do throws(I2CError) {
                 let id = try I2CDevice(transport: target, address: slot.address).readRegister(chip.idRegister)
-                info.chipID = "0x" + String(id, radix: 16)
+                info.chipID = String(format: "0x%02X", id)
                 if chip.idValues.contains(id) {
                     info.state = "ready"
                 } else {
                     info.state = "wrong-chip"
-                    info.detail = "id register 0x\(String(chip.idRegister, radix: 16)) reads 0x\(String(id, radix: 16)), not a \(chip.model)"
+                    info.detail = String(format: "id register 0x%02X reads 0x%02X, not a %@", chip.idRegister, id, chip.model)
                 }
             } catch {
                 info.state = error.cause == .noAcknowledge ? "absent" : "error"

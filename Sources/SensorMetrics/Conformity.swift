@@ -31,6 +31,8 @@ public enum DecisionRule: String, Sendable, Codable, CaseIterable {
     /// Non-binary with guard band w = U: pass only where |margin| ≥ U; results inside the guard band are
     /// conditional. The default: conformance must be proven.
     case guardedAcceptance = "guarded-acceptance"
+    /// Binary with guard band w = U: pass iff |margin| ≥ U, fail otherwise (ISO 14253-1's supplier rule).
+    case guardedBinary = "guarded-binary"
     /// w = 0: pass iff the value is inside the limit; up to 50 % false accept at the limit.
     case simpleAcceptance = "simple-acceptance"
 }
@@ -72,6 +74,8 @@ public struct SpecLimit: Sendable, Equatable, Codable {
         switch rule {
         case .simpleAcceptance:
             return margin >= 0 ? .pass : .fail
+        case .guardedBinary:
+            return margin >= abs(expandedUncertainty) ? .pass : .fail
         case .guardedAcceptance:
             let w = abs(expandedUncertainty)
             if margin >= w { return .pass }

@@ -31,3 +31,17 @@ import Testing
         #expect(Verdict.combined([Verdict]()) == nil)
     }
 }
+
+/// The decision table of statistics.md §6.4 for the worked example (|e| + U = 0.0312).
+@Suite struct DecisionTableTests {
+    @Test(arguments: [
+        (0.025, Verdict.pass, Verdict.fail, Verdict.conditionalPass),
+        (0.040, Verdict.pass, Verdict.pass, Verdict.pass),
+    ])
+    func table(mpe: Double, simple: Verdict, binary: Verdict, nonBinary: Verdict) {
+        let limit = SpecLimit(.withinPlusMinus, mpe, unit: "u")
+        #expect(limit.verdict(for: 0.021, expandedUncertainty: 0.0102, rule: .simpleAcceptance) == simple)
+        #expect(limit.verdict(for: 0.021, expandedUncertainty: 0.0102, rule: .guardedBinary) == binary)
+        #expect(limit.verdict(for: 0.021, expandedUncertainty: 0.0102, rule: .guardedAcceptance) == nonBinary)
+    }
+}
