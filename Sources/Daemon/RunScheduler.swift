@@ -204,7 +204,8 @@ actor RunScheduler: Service {
         let id = prepared.request.id
         let result = await DedicatedThread.run(name: "run \(id)") { () -> (RunOutcome, String?, String?) in
             let engine = RunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
-                                   connector: configuration.connector, cancellation: prepared.cancellation) { event in
+                                   connector: configuration.connector, cancellation: prepared.cancellation,
+                                   captureDirectory: configuration.runsDirectory + "/" + id + "/raw") { event in
                 if case .dropped = sink.yield((id, event)) { dropped.add() }
             }
             let outcome = engine.run()

@@ -12,6 +12,8 @@ final class PressureDUT {
     let driver: BMP390
     var outcome: DUTOutcome
     var calibration: BMP390Calibration?
+    /// Where every reading is appended as it arrives; nil when the run keeps no raw capture.
+    var capture: RawCaptureWriter?
     var isLost: Bool { outcome.lost != nil }
 
     /// Next conversion expected (run clock, ns), and when to poll for it.

@@ -18,6 +18,9 @@ public final class RunEngine {
     let connector: any RigConnector
     let cancellation: RunCancellation
     let emit: EventSink
+    /// The run folder's `raw/`, where each DUT's raw capture is written; nil for none.
+    let captureDirectory: String?
+    private var currentStep = 0
     var clock: any RigClock { connector.clock }
 
     private var duts: [PressureDUT] = []
@@ -34,7 +37,8 @@ public final class RunEngine {
     static let noiseSettleTimeout = 300.0
 
     public init(request: RunRequest, rig: Rig, catalog: ChipCatalog, connector: any RigConnector,
-                cancellation: RunCancellation, events: @escaping EventSink) {
+                cancellation: RunCancellation, captureDirectory: String? = nil, events: @escaping EventSink) {
+        self.captureDirectory = captureDirectory
         self.request = request
         self.rig = rig
         self.catalog = catalog
@@ -62,6 +66,12 @@ public final class RunEngine {
             state = .failed
             failure = "\(error)"
             analyse()
+        }
+        for dut in duts {
+            do { try dut.capture?.close() } catch {
+                state = .failed
+                failure = failure ?? "raw capture \(dut.capture?.path ?? ""): \(error.localizedDescription)"
+            }
         }
         emit(.state(state))
         return RunOutcome(id: request.id, state: state, planName: request.plan.name, specName: request.spec.name,
@@ -103,6 +113,7 @@ public final class RunEngine {
                 dut.markLost("probe: \(error)")
                 emit(.dutLost(slot: slotID, reason: "probe: \(error)"))
             }
+            if !dut.isLost { try openCapture(for: dut) }
         }
         guard duts.contains(where: { !$0.isLost }) else {
             throw RunFailure(description: "no DUT answered its probe")
@@ -112,6 +123,25 @@ public final class RunEngine {
         }
         self.referenceConfig = referenceConfig
         reference = try connector.openPressureReference(referenceConfig)
+    }
+
+    /// Creates `raw/<slot>.sqraw`. A capture that cannot be created fails the run: data that is not kept is
+    /// not measured.
+    private func openCapture(for dut: PressureDUT) throws {
+        guard let captureDirectory else { return }
+        let header = RawCaptureHeader(
+            run: request.id, slot: dut.slot.id, chip: dut.chip.chip, serial: dut.outcome.serial,
+            clock: connector.isSimulated ? "simulated" : "monotonic", sampleRateHz: request.plan.acquisition.outputDataRate,
+            columns: [.init(name: "step", unit: "1"), .init(name: "pressure", unit: "Pa"), .init(name: "temperature", unit: "°C"),
+                      .init(name: "raw_pressure", unit: "LSB"), .init(name: "raw_temperature", unit: "LSB")])
+        let name = "raw/\(dut.slot.id).sqraw"
+        do {
+            try FileManager.default.createDirectory(atPath: captureDirectory, withIntermediateDirectories: true)
+            dut.capture = try RawCaptureWriter(path: captureDirectory + "/" + dut.slot.id + ".sqraw", header: header)
+        } catch {
+            throw RunFailure(description: "cannot create the raw capture \(name): \(error.localizedDescription)")
+        }
+        dut.outcome.rawCapture = name
     }
 
     // MARK: Steps
@@ -124,6 +154,7 @@ public final class RunEngine {
     private func executeSteps() throws {
         let plan = request.plan
         for (index, step) in plan.steps.enumerated() {
+            currentStep = index + 1
             emit(.step(index: index + 1, count: plan.steps.count, name: step.name))
             let started = clock.now()
             var planned = 0.0
@@ -161,6 +192,7 @@ public final class RunEngine {
             }
             steps.append(StepRecord(name: step.name, plannedSeconds: planned,
                                     actualSeconds: Double(clock.now() - started) * 1e-9, detail: detail))
+            try flushCaptures()
         }
     }
 
@@ -226,23 +258,36 @@ public final class RunEngine {
                 continue
             }
             guard let dut = nextDUT, let calibration = dut.calibration else { continue }
-            serve(dut, calibration: calibration, period: period, sink: sink)
+            try serve(dut, calibration: calibration, period: period, sink: sink)
         }
         reportProgress()
     }
 
+    /// Forces every capture to disk (at the end of each step), so a crash loses at most one step's tail.
+    private func flushCaptures() throws {
+        for dut in duts {
+            do { try dut.capture?.flush() } catch {
+                throw RunFailure(description: "raw capture \(dut.capture?.path ?? ""): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Polls one DUT and reads it when ready. Bus errors are counted here and never thrown; a raw capture
+    /// that cannot be written (disk full) is thrown and stops the run.
     private func serve(_ dut: PressureDUT, calibration: BMP390Calibration, period: Int64,
-                       sink: (PressureDUT, BMP390Reading) -> Void) {
+                       sink: (PressureDUT, BMP390Reading) -> Void) throws {
         let started = clock.now()
+        var reading: BMP390Reading?
         do {
             if try dut.driver.isDataReady() {
-                let reading = try dut.driver.read(calibration: calibration)
+                let read = try dut.driver.read(calibration: calibration)
+                reading = read
                 dut.recordLateness(started - dut.pollAt)
                 dut.outcome.integrity.samples += 1
                 dut.consecutiveErrors = 0
                 dut.retries = 0
-                resolution[dut.slot.id] = Swift.max(resolution[dut.slot.id] ?? 0, reading.pressureStep)
-                sink(dut, reading)
+                resolution[dut.slot.id] = Swift.max(resolution[dut.slot.id] ?? 0, read.pressureStep)
+                sink(dut, read)
                 // Conversions that completed while we were late are gone: count them.
                 dut.expected += period
                 while dut.expected + period <= clock.now() {
@@ -267,6 +312,14 @@ public final class RunEngine {
             if dut.consecutiveErrors >= Self.lostAfterErrors {
                 dut.markLost("\(error)")
                 emit(.dutLost(slot: dut.slot.id, reason: "\(error)"))
+            }
+        }
+        if let reading, let capture = dut.capture {
+            do {
+                try capture.append(time: started, [Double(currentStep), reading.pressure, reading.temperature,
+                                                   Double(reading.rawPressure), Double(reading.rawTemperature)])
+            } catch {
+                throw RunFailure(description: "raw capture \(capture.path): \(error.localizedDescription)")
             }
         }
     }

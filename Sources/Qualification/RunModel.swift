@@ -108,6 +108,8 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     /// The worst verdict of the judged figures; nil when the DUT was not measured.
     public var verdict: Verdict?
     public var integrity: DataIntegrity
+    /// Every reading of the run, as `raw/<slot>.sqraw` relative to the run folder (docs/raw-capture.md).
+    public var rawCapture: String?
 }
 
 /// One plan step as it was carried out.

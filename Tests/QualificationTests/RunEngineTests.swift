@@ -138,3 +138,63 @@ final class EventLog: Sendable {
         #expect(outcome.duts.allSatisfy { $0.lost?.hasPrefix("probe:") == true })
     }
 }
+
+@Suite struct RawCaptureTests {
+    func run(captureDirectory: String) throws -> RunOutcome {
+        let simulated = SimulatedRig(seed: 8)
+        let catalog = try Repository.catalog()
+        let rig = try Rig.parse(text: simulated.rigFile(), name: "sim", catalog: catalog)
+        let request = RunRequest(id: "cap", plan: try Plan.parse(text: RunEngineTests.plan, name: "short.yaml"),
+                                 spec: try SpecProfile.load(path: Repository.root + "/specs/miit-2020.yaml"),
+                                 slots: ["S1", "S2"], lot: nil, serials: ["S2": "B-7"], operatorName: nil)
+        return RunEngine(request: request, rig: rig, catalog: catalog, connector: TestConnector(rig: simulated),
+                         cancellation: RunCancellation(), captureDirectory: captureDirectory) { _ in }.run()
+    }
+
+    /// Every reading is in the capture, in order, and the noise step's readings give back the noise figure's
+    /// mean (1e-9 Pa: the same numbers summed in the same order).
+    @Test func everyReadingIsKept() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cap-" + UUID().uuidString).path
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let outcome = try run(captureDirectory: folder + "/raw")
+        #expect(outcome.state == .done)
+        for dut in outcome.duts {
+            #expect(dut.rawCapture == "raw/\(dut.slot).sqraw")
+            let capture = try RawCapture.read(path: folder + "/" + dut.rawCapture!)
+            #expect(capture.header.slot == dut.slot && capture.header.chip == "bmp390" && capture.header.clock == "simulated")
+            #expect(capture.header.serial == dut.serial)
+            #expect(capture.header.columns.map(\.name) == ["step", "pressure", "temperature", "raw_pressure", "raw_temperature"])
+            #expect(capture.times.count == dut.integrity.samples)
+            #expect(zip(capture.times, capture.times.dropFirst()).allSatisfy { $0 < $1 })
+            #expect(Set(capture.columns[0]) == [1, 2, 3])
+            let noise = capture.columns[1].indices.filter { capture.columns[0][$0] == 2 }.map { capture.columns[1][$0] }
+            #expect(noise.count == dut.noise?.sampleCount)
+            #expect(abs(noise.reduce(0, +) / Double(noise.count) - dut.noise!.meanPressure) < 1e-9)
+        }
+    }
+
+    /// A capture that cannot be created stops the run with the reason: data that is not kept is not measured.
+    @Test func unwritableCaptureFailsTheRun() throws {
+        let outcome = try run(captureDirectory: "/dev/null/raw")
+        #expect(outcome.state == .failed)
+        #expect(outcome.error?.contains("raw capture") == true)
+    }
+
+    @Test func truncatedCaptureIsReportedWithItsWholeRecords() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("trunc-" + UUID().uuidString + ".sqraw").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let writer = try RawCaptureWriter(path: path, header: .init(run: "r", slot: "S", chip: "bmp390", serial: nil, clock: "simulated",
+                                                                   sampleRateHz: 25, columns: [.init(name: "pressure", unit: "Pa")]))
+        try writer.append(time: 1, [101_325])
+        try writer.append(time: 2, [101_326])
+        try writer.close()
+        #expect(try RawCapture.read(path: path).columns[0] == [101_325, 101_326])
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([1, 2, 3]))
+        try handle.close()
+        #expect(throws: ConfigurationError(file: path, reason: "truncated: 2 whole records, then 3 stray bytes")) {
+            try RawCapture.read(path: path)
+        }
+    }
+}

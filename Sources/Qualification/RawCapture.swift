@@ -1,0 +1,144 @@
+import Foundation
+
+/// The raw capture of one DUT in a run: every reading as it arrived, in an open binary format
+/// (docs/raw-capture.md). Line 1 is `SQRAW 1`, line 2 one JSON object describing the capture, then
+/// fixed-size little-endian records: the run-clock time as Int64 nanoseconds, then one Float64 per column.
+public struct RawCaptureHeader: Sendable, Codable, Equatable {
+    public var run: String
+    public var slot: String
+    public var chip: String
+    public var serial: String?
+    /// "simulated" or "monotonic": the clock of `t_ns`.
+    public var clock: String
+    /// The nominal reading rate, Hz.
+    public var sampleRateHz: Double
+    public var columns: [Column]
+
+    public struct Column: Sendable, Codable, Equatable {
+        public var name: String
+        public var unit: String
+        public init(name: String, unit: String) {
+            self.name = name
+            self.unit = unit
+        }
+    }
+
+    public init(run: String, slot: String, chip: String, serial: String?, clock: String, sampleRateHz: Double, columns: [Column]) {
+        self.run = run
+        self.slot = slot
+        self.chip = chip
+        self.serial = serial
+        self.clock = clock
+        self.sampleRateHz = sampleRateHz
+        self.columns = columns
+    }
+
+    static let magic = "SQRAW 1"
+
+    static func encoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+}
+
+/// Appends records to a raw capture. Writes go through a buffer of a few thousand records and are flushed
+/// and fsync'd at `flush()` (the run engine calls it at the end of every plan step), so a crash loses at most
+/// the current step's tail and never corrupts what was written. Blocking: the acquisition thread owns it.
+public final class RawCaptureWriter {
+    public let path: String
+    private let handle: FileHandle
+    private let columnCount: Int
+    private var buffer = Data()
+    private static let bufferLimit = 1 << 18
+
+    public init(path: String, header: RawCaptureHeader) throws {
+        self.path = path
+        columnCount = header.columns.count
+        guard FileManager.default.createFile(atPath: path, contents: nil) else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        var head = Data((RawCaptureHeader.magic + "\n").utf8)
+        head.append(try RawCaptureHeader.encoder().encode(header))
+        head.append(0x0A)
+        try handle.write(contentsOf: head)
+    }
+
+    /// Appends one record; `values` must have one value per column.
+    public func append(time nanoseconds: Int64, _ values: [Double]) throws {
+        precondition(values.count == columnCount, "a raw capture record needs \(columnCount) values")
+        withUnsafeBytes(of: nanoseconds.littleEndian) { buffer.append(contentsOf: $0) }
+        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { buffer.append(contentsOf: $0) } }
+        if buffer.count >= Self.bufferLimit { try writeBuffer() }
+    }
+
+    /// Writes what is buffered and forces it to disk.
+    public func flush() throws {
+        try writeBuffer()
+        try handle.synchronize()
+    }
+
+    public func close() throws {
+        try flush()
+        try handle.close()
+    }
+
+    private func writeBuffer() throws {
+        guard !buffer.isEmpty else { return }
+        try handle.write(contentsOf: buffer)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}
+
+/// A raw capture read back, for offline analysis.
+public struct RawCapture: Sendable {
+    public var header: RawCaptureHeader
+    /// Run-clock time of each record, ns.
+    public var times: [Int64]
+    /// Column-major values: `columns[c][i]` is column c of record i.
+    public var columns: [[Double]]
+
+    /// Reads a capture; a wrong magic, a bad header or a truncated last record is an error naming the file
+    /// (a truncated tail — a crash mid-write — is reported with the number of whole records before it).
+    public static func read(path: String) throws(ConfigurationError) -> RawCapture {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(file: path, reason: "cannot read the file")
+        }
+        guard let first = data.firstIndex(of: 0x0A), String(decoding: data[..<first], as: UTF8.self) == RawCaptureHeader.magic else {
+            throw ConfigurationError(file: path, line: 1, reason: "not a SensorQual raw capture (line 1 is not '\(RawCaptureHeader.magic)')")
+        }
+        let headerStart = first + 1
+        guard let second = data[headerStart...].firstIndex(of: 0x0A) else {
+            throw ConfigurationError(file: path, line: 2, reason: "the JSON header line is not terminated")
+        }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let header: RawCaptureHeader
+        do {
+            header = try decoder.decode(RawCaptureHeader.self, from: data[headerStart..<second])
+        } catch {
+            throw ConfigurationError(file: path, line: 2, reason: "bad header: \(error)")
+        }
+        let recordSize = 8 * (1 + header.columns.count)
+        let body = data[(second + 1)...]
+        guard body.count % recordSize == 0 else {
+            throw ConfigurationError(file: path, reason: "truncated: \(body.count / recordSize) whole records, then \(body.count % recordSize) stray bytes")
+        }
+        let count = body.count / recordSize
+        var times = [Int64](repeating: 0, count: count)
+        var columns = [[Double]](repeating: [Double](repeating: 0, count: count), count: header.columns.count)
+        body.withUnsafeBytes { raw in
+            for i in 0..<count {
+                let base = i * recordSize
+                times[i] = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: Int64.self))
+                for c in 0..<header.columns.count {
+                    let bits = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8 * (c + 1), as: UInt64.self))
+                    columns[c][i] = Double(bitPattern: bits)
+                }
+            }
+        }
+        return RawCapture(header: header, times: times, columns: columns)
+    }
+}
