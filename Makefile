@@ -2,7 +2,7 @@
 SWIFT ?= swift
 BIN := .build/debug
 
-.PHONY: all deps build demo test verify-units clean
+.PHONY: all deps build demo test bench clean
 
 all: build
 
@@ -22,6 +22,10 @@ test: deps
 	$(SWIFT) build --build-tests
 	scripts/verify-units $(BIN)/sensorquald
 	$(SWIFT) test --skip-build
+
+# Throughput and memory of the estimators against numpy, allantools and scipy in the same run (not a test).
+bench: deps
+	Benchmarks/run
 
 clean:
 	rm -rf .build

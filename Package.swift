@@ -54,9 +54,12 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Daemon"),
         .executableTarget(name: "sensorqual", dependencies: [
-            "ControlProtocol", "Reports",
+            "ControlProtocol", "Reports", "Qualification", "SensorMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
+
+        // make bench: throughput against numpy, allantools and scipy (Benchmarks/run).
+        .executableTarget(name: "sensorqual-bench", dependencies: ["SensorStats"], path: "Benchmarks/SensorQualBench"),
 
         .testTarget(name: "SensorStatsTests", dependencies: ["SensorStats"]),
         .testTarget(name: "SensorMetricsTests", dependencies: ["SensorMetrics"]),

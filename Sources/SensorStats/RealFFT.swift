@@ -6,8 +6,19 @@ import Synchronization
 /// variants)"; creating or destroying plans from two threads at once corrupts the planner's shared tables and
 /// wisdom (FFTW manual §5.4, "Thread safety"). FFTW's own fix, `fftw_make_planner_thread_safe`, lives in
 /// libfftw3_threads, which CFFTW does not link. So every plan creation and destruction in the process takes
-/// this one lock. It guards FFTW's global state, not ours; there is no other global in SensorStats.
+/// this one lock. It guards FFTW's global state, not ours. The other global in this file, `planCache`, is a
+/// cache whose state no result depends on, and it holds no strong reference.
 private let fftwPlannerLock = Mutex<Void>(())
+
+/// A transform that is still in use somewhere; the cache never keeps one alive by itself.
+private struct CachedTransform {
+    weak var transform: RealFFT?
+}
+
+/// The transforms handed out by `RealFFT.shared(length:)`, by length. Weak, so it holds at most the transforms some
+/// estimator still uses (plus dead entries, pruned on every miss): memory stays bounded by what is in use.
+/// Lock order: `planCache`, then `fftwPlannerLock` (inside `init`/`deinit`); nothing takes them the other way round.
+private let planCache = Mutex<[Int: CachedTransform]>([:])
 
 /// The discrete Fourier transform of real samples of one fixed length n, by FFTW (`fftw_plan_dft_r2c_1d`,
 /// planned once with `FFTW_ESTIMATE`).
@@ -16,6 +27,7 @@ private let fftwPlannerLock = Mutex<Void>(())
 /// a sine of amplitude A at bin k gives |X_k| = A·n/2. The other bins are the complex conjugates of these.
 ///
 /// A transform may be shared between tasks: `forward` runs one caller at a time on the transform's buffers.
+/// `RealFFT.shared(length:)` hands out one such shared transform per length.
 public final class RealFFT: Sendable {
     /// One complex bin of the spectrum.
     public struct Bin: Sendable, Hashable {
@@ -69,6 +81,22 @@ public final class RealFFT: Sendable {
             fatalError("FFTW could not plan a real transform of \(length) samples")
         }
         plan = Mutex(Plan(handle: handle, input: input, output: output))
+    }
+
+    /// The transform of `length` samples that the process already uses, or a new one: estimators of the same
+    /// segment length (one Welch PSD per channel, say) share one plan and its buffers instead of each planning its
+    /// own. Thread-safe. The cache holds transforms weakly, so a plan lives exactly as long as its last user.
+    ///
+    /// A shared transform serves its callers one at a time. At sensor rates that costs nothing (a 1 024-point
+    /// transform takes about 1 µs, reference/statistics.md §4); a caller that needs its own buffers uses `init`.
+    public static func shared(length: Int) -> RealFFT {
+        planCache.withLock { cache in
+            if let transform = cache[length]?.transform { return transform }
+            cache = cache.filter { $0.value.transform != nil }
+            let transform = RealFFT(length: length)
+            cache[length] = CachedTransform(transform: transform)
+            return transform
+        }
     }
 
     deinit {

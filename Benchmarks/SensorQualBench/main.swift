@@ -1,0 +1,101 @@
+// sensorqual-bench: throughput and memory of the streaming estimators, for `make bench`.
+//
+//   sensorqual-bench generate N FILE          N white-noise readings (seeded), float64 little-endian
+//   sensorqual-bench measure KIND FILE        KIND: moments | oadev | welch; prints one JSON object
+//
+// The peers (numpy, allantools, scipy) run on the same FILE in Benchmarks/peers/peers.py, so both sides see
+// the same data; Benchmarks/run compares them. Timing: best of 3 over the preloaded array (the estimator's
+// own cost). Memory: a second, streaming pass reads the file in 64 Ki-reading blocks, so the peak RSS shows
+// what the estimator itself holds, not the data.
+import Foundation
+import SensorStats
+
+struct Generator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func gaussian() -> Double {
+        let u1 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
+        let u2 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
+    }
+}
+
+/// Peak resident set size of this process, from /proc/self/status (VmHWM), in bytes.
+func peakRSS() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+          let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return -1 }
+    return kib * 1024
+}
+
+func load(_ path: String) -> [Double] {
+    let data = FileManager.default.contents(atPath: path) ?? Data()
+    return data.withUnsafeBytes { Array($0.bindMemory(to: Double.self)) }
+}
+
+/// Feeds the file through `body` in blocks without holding it all.
+func stream(_ path: String, _ body: (UnsafeBufferPointer<Double>) -> Void) {
+    guard let handle = FileHandle(forReadingAtPath: path) else { return }
+    let block = 65_536
+    while let data = try? handle.read(upToCount: block * 8), !data.isEmpty {
+        data.withUnsafeBytes { body($0.bindMemory(to: Double.self)) }
+    }
+}
+
+/// One estimator run over a block sequence; returns a checksum so the work cannot be optimised away.
+func run(_ kind: String, blocks: (( UnsafeBufferPointer<Double>) -> Void) -> Void) -> Double {
+    switch kind {
+    case "moments":
+        var moments = RunningMoments()
+        blocks { moments.add($0) }
+        return moments.mean + (moments.sampleVariance ?? 0)
+    case "oadev":
+        var adev = OverlappingAllanDeviation(tau0: 1, factors: OverlappingAllanDeviation.octaves(upTo: 1 << 22))
+        blocks { adev.add($0) }
+        return adev.points.reduce(0) { $0 + $1.deviation }
+    case "welch":
+        var welch = WelchPSD(sampleRate: 1, segmentLength: 4096)
+        blocks { welch.add($0) }
+        return welch.psd(scaling: .density).reduce(0, +)
+    default:
+        FileHandle.standardError.write(Data("unknown kind \(kind)\n".utf8))
+        exit(2)
+    }
+}
+
+let arguments = CommandLine.arguments
+switch arguments.dropFirst().first {
+case "generate":
+    guard arguments.count == 4, let n = Int(arguments[2]) else { print("usage: generate N FILE"); exit(2) }
+    var generator = Generator(state: 20_261_126)
+    var values = [Double](repeating: 0, count: n)
+    for i in 0..<n { values[i] = 101_325 + 0.3 * generator.gaussian() }
+    guard FileManager.default.createFile(atPath: arguments[3], contents: values.withUnsafeBytes { Data($0) }) else {
+        print("cannot write \(arguments[3])"); exit(2)
+    }
+case "measure":
+    guard arguments.count == 4 else { print("usage: measure KIND FILE"); exit(2) }
+    let kind = arguments[2], path = arguments[3]
+    // Memory first, streaming, before the data is loaded whole.
+    var checksum = run(kind) { feed in stream(path, feed) }
+    let peak = peakRSS()
+    let values = load(path)
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = ContinuousClock.now
+        checksum += values.withUnsafeBufferPointer { buffer in run(kind) { feed in feed(buffer) } }
+        let elapsed = ContinuousClock.now - start
+        best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+    }
+    print(#"{"side":"sensorqual","kind":"\#(kind)","n":\#(values.count),"seconds":\#(best),"#
+          + #""samples_per_s":\#(Double(values.count) / best),"peak_rss_bytes":\#(peak),"checksum":\#(checksum)}"#)
+default:
+    print("usage: sensorqual-bench generate N FILE | measure moments|oadev|welch FILE")
+    exit(2)
+}
