@@ -22,6 +22,20 @@ public struct StreamingLineFit: Sendable, Equatable {
         cxy += dx * (y - meanY)
     }
 
+    /// Combines two partitions (statistics.md §1.3): C_xy = C_A + C_B + Δx̄·Δȳ·n_A·n_B/n, likewise M2x, M2y.
+    public mutating func merge(_ other: StreamingLineFit) {
+        guard other.count > 0 else { return }
+        guard count > 0 else { self = other; return }
+        let nA = Double(count), nB = Double(other.count), n = nA + nB
+        let dx = other.meanX - meanX, dy = other.meanY - meanY
+        m2x += other.m2x + dx * dx * nA * nB / n
+        m2y += other.m2y + dy * dy * nA * nB / n
+        cxy += other.cxy + dx * dy * nA * nB / n
+        meanX += dx * nB / n
+        meanY += dy * nB / n
+        count += other.count
+    }
+
     /// Slope b; nil until two distinct x.
     public var slope: Double? { m2x > 0 ? cxy / m2x : nil }
     /// Intercept a.

@@ -40,3 +40,26 @@ import Testing
         #expect(WeightedLineFit(x: [1, 1], y: [2, 3], u: [1, 1], x0: 0) == nil)
     }
 }
+
+@Suite struct StreamingLineFitMergeTests {
+    /// Merged partitions give the one-pass slope, intercept and scatter. Tolerance 1e-10 relative: each y sits
+    /// on a 101 325 Pa offset (ulp 1.5e-11 Pa) against a 20 Pa trend, so two summation orders differ by ~1e-11.
+    @Test(arguments: [1, 250, 999])
+    func mergeEqualsOnePass(split: Int) throws {
+        var generator = SplitMix(seed: 99)
+        var points: [(Double, Double)] = []
+        for i in 0..<1000 {
+            let x = Double(i) * 0.04
+            points.append((x, 101_325 + 0.5 * x + 0.3 * generator.gaussian()))
+        }
+        var whole = StreamingLineFit(), first = StreamingLineFit(), second = StreamingLineFit()
+        for (x, y) in points { whole.add(x: x, y: y) }
+        for (x, y) in points[..<split] { first.add(x: x, y: y) }
+        for (x, y) in points[split...] { second.add(x: x, y: y) }
+        first.merge(second)
+        #expect(first.count == whole.count)
+        #expect(abs(try #require(first.slope) / whole.slope! - 1) < 1e-10)
+        #expect(abs(try #require(first.intercept) / whole.intercept! - 1) < 1e-10)
+        #expect(abs(try #require(first.residualStandardDeviation) / whole.residualStandardDeviation! - 1) < 1e-9)
+    }
+}
