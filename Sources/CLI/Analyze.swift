@@ -51,7 +51,7 @@ extension Sensorqual {
             }
 
             func run() throws {
-                let (values, sampleRate, name) = try load()
+                let (values, sampleRate, name, unit) = try load()
                 guard values.count >= 2 else { throw ValidationError("\(file): \(values.count) reading(s): too few to analyse") }
                 let analysis = SeriesAnalysis.analyze(values, sampleRate: sampleRate, band: band.flatMap(parsedBand), includePSD: psd)
                 if json {
@@ -62,11 +62,11 @@ extension Sensorqual {
                     Terminal.write(String(decoding: try encoder.encode(analysis), as: UTF8.self) + "\n")
                     return
                 }
-                Terminal.write(render(analysis, column: name))
+                Terminal.write(render(analysis, column: name, unit: unit))
             }
 
             /// Reads the column: a raw capture by its magic line, anything else as CSV.
-            func load() throws -> (values: [Double], rate: Double, column: String) {
+            func load() throws -> (values: [Double], rate: Double, column: String, unit: String) {
                 let head = FileHandle(forReadingAtPath: file).flatMap { try? $0.read(upToCount: 8) } ?? Data()
                 if head.starts(with: Data("SQRAW ".utf8)) {
                     let capture = try RawCapture.read(path: file)
@@ -86,21 +86,21 @@ extension Sensorqual {
                         index = i
                     }
                     let unit = capture.header.columns[index].unit
-                    return (capture.columns[index], rate ?? capture.header.sampleRateHz, "\(names[index]) (\(unit))")
+                    return (capture.columns[index], rate ?? capture.header.sampleRateHz, "\(names[index]) (\(unit))", unit)
                 }
                 let selected: RecordedSeries.Column = column.map { Int($0).map(RecordedSeries.Column.index) ?? .name($0) } ?? .index(0)
                 let series = try RecordedSeries(contentsOfCSV: file, column: selected, sampleRate: rate)
-                return (series.values, series.sampleRate, series.columnName ?? "column \(selected)")
+                return (series.values, series.sampleRate, series.columnName ?? "column \(selected)", "unit")
             }
 
-            func render(_ a: SeriesAnalysis, column: String) -> String {
+            func render(_ a: SeriesAnalysis, column: String, unit: String) -> String {
                 var text = "\(file): \(column), \(a.count) readings at \(a.sampleRate) Hz\n"
                 text += String(format: "mean %.9g  stddev %@  skewness %@  excess kurtosis %@\nmin %.9g  max %.9g\n", a.mean,
                                a.stddev.map { String(format: "%.6g", $0) } ?? "-", a.skewness.map { String(format: "%.4f", $0) } ?? "-",
                                a.kurtosis.map { String(format: "%.4f", $0) } ?? "-", a.min, a.max)
                 if let density = a.noiseDensity {
-                    text += String(format: "noise density %.6g /√Hz (one-sided, %.4g–%.4g Hz, Welch L = %d, %d segments)\n",
-                                   density, a.noiseDensityBand[0], a.noiseDensityBand[1], a.welchSegmentLength, a.welchSegments)
+                    text += String(format: "noise density %.6g %@/√Hz (one-sided, %.4g–%.4g Hz, Welch L = %d, %d segments)\n",
+                                   density, unit, a.noiseDensityBand[0], a.noiseDensityBand[1], a.welchSegmentLength, a.welchSegments)
                 }
                 var table = Table("TAU (s)", "M", "ADEV", "68% CI", "TERMS")
                 for p in a.adev {
