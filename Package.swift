@@ -59,7 +59,7 @@ let package = Package(
         ], path: "Sources/CLI"),
 
         // make bench: throughput against numpy, allantools and scipy (Benchmarks/run).
-        .executableTarget(name: "sensorqual-bench", dependencies: ["SensorStats"], path: "Benchmarks/SensorQualBench"),
+        .executableTarget(name: "sensorqual-bench", dependencies: ["SensorStats", "SensorSim"], path: "Benchmarks/SensorQualBench"),
 
         .testTarget(name: "SensorStatsTests", dependencies: ["SensorStats"]),
         .testTarget(name: "SensorMetricsTests", dependencies: ["SensorMetrics"]),

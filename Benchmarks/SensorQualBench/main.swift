@@ -8,23 +8,8 @@
 // own cost). Memory: a second, streaming pass reads the file in 64 Ki-reading blocks, so the peak RSS shows
 // what the estimator itself holds, not the data.
 import Foundation
+import SensorSim
 import SensorStats
-
-struct Generator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func gaussian() -> Double {
-        let u1 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
-        let u2 = (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
-        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
-    }
-}
 
 /// Peak resident set size of this process, from /proc/self/status (VmHWM), in bytes.
 func peakRSS() -> Int {
@@ -73,7 +58,7 @@ let arguments = CommandLine.arguments
 switch arguments.dropFirst().first {
 case "generate":
     guard arguments.count == 4, let n = Int(arguments[2]) else { print("usage: generate N FILE"); exit(2) }
-    var generator = Generator(state: 20_261_126)
+    var generator = SeededRandom(seed: 20_261_126)
     var values = [Double](repeating: 0, count: n)
     for i in 0..<n { values[i] = 101_325 + 0.3 * generator.gaussian() }
     guard FileManager.default.createFile(atPath: arguments[3], contents: values.withUnsafeBytes { Data($0) }) else {
