@@ -32,6 +32,13 @@ protocol AllanPhaseIntegrator {
     mutating func restart(at first: Input)
     /// Integrates one input and returns the new phase x_{i+1}.
     mutating func integrate(_ input: Input) -> AllanPhase
+    /// The first difference x_{i+1} − x_i that `integrate(input)` adds: y_i − y_ref as a `Double`, rounded as
+    /// `integrate` rounds it (exact for integer codes).
+    func step(_ input: Input) -> Double
+    /// Adds a sum of `step` values at once, as `integrate` adds one (the block path of the octave cascade).
+    mutating func accumulate(_ stepSum: Double)
+    /// The phase after the last `integrate` or `accumulate`.
+    var phase: AllanPhase { get }
 }
 
 /// Neumaier-compensated phase for `Double` readings (statistics.md §1.4, §2.3). When y_ref is far from the mean
@@ -48,30 +55,53 @@ struct CompensatedReadingPhase: AllanPhaseIntegrator, Sendable {
         lo = 0
     }
 
+    func step(_ reading: Double) -> Double {
+        reading - origin
+    }
+
     mutating func integrate(_ reading: Double) -> AllanPhase {
-        let step = reading - origin
+        accumulate(step(reading))
+        return phase
+    }
+
+    mutating func accumulate(_ step: Double) {
         let sum = hi + step
         if abs(hi) >= abs(step) { lo += (hi - sum) + step } else { lo += (step - sum) + hi }
         hi = sum
-        return AllanPhase(hi: hi, lo: lo)
     }
+
+    var phase: AllanPhase { AllanPhase(hi: hi, lo: lo) }
 }
 
 /// Exact `Int64` phase for integer ADC codes (statistics.md §2.3: overflow at 2⁶³ is more than 10¹² samples
 /// away for 24-bit codes, and it traps rather than wraps).
 struct IntegerCodePhase: AllanPhaseIntegrator, Sendable {
     var origin: Int64 = 0
-    var phase: Int64 = 0
+    var value: Int64 = 0
 
     mutating func restart(at first: Int32) {
         origin = Int64(first)
-        phase = 0
+        value = 0
+    }
+
+    /// Exact while |code − y_ref| < 2⁵³, i.e. always for 32-bit codes.
+    func step(_ code: Int32) -> Double {
+        Double(Int64(code) - origin)
     }
 
     mutating func integrate(_ code: Int32) -> AllanPhase {
-        phase += Int64(code) - origin
-        let low = phase & 0xFFFF_FFFF   // 0 ≤ low < 2³², exact as a Double
-        return AllanPhase(hi: Double(phase - low), lo: Double(low))
+        value += Int64(code) - origin
+        return phase
+    }
+
+    /// `stepSum` is a sum of exact integer steps below 2⁵³ in magnitude, so it is itself an exact integer.
+    mutating func accumulate(_ stepSum: Double) {
+        value += Int64(stepSum)
+    }
+
+    var phase: AllanPhase {
+        let low = value & 0xFFFF_FFFF   // 0 ≤ low < 2³², exact as a Double
+        return AllanPhase(hi: Double(value - low), lo: Double(low))
     }
 }
 

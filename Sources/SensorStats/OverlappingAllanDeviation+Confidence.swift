@@ -49,9 +49,11 @@ extension OverlappingAllanDeviation {
     ///   degrees of freedom is used: the wider, conservative interval.
     /// A lone point, or a zero deviation beside it, is taken as white FM (the MEMS noise floor), under the cap.
     public func points(noise: PowerLawNoise?, confidence: Double = AllanConfidence.oneSigma) -> [Point] {
+        let totals = totals()
+        let terms = totals.terms
         let indices = factors.indices.filter { terms[$0] > 0 }
         let taus = indices.map { Double(factors[$0]) * tau0 }
-        let deviations = indices.map { deviation(at: $0) }
+        let deviations = indices.map { deviation(at: $0, totals: totals) }
         var ceiling = PowerLawNoise.whitePM.alpha
         return indices.indices.map { k in
             let index = indices[k]
@@ -69,7 +71,9 @@ extension OverlappingAllanDeviation {
             } else {
                 candidates = [PowerLawNoise(rawValue: Swift.min(ceiling, PowerLawNoise.whiteFM.alpha)) ?? .whiteFM]
             }
-            let rated = candidates.compactMap { type in pooledEDF(at: index, noise: type).map { (type, $0) } }
+            let rated = candidates.compactMap { type in
+                pooledEDF(at: index, noise: type, terms: terms).map { (type, $0) }
+            }
             guard let (type, edf) = rated.min(by: { $0.1 < $1.1 }) else { return point }
             let interval = AllanConfidence.interval(deviation: deviations[k], edf: edf, confidence: confidence)
             point.noise = type
@@ -87,8 +91,8 @@ extension OverlappingAllanDeviation {
         return 2 * (log(deviations[after]) - log(deviations[before])) / (log(taus[after]) - log(taus[before]))
     }
 
-    /// The pooled EDF of factor `index` over the closed segments and the open one.
-    func pooledEDF(at index: Int, noise: PowerLawNoise) -> Double? {
+    /// The pooled EDF of factor `index` over the closed segments and the open one; `terms` as of `totals()`.
+    func pooledEDF(at index: Int, noise: PowerLawNoise, terms: [Int]) -> Double? {
         var denominator = closedSegmentEDF[index * PowerLawNoise.allCases.count + 2 - noise.alpha]
         let open = terms[index] - segmentStartTerms[index]
         if open > 0 {

@@ -99,6 +99,50 @@ private struct AllanKernel {
         return t
     }
 
+    /// The decimated levels' share of an octave-cascade chunk: `steps` holds x_t − x_{t−1} for t = a..<a+n
+    /// (the slot of x₀ unused), `integrator` holds x at `integrated` ≥ a − 1. The phase is integrated up to each
+    /// event of a level only, one vectorised sum per stretch between events (statistics.md §2.3: a stretch adds
+    /// its rounding once, far below the ulp of the level's own differences), and up to the chunk's end after.
+    mutating func emitEvents<I: AllanPhaseIntegrator>(
+        steps: UnsafePointer<Double>, count n: Int, start a: Int, integrator: inout I, integrated: inout Int
+    ) {
+        let end = a + n
+        func integrate(through t: Int) {
+            if t > integrated {
+                integrator.accumulate(Self.sum(steps + (integrated + 1 - a), count: t - integrated))
+                integrated = t
+            }
+        }
+        while true {
+            var t = Int.max
+            for l in 0..<levels.count { t = Swift.min(t, levels[l].nextEvent) }
+            guard t < end else { break }
+            integrate(through: t)
+            emitDecimated(integrator.phase, at: t)
+        }
+        integrate(through: end - 1)
+    }
+
+    /// Σ values[0..<count] in two four-lane accumulators; the result depends only on the values and the count.
+    static func sum(_ values: UnsafePointer<Double>, count: Int) -> Double {
+        if count == 1 { return values[0] }
+        let raw = UnsafeRawPointer(values)
+        var s0 = SIMD4<Double>(), s1 = SIMD4<Double>()
+        var i = 0
+        while i &+ 8 <= count {
+            s0 += raw.loadUnaligned(fromByteOffset: i &* 8, as: SIMD4<Double>.self)
+            s1 += raw.loadUnaligned(fromByteOffset: i &* 8 &+ 32, as: SIMD4<Double>.self)
+            i &+= 8
+        }
+        var tail = 0.0
+        while i < count {
+            tail += values[i]
+            i &+= 1
+        }
+        let s = s0 + s1
+        return ((s[0] + s[1]) + (s[2] + s[3])) + tail
+    }
+
     /// Takes phase value `x` with segment index `t`.
     mutating func emit(_ x: AllanPhase, at t: Int) {
         if exactCapacity > 0 {
@@ -120,6 +164,11 @@ private struct AllanKernel {
             }
             exactHead = head &+ 1 == capacity ? 0 : head &+ 1
         }
+        emitDecimated(x, at: t)
+    }
+
+    /// Takes phase value `x` with segment index `t` into the decimated levels (scheme B).
+    mutating func emitDecimated(_ x: AllanPhase, at t: Int) {
         let store = self.store, levels = self.levels, sums = self.sums, terms = self.terms
         for l in 0..<levels.count {
             // Scheme B: push into the subsampled rings when due, then complete a term when due.
@@ -164,19 +213,107 @@ private struct AllanKernel {
 }
 
 extension OverlappingAllanDeviation {
-    /// Integrates a block and feeds every phase value to both schemes. The arrays are moved out of `self` first,
-    /// so each is uniquely referenced and `withUnsafeMutableBufferPointer` neither copies nor conflicts with an
-    /// access to `self` (statistics.md §2.3: the same loop over global arrays ran 20× slower).
+    /// Integrates a block and feeds every phase value to both schemes. With the octave cascade, the block only
+    /// has its steps staged, chunk by chunk on the fixed grid; a full chunk is processed at once (`flushChunk`).
     mutating func ingest<I: AllanPhaseIntegrator>(_ block: UnsafeBufferPointer<I.Input>, integrator: I) -> I {
+        guard var cascade = self.cascade.take() else { return ingestSamples(block, integrator: integrator) }
         var integrator = integrator
+        var start = block.startIndex
+        while start < block.endIndex {
+            if segmentReadings == 0 {
+                // x₀ = 0 takes the first slot of the segment's first chunk.
+                integrator.restart(at: block[start])
+                cascade.staged[0] = 0
+                cascade.fill = 1
+                integratedPhaseIndex = 0
+            }
+            let end = Swift.min(block.endIndex, start + OctaveCascade.chunkCapacity - cascade.fill)
+            let fill = cascade.fill, phase = integrator
+            cascade.staged.withUnsafeMutableBufferPointer { staged in
+                let target = staged.baseAddress! + fill, source = block.baseAddress! + start
+                for i in 0..<(end - start) { target[i] = phase.step(source[i]) }
+            }
+            cascade.fill += end - start
+            segmentReadings += end - start
+            totalReadings += end - start
+            segmentPhaseIndex = cascade.chunkStart + cascade.fill - 1
+            if cascade.fill == OctaveCascade.chunkCapacity { flushChunk(&cascade, integrator: &integrator) }
+            start = end
+        }
+        self.cascade = cascade
+        return integrator
+    }
+
+    /// Processes the staged chunk: the exact levels in the cascade, then the decimated levels' events.
+    mutating func flushChunk<I: AllanPhaseIntegrator>(_ cascade: inout OctaveCascade, integrator: inout I) {
+        guard cascade.fill > 0 else { return }
+        cascade.staged.withUnsafeBufferPointer { staged in
+            emitEvents(
+                steps: staged.baseAddress!, count: cascade.fill, start: cascade.chunkStart, integrator: &integrator)
+        }
+        cascade.flush(sums: &sums, terms: &terms)
+    }
+
+    /// Flushes the staged chunk with the integrator of the current input (`markGap`).
+    mutating func flushChunk() {
+        guard var cascade = self.cascade.take() else { return }
+        switch input {
+        case .readings:
+            var integrator = readingPhase
+            flushChunk(&cascade, integrator: &integrator)
+            readingPhase = integrator
+        case .codes:
+            var integrator = codePhase
+            flushChunk(&cascade, integrator: &integrator)
+            codePhase = integrator
+        case .none: break
+        }
+        self.cascade = cascade
+    }
+
+    /// `sums` and `terms` with the staged chunk included, from copies: the decimated levels on a copy of their
+    /// small rings, the exact levels through `OctaveCascade.pending`.
+    func totals() -> (sums: [Double], terms: [Int]) {
+        guard let cascade, cascade.fill > 0 else { return (sums, terms) }
+        var copy = self
+        copy.cascade = nil   // the copy shares no buffer it will write with `self` but the small ones
+        cascade.staged.withUnsafeBufferPointer { staged in
+            switch input {
+            case .readings:
+                var integrator = readingPhase
+                copy.emitEvents(steps: staged.baseAddress!, count: cascade.fill, start: cascade.chunkStart,
+                                integrator: &integrator)
+            case .codes:
+                var integrator = codePhase
+                copy.emitEvents(steps: staged.baseAddress!, count: cascade.fill, start: cascade.chunkStart,
+                                integrator: &integrator)
+            case .none: break
+            }
+        }
+        return cascade.pending(sums: copy.sums, terms: copy.terms)
+    }
+
+    /// The decimated levels' events in a staged chunk (`AllanKernel.emitEvents`), on buffers taken out of `self`.
+    private mutating func emitEvents<I: AllanPhaseIntegrator>(
+        steps: UnsafePointer<Double>, count n: Int, start a: Int, integrator: inout I
+    ) {
+        var integrated = integratedPhaseIndex
+        withKernel { kernel in
+            kernel.emitEvents(steps: steps, count: n, start: a, integrator: &integrator, integrated: &integrated)
+        }
+        integratedPhaseIndex = integrated
+    }
+
+    /// Runs `body` on the rings and accumulators as unsafe buffers. The arrays are moved out of `self` first, so
+    /// each is uniquely referenced and `withUnsafeMutableBufferPointer` neither copies nor conflicts with an
+    /// access to `self` (statistics.md §2.3: the same loop over global arrays ran 20× slower).
+    private mutating func withKernel(_ body: (inout AllanKernel) -> Void) {
         var store = self.store, levels = self.levels, sums = self.sums, terms = self.terms
         self.store = []
         self.levels = []
         self.sums = []
         self.terms = []
-        let factors = self.factors, exactCount = self.exactCount, exactCapacity = self.exactCapacity
-        let startsSegment = segmentReadings == 0
-        var t = segmentPhaseIndex
+        let factors = self.factors, exactCount = self.exactCount, exactCapacity = self.ringCapacity
         var head = exactHead
         store.withUnsafeMutableBufferPointer { store in
             levels.withUnsafeMutableBufferPointer { levels in
@@ -186,7 +323,7 @@ extension OverlappingAllanDeviation {
                             var kernel = AllanKernel(
                                 store: store, levels: levels, sums: sums, terms: terms, factors: factors,
                                 exactCount: exactCount, exactCapacity: exactCapacity, exactHead: head)
-                            t = kernel.run(block, integrator: &integrator, startsSegment: startsSegment, after: t)
+                            body(&kernel)
                             head = kernel.exactHead
                         }
                     }
@@ -198,6 +335,19 @@ extension OverlappingAllanDeviation {
         self.sums = sums
         self.terms = terms
         exactHead = head
+    }
+
+    /// The sample-by-sample path: integrates a block and feeds every phase value to the exact ring and the
+    /// decimated levels.
+    private mutating func ingestSamples<I: AllanPhaseIntegrator>(
+        _ block: UnsafeBufferPointer<I.Input>, integrator: I
+    ) -> I {
+        var integrator = integrator
+        let startsSegment = segmentReadings == 0
+        var t = segmentPhaseIndex
+        withKernel { kernel in
+            t = kernel.run(block, integrator: &integrator, startsSegment: startsSegment, after: t)
+        }
         segmentPhaseIndex = t
         segmentReadings += block.count
         totalReadings += block.count

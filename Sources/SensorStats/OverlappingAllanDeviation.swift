@@ -3,9 +3,11 @@
 ///
 /// Readings are frequency data (allantools `data_type="freq"`): the deviation has the units of the reading. Each
 /// factor is computed by one of two schemes of statistics.md §2.3:
-/// - **exact** (scheme A): factors with 2m + 1 ≤ `memoryBudget` share one ring of the last 2·m + 1 phase values
-///   (m the largest such factor) and add every second difference as it completes, so they equal
-///   `allantools.oadev` to rounding;
+/// - **exact** (scheme A): factors with 2m + 1 ≤ `memoryBudget` add every second difference, so they equal
+///   `allantools.oadev` to rounding. When they are all powers of two (`octaves(upTo:)`), they run as an octave
+///   cascade of first differences over chunks of readings (`OctaveCascade`: 2·m − 1 values of history, m the
+///   largest exact factor, plus two fixed chunk buffers); otherwise they share one ring of the last 2·m + 1 phase
+///   values and run sample by sample;
 /// - **decimated** (scheme B): each larger factor keeps its own small ring of the phase subsampled at stride
 ///   d = max(1, m >> `decimationShift`) and equals allantools' `calc_adev_phase(phase, rate, m, stride: d)`.
 ///   For octave factors this is the decimated cascade, ⌊2m/d⌋ + 1 = 2^(s+1) + 1 values per level; a factor that d
@@ -38,10 +40,15 @@ public struct OverlappingAllanDeviation: Sendable {
     /// random-walk noise a stride of m/32 keeps essentially all of the overlap's statistical efficiency).
     public static let defaultDecimationShift = 5
 
-    /// factors[0..<exactCount] use the exact ring; the rest have a `DecimatedLevel` each.
+    /// factors[0..<exactCount] are exact (scheme A); the rest have a `DecimatedLevel` each.
     let exactCount: Int
-    /// Capacity of the exact ring, which occupies store[0..<exactCapacity].
+    /// 2m + 1 for the largest exact factor m: the phase values scheme A may hold.
     let exactCapacity: Int
+    /// Capacity of the sample-by-sample exact ring in store[0..<ringCapacity]: `exactCapacity`, or 0 when the
+    /// octave cascade does scheme A.
+    let ringCapacity: Int
+    /// Scheme A for power-of-two exact factors; nil when the exact ring does it.
+    var cascade: OctaveCascade?
     /// All phase rings: the exact ring, then each decimated level's rings.
     var store: [AllanPhase]
     var exactHead = 0
@@ -55,6 +62,8 @@ public struct OverlappingAllanDeviation: Sendable {
     var codePhase = IntegerCodePhase()
     /// Phase index t of the newest phase value in the current segment (x₀ = 0 has t = 0).
     var segmentPhaseIndex = 0
+    /// With the octave cascade: the phase index up to which the integrator has summed the staged steps.
+    var integratedPhaseIndex = 0
     var segmentReadings = 0
     var totalReadings = 0
     /// Per factor: the term count when the current segment began.
@@ -85,8 +94,10 @@ public struct OverlappingAllanDeviation: Sendable {
         let exact = self.factors.filter { 2 * $0 + 1 <= memoryBudget }
         exactCount = exact.count
         exactCapacity = exact.last.map { 2 * $0 + 1 } ?? 0
+        cascade = OctaveCascade(exactFactors: self.factors[0..<exactCount])
+        ringCapacity = cascade == nil ? exactCapacity : 0
         var levels: [DecimatedLevel] = []
-        var next = exactCapacity
+        var next = ringCapacity
         for index in exactCount..<self.factors.count {
             let level = DecimatedLevel(
                 factorIndex: index, lag: self.factors[index],
@@ -159,6 +170,8 @@ public struct OverlappingAllanDeviation: Sendable {
     public mutating func markGap() {
         guard segmentReadings > 0 else { return }
         gapCount += 1
+        flushChunk()
+        cascade?.restart()
         closeSegment()
         segmentReadings = 0
         segmentPhaseIndex = 0
@@ -168,18 +181,22 @@ public struct OverlappingAllanDeviation: Sendable {
     /// Number of readings (or codes) added.
     public var readingCount: Int { totalReadings }
 
-    /// Phase values held by all rings: fixed at `init`, whatever the number of readings.
-    public var phaseCapacity: Int { store.count }
+    /// Phase values held by all rings: fixed at `init`, whatever the number of readings. Scheme A counts as its
+    /// 2m + 1 values (the octave cascade holds 2m − 1); the cascade's two chunk buffers of
+    /// `OctaveCascade.chunkCapacity` values come on top.
+    public var phaseCapacity: Int { exactCapacity + store.count - ringCapacity }
 
     /// The deviation at averaging factor `m`, if it was requested and has at least one term.
     public func deviation(factor m: Int) -> Double? {
-        guard let index = factors.firstIndex(of: m), terms[index] > 0 else { return nil }
-        return deviation(at: index)
+        guard let index = factors.firstIndex(of: m) else { return nil }
+        let totals = totals()
+        guard totals.terms[index] > 0 else { return nil }
+        return deviation(at: index, totals: totals)
     }
 
     /// √(Σv²/(2n))/m: the reading-unit Allan deviation, τ₀ cancelling out of the phase (statistics.md §2.1).
-    func deviation(at index: Int) -> Double {
-        (sums[index] / (2 * Double(terms[index]))).squareRoot() / Double(factors[index])
+    func deviation(at index: Int, totals: (sums: [Double], terms: [Int])) -> Double {
+        (totals.sums[index] / (2 * Double(totals.terms[index]))).squareRoot() / Double(factors[index])
     }
 
     /// The stride of factor `index`: 1 in the exact ring, d on a decimated level.
