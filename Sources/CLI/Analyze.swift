@@ -51,9 +51,10 @@ extension Sensorqual {
             }
 
             func run() throws {
-                let (values, sampleRate, name, unit) = try load()
+                let (values, sampleRate, name, unit, gaps) = try load()
                 guard values.count >= 2 else { throw ValidationError("\(file): \(values.count) reading(s): too few to analyse") }
-                let analysis = SeriesAnalysis.analyze(values, sampleRate: sampleRate, band: band.flatMap(parsedBand), includePSD: psd)
+                let analysis = SeriesAnalysis.analyze(values, sampleRate: sampleRate, band: band.flatMap(parsedBand),
+                                                      includePSD: psd, gapsBefore: gaps)
                 if json {
                     let encoder = JSONEncoder()
                     encoder.keyEncodingStrategy = .convertToSnakeCase
@@ -66,7 +67,8 @@ extension Sensorqual {
             }
 
             /// Reads the column: a raw capture by its magic line, anything else as CSV.
-            func load() throws -> (values: [Double], rate: Double, column: String, unit: String) {
+            /// A raw capture's gaps are where consecutive time stamps are more than 1.5 nominal periods apart.
+            func load() throws -> (values: [Double], rate: Double, column: String, unit: String, gaps: [Int]) {
                 let head = FileHandle(forReadingAtPath: file).flatMap { try? $0.read(upToCount: 8) } ?? Data()
                 if head.starts(with: Data("SQRAW ".utf8)) {
                     let capture = try RawCapture.read(path: file)
@@ -86,15 +88,18 @@ extension Sensorqual {
                         index = i
                     }
                     let unit = capture.header.columns[index].unit
-                    return (capture.columns[index], rate ?? capture.header.sampleRateHz, "\(names[index]) (\(unit))", unit)
+                    let sampleRate = rate ?? capture.header.sampleRateHz
+                    let limit = Int64(1.5e9 / sampleRate)
+                    let gaps = capture.times.indices.dropFirst().filter { capture.times[$0] - capture.times[$0 - 1] > limit }
+                    return (capture.columns[index], sampleRate, "\(names[index]) (\(unit))", unit, gaps)
                 }
                 let selected: RecordedSeries.Column = column.map { Int($0).map(RecordedSeries.Column.index) ?? .name($0) } ?? .index(0)
                 let series = try RecordedSeries(contentsOfCSV: file, column: selected, sampleRate: rate)
-                return (series.values, series.sampleRate, series.columnName ?? "column \(selected)", "unit")
+                return (series.values, series.sampleRate, series.columnName ?? "column \(selected)", "unit", [])
             }
 
             func render(_ a: SeriesAnalysis, column: String, unit: String) -> String {
-                var text = "\(file): \(column), \(a.count) readings at \(a.sampleRate) Hz\n"
+                var text = "\(file): \(column), \(a.count) readings at \(a.sampleRate) Hz" + (a.gaps > 0 ? ", \(a.gaps) gaps" : "") + "\n"
                 text += String(format: "mean %.9g  stddev %@  skewness %@  excess kurtosis %@\nmin %.9g  max %.9g\n", a.mean,
                                a.stddev.map { String(format: "%.6g", $0) } ?? "-", a.skewness.map { String(format: "%.4f", $0) } ?? "-",
                                a.kurtosis.map { String(format: "%.4f", $0) } ?? "-", a.min, a.max)

@@ -20,6 +20,8 @@ final class PressureDUT {
     var expected: Int64 = 0
     var pollAt: Int64 = 0
     var retries = 0
+    /// Conversions missed before the reading now being delivered: the estimators mark a gap there.
+    var missedBeforeReading = 0
     var consecutiveErrors = 0
     private var lateness = RunningMoments()
 

@@ -175,6 +175,9 @@ public final class RunEngine {
                 for dut in duts { noiseRecords[dut.slot.id] = PressureNoise(outputDataRate: plan.acquisition.outputDataRate,
                                                                              averagingTimes: dwellTimes) }
                 try acquire(for: duration) { dut, reading in
+                    if dut.missedBeforeReading > 0 {
+                        self.noiseRecords[dut.slot.id]?.markGap(missedReadings: dut.missedBeforeReading)
+                    }
                     self.noiseRecords[dut.slot.id]?.add(reading.pressure)
                     self.temperatures[dut.slot.id, default: RunningMoments()].add(reading.temperature)
                 }
@@ -288,11 +291,13 @@ public final class RunEngine {
                 dut.retries = 0
                 resolution[dut.slot.id] = Swift.max(resolution[dut.slot.id] ?? 0, read.pressureStep)
                 sink(dut, read)
-                // Conversions that completed while we were late are gone: count them.
+                dut.missedBeforeReading = 0
+                // Conversions that completed while we were late are gone: count them; the next reading follows a gap.
                 dut.expected += period
                 while dut.expected + period <= clock.now() {
                     dut.expected += period
                     dut.outcome.integrity.missedSamples += 1
+                    dut.missedBeforeReading += 1
                 }
                 dut.pollAt = dut.expected + Self.pollMargin
             } else if dut.retries < 4 {
@@ -302,6 +307,7 @@ public final class RunEngine {
             } else {
                 dut.retries = 0
                 dut.outcome.integrity.missedSamples += 1
+                dut.missedBeforeReading += 1
                 dut.expected += period
                 dut.pollAt = dut.expected + Self.pollMargin
             }

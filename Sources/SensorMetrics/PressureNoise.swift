@@ -23,6 +23,16 @@ public struct PressureNoise: Sendable {
         allan = OverlappingAllanDeviation(tau0: 1 / outputDataRate, factors: octaves + extra)
     }
 
+    /// Marks a dropout (missed conversions) before the next reading: no two-sample difference spans it
+    /// (statistics.md §2.3 "Gaps"). The line fit keeps the reading times, so the gap is where it happened.
+    public mutating func markGap(missedReadings: Int) {
+        allan.markGap()
+        index += Swift.max(0, missedReadings)
+    }
+
+    /// Dropouts marked so far.
+    public var gapCount: Int { allan.gapCount }
+
     /// Adds one reading in Pa, in order.
     public mutating func add(_ pressure: Double) {
         allan.add(pressure)

@@ -16,8 +16,10 @@ public struct SeriesAnalysis: Sendable, Codable, Equatable {
     public var kurtosis: Double?
     public var min: Double
     public var max: Double
-    /// Overlapping Allan deviation at octave τ, 68.3 % confidence intervals.
+    /// Overlapping Allan deviation at octave τ, 68.3 % confidence intervals; no term spans a gap.
     public var adev: [AllanPoint]
+    /// Dropouts in the series (from its time stamps), where the Allan deviation restarted its differences.
+    public var gaps: Int
     /// sqrt of the mean one-sided density over `noiseDensityBand`, unit/√Hz; nil when the series is too short
     /// for one Welch segment.
     public var noiseDensity: Double?
@@ -44,15 +46,24 @@ public struct SeriesAnalysis: Sendable, Codable, Equatable {
     /// - Parameters:
     ///   - band: the noise-density band in Hz; default [0.1, 0.4]·fs (20 %–80 % of Nyquist).
     ///   - includePSD: keep the whole PSD in the result.
+    ///   - gapsBefore: indices of readings that follow a dropout (a missed reading).
     public static func analyze(_ values: [Double], sampleRate: Double, band: ClosedRange<Double>? = nil,
-                               includePSD: Bool = false) -> SeriesAnalysis {
+                               includePSD: Bool = false, gapsBefore: [Int] = []) -> SeriesAnalysis {
         precondition(sampleRate > 0, "sample rate must be positive")
         var moments = RunningMoments()
         values.withUnsafeBufferPointer { moments.add($0) }
 
         var allan = OverlappingAllanDeviation(tau0: 1 / sampleRate,
                                               factors: OverlappingAllanDeviation.octaves(upTo: Swift.max(1, values.count / 4)))
-        values.withUnsafeBufferPointer { allan.add($0) }
+        values.withUnsafeBufferPointer { buffer in
+            var start = 0
+            for gap in gapsBefore.sorted() where gap > start && gap < buffer.count {
+                allan.add(UnsafeBufferPointer(rebasing: buffer[start..<gap]))
+                allan.markGap()
+                start = gap
+            }
+            allan.add(UnsafeBufferPointer(rebasing: buffer[start...]))
+        }
 
         // Welch: the largest power-of-two segment up to 4096 that still gives ≥ 8 segments, for a floor
         // estimate with ≥ ~15 degrees of freedom.
@@ -70,7 +81,7 @@ public struct SeriesAnalysis: Sendable, Codable, Equatable {
             count: moments.count, sampleRate: sampleRate, mean: moments.mean,
             stddev: moments.sampleStandardDeviation, skewness: moments.skewness, kurtosis: moments.excessKurtosis,
             min: moments.minimum, max: moments.maximum,
-            adev: Self.allanPoints(allan),
+            adev: Self.allanPoints(allan), gaps: allan.gapCount,
             noiseDensity: density.isFinite ? density : nil, noiseDensityBand: [chosen.lowerBound, chosen.upperBound],
             welchSegmentLength: length, welchSegments: welch.segmentCount, psd: spectrum)
     }

@@ -76,3 +76,34 @@ struct Gaussian {
     private mutating func uniform() -> Double { (Double(bits() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
     mutating func next() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
 }
+
+@Suite struct NoiseGapTests {
+    /// A 50 Pa jump across a dropout (the enclosure vented while readings were missed) leaves the two-sample
+    /// noise untouched once the gap is marked: within 3U of the white noise, and the gap counted.
+    @Test func dropoutDoesNotEnterTheNoise() throws {
+        var random = Gaussian(seed: 21)
+        var marked = PressureNoise(outputDataRate: 25), unmarked = PressureNoise(outputDataRate: 25)
+        for i in 0..<10_000 {
+            let p = (i < 5_000 ? 101_325.0 : 101_375.0) + 0.3 * random.next()
+            if i == 5_000 { marked.markGap(missedReadings: 40) }
+            marked.add(p)
+            unmarked.add(p)
+        }
+        let result = try #require(marked.result)
+        #expect(abs(result.rms.value - 0.3) <= 3 * result.rms.expandedUncertainty)
+        #expect(marked.gapCount == 1)
+        // Without the mark, the jump's one difference of 50 Pa dominates: σ² grows by 50²/(2·9999).
+        #expect(try #require(unmarked.result).rms.value > 0.45)
+    }
+
+    /// The offline analysis restarts its Allan differences at a gap and reports it (same data, same check).
+    @Test func seriesAnalysisCountsGaps() throws {
+        var random = Gaussian(seed: 22)
+        let values = (0..<10_000).map { (($0 < 5_000) ? 0.0 : 50.0) + 0.3 * random.next() }
+        let analysis = SeriesAnalysis.analyze(values, sampleRate: 25, gapsBefore: [5_000])
+        #expect(analysis.gaps == 1)
+        let first = try #require(analysis.adev.first)
+        #expect(first.m == 1 && first.n == 9_998)
+        #expect(abs(first.adev - 0.3) < 0.3 * 0.05)   // ~6 700 EDF: 1.2 % relative σ; 5 % is > 4σ
+    }
+}
