@@ -18,7 +18,7 @@ import Testing
             csv += "\(i),\(Double(n) / 2_147_483_647)\n"
             n = 16807 * n % 2_147_483_647
         }
-        try csv.write(toFile: folder.path + "/nbs14.csv", atomically: true, encoding: .utf8)
+        try csv.write(toFile: folder.path + "/nbs14.csv", atomically: false, encoding: .utf8)
         let result = try await runCommand("sensorqual", ["analyze", "series", folder.path + "/nbs14.csv", "--column", "y", "--json"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
         let analysis = try JSONValue(parsing: result.stdout)
@@ -44,7 +44,7 @@ import Testing
     @Test func badFileNamesTheLine() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        try "p\n101325.1\n101325.3\nfoo\n101325.2\n".write(toFile: folder.path + "/bad.csv", atomically: true, encoding: .utf8)
+        try "p\n101325.1\n101325.3\nfoo\n101325.2\n".write(toFile: folder.path + "/bad.csv", atomically: false, encoding: .utf8)
         let result = try await runCommand("sensorqual", ["analyze", "series", folder.path + "/bad.csv", "--rate", "25"], in: folder)
         #expect(result.status == 2)
         #expect(result.stderr.contains(folder.path + "/bad.csv:4"))

@@ -86,7 +86,7 @@ import Testing
         try FileManager.default.copyItem(atPath: Products.repository + "/plans/pressure-basic.yaml",
                                          toPath: folder.path + "/plans/pressure-basic.yaml")
         try "plan: broken\nclass: pressure\nacquisition: {odr_hz: 25, oversampling_pressure: 3, oversampling_temperature: 1, iir: 0}\nsteps: []\n"
-            .write(toFile: folder.path + "/plans/broken.yaml", atomically: true, encoding: .utf8)
+            .write(toFile: folder.path + "/plans/broken.yaml", atomically: false, encoding: .utf8)
         let exit = try await DaemonUnderTest.with(folder: folder, arguments: ["--simulate", "--plans-dir", folder.path + "/plans"]) { daemon in
             let client = try await daemon.client()
             #expect(client.hello["rig"] == "sim-bench")
@@ -153,7 +153,7 @@ import Testing
             slots:
               - {id: A, bus: b, address: 0x77, chip: bmp390}
             """
-        try rig.write(toFile: folder.path + "/rig.yaml", atomically: true, encoding: .utf8)
+        try rig.write(toFile: folder.path + "/rig.yaml", atomically: false, encoding: .utf8)
         let exit = try await DaemonUnderTest.with(folder: folder, arguments: ["--rig", folder.path + "/rig.yaml"]) { daemon in
             let client = try await daemon.client()
             let devices = try await client.call(Method.devicesList, params: nil).decode(DeviceList.self).devices
