@@ -8,7 +8,7 @@
 /// average must see every sample), so the factors are capped (`maximumFactor`, default 2¹⁴: a 768 KiB ring).
 ///
 /// Input stage, integer codes, gaps and block adds are as in `OverlappingAllanDeviation`.
-public struct ModifiedAllanDeviation: Sendable {
+public struct ModifiedAllanDeviation: Sendable, AllanReadingStream {
     /// Reading interval τ₀ in seconds.
     public let tau0: Double
     /// The averaging factors, ascending and without duplicates.
@@ -54,11 +54,6 @@ public struct ModifiedAllanDeviation: Sendable {
             tau0: tau0, factors: OverlappingAllanDeviation.octaves(upTo: maximumFactor), maximumFactor: maximumFactor)
     }
 
-    /// Adds one reading, in order.
-    public mutating func add(_ reading: Double) {
-        withUnsafePointer(to: reading) { add(UnsafeBufferPointer(start: $0, count: 1)) }
-    }
-
     /// Adds a block of readings, in order (unsafe buffers over the ring taken out of `self`: no exclusivity checks
     /// or copy-on-write in the loop, statistics.md §2.3).
     public mutating func add(_ block: UnsafeBufferPointer<Double>) {
@@ -67,32 +62,11 @@ public struct ModifiedAllanDeviation: Sendable {
         readingPhase = ingest(block, integrator: readingPhase)
     }
 
-    /// Adds a sequence of readings. Arrays and other contiguous collections take the block path.
-    public mutating func add<S: Sequence>(contentsOf readings: S) where S.Element == Double {
-        let tookBlockPath: Void? = readings.withContiguousStorageIfAvailable { add($0) }
-        if tookBlockPath == nil {
-            for y in readings { add(y) }
-        }
-    }
-
-    /// Adds one integer ADC code, in order (exact `Int64` phase).
-    public mutating func add(code: Int32) {
-        withUnsafePointer(to: code) { add(codes: UnsafeBufferPointer(start: $0, count: 1)) }
-    }
-
     /// Adds a block of integer codes, in order.
     public mutating func add(codes block: UnsafeBufferPointer<Int32>) {
         guard !block.isEmpty else { return }
         claim(.codes)
         codePhase = ingest(block, integrator: codePhase)
-    }
-
-    /// Adds a sequence of integer codes. Arrays and other contiguous collections take the block path.
-    public mutating func add<S: Sequence>(codes: S) where S.Element == Int32 {
-        let tookBlockPath: Void? = codes.withContiguousStorageIfAvailable { add(codes: $0) }
-        if tookBlockPath == nil {
-            for code in codes { add(code: code) }
-        }
     }
 
     /// Marks a dropout before the next reading (statistics.md §2.3 "Gaps"): the ring and the window sums restart,

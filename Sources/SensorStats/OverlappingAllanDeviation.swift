@@ -24,7 +24,7 @@
 ///
 /// Each `Point` carries a χ² confidence interval (§2.4) from the simple EDF formulas of SP1065 Table 5, for a noise
 /// type that is given or read off the local slope of the curve.
-public struct OverlappingAllanDeviation: Sendable {
+public struct OverlappingAllanDeviation: Sendable, AllanReadingStream {
     /// Reading interval τ₀ in seconds.
     public let tau0: Double
     /// The averaging factors, ascending and without duplicates.
@@ -122,11 +122,6 @@ public struct OverlappingAllanDeviation: Sendable {
         return factors
     }
 
-    /// Adds one reading, in order.
-    public mutating func add(_ reading: Double) {
-        withUnsafePointer(to: reading) { add(UnsafeBufferPointer(start: $0, count: 1)) }
-    }
-
     /// Adds a block of readings, in order. The loop runs on unsafe buffers over rings taken out of `self`, so it
     /// pays neither exclusivity checks nor copy-on-write (statistics.md §2.3, pitfall under "speed").
     public mutating func add(_ block: UnsafeBufferPointer<Double>) {
@@ -135,32 +130,11 @@ public struct OverlappingAllanDeviation: Sendable {
         readingPhase = ingest(block, integrator: readingPhase)
     }
 
-    /// Adds a sequence of readings. Arrays and other contiguous collections take the block path.
-    public mutating func add<S: Sequence>(contentsOf readings: S) where S.Element == Double {
-        let tookBlockPath: Void? = readings.withContiguousStorageIfAvailable { add($0) }
-        if tookBlockPath == nil {
-            for y in readings { add(y) }
-        }
-    }
-
-    /// Adds one integer ADC code, in order; the phase is an exact `Int64` (statistics.md §2.3).
-    public mutating func add(code: Int32) {
-        withUnsafePointer(to: code) { add(codes: UnsafeBufferPointer(start: $0, count: 1)) }
-    }
-
     /// Adds a block of integer codes, in order.
     public mutating func add(codes block: UnsafeBufferPointer<Int32>) {
         guard !block.isEmpty else { return }
         claim(.codes)
         codePhase = ingest(block, integrator: codePhase)
-    }
-
-    /// Adds a sequence of integer codes. Arrays and other contiguous collections take the block path.
-    public mutating func add<S: Sequence>(codes: S) where S.Element == Int32 {
-        let tookBlockPath: Void? = codes.withContiguousStorageIfAvailable { add(codes: $0) }
-        if tookBlockPath == nil {
-            for code in codes { add(code: code) }
-        }
     }
 
     /// Marks a dropout between the readings added so far and the next one (statistics.md §2.3 "Gaps", option a).
