@@ -31,8 +31,9 @@ let package = Package(
         .target(name: "SensorIO", dependencies: ["CI2C", "CGPIOD"]),
         // Register-level chip drivers and the device catalog.
         .target(name: "SensorDrivers", dependencies: ["SensorIO"], exclude: ["README.md"]),
-        // The simulated rig: register-level chip models and reference instruments.
-        .target(name: "SensorSim", dependencies: ["SensorIO", "SensorDrivers"]),
+        // The simulated rig: register-level chip models and reference instruments behind the Qualification
+        // layer's connector interface (nothing but the daemon's --simulate and the tests depend on it).
+        .target(name: "SensorSim", dependencies: ["SensorIO", "SensorDrivers", "Qualification"]),
         // Rig, plans, spec profiles, the run engine.
         .target(name: "Qualification", dependencies: [
             "SensorIO", "SensorDrivers", "SensorMetrics", "SensorStats",

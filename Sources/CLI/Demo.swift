@@ -7,9 +7,11 @@ extension Sensorqual {
         static let configuration = CommandConfiguration(
             abstract: "Run a full qualification on the built-in simulated rig and print the verdicts.",
             discussion: """
-                Starts sensorquald --simulate in a new temporary folder, runs pressure-basic on all four simulated \
-                BMP390s (a deliberate lot: pass, pass, conditional, fail), prints the verdict table and the report \
-                path, then stops the daemon. The report stays where it says. Exit status 0 when the qualification \
+                Starts sensorquald --simulate in a new temporary folder, runs pressure-full (noise, noise at every \
+                oversampling mode, accuracy sweep up and down) on the simulated rig's eight DUTs (four BMP390s, \
+                a BMP581, a DPS310, an LPS22HH and an MS5611: a deliberate lot that shows every verdict) against \
+                the simulated controller over SCPI, prints the verdict table and the report path, then stops the \
+                daemon. The report stays where it says. Exit status 0 when the qualification \
                 completed and its report was written, whatever the DUT verdicts; 2 otherwise.
                 """)
 
@@ -32,9 +34,8 @@ extension Sensorqual {
             defer { daemon.stop() }
             if !json { Terminal.write("sensorquald --simulate started in \(folder) (log: \(log))\n") }
             let connection = try await daemon.connect(socket: socket, log: log)
-            let params = RunStartParams(plan: "pressure-basic", lot: "DEMO-LOT-1",
-                                        serials: ["S1": "SIM-0001", "S2": "SIM-0002", "S3": "SIM-0003", "S4": "SIM-0004"],
-                                        operator: "demo")
+            let serials = Dictionary(uniqueKeysWithValues: (1...8).map { ("S\($0)", String(format: "SIM-%04d", $0)) })
+            let params = RunStartParams(plan: "pressure-full", lot: "DEMO-LOT-1", serials: serials, operator: "demo")
             let status = try await Run.start(params, on: connection, json: json, detach: false)
             await connection.close()
             guard status.state == "done", status.reportPath != nil else { throw ExitStatus.error.code }

@@ -9,6 +9,7 @@ public enum Method {
     public static let runsList = "runs.list"
     public static let runsCancel = "runs.cancel"
     public static let reportsGet = "reports.get"
+    public static let referenceSubmit = "reference.submit"
     public static let watch = "watch"
     public static let unwatch = "unwatch"
 }
@@ -27,6 +28,8 @@ public enum NotificationMethod {
     public static let runDevice = "run.device"
     /// A run ended and its report is written: `RunStatus`.
     public static let runFinished = "run.finished"
+    /// The run waits for a manual reference reading (`reference_pa` set), or has got it (absent).
+    public static let runReference = "run.reference"
     /// Notifications were dropped for this connection: `{"dropped": N}`.
     public static let overflow = "overflow"
 }
@@ -205,11 +208,13 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public var complete: Bool?
     public var reportPath: String?
     public var error: String?
+    /// The setpoint at which the run waits for a technician's reference reading, Pa.
+    public var awaitingReferencePa: Double?
 
     enum CodingKeys: String, CodingKey {
         case id, plan, spec, state, simulated, step, elapsedS = "elapsed_s", plannedS = "planned_s"
         case startedUTC = "started_utc", finishedUTC = "finished_utc", duts, verdict, complete
-        case reportPath = "report_path", error
+        case reportPath = "report_path", error, awaitingReferencePa = "awaiting_reference_pa"
     }
 
     public init(id: String, plan: String, spec: String, state: String, simulated: Bool, step: StepInfo?, elapsedS: Double,
@@ -302,11 +307,14 @@ public struct RunEventParams: Codable, Sendable, Equatable {
     public var plannedS: Double?
     public var slot: String?
     public var detail: String?
+    /// `run.reference`: the setpoint awaiting a reading, Pa.
+    public var referencePa: Double?
     enum CodingKeys: String, CodingKey {
-        case run, state, step, elapsedS = "elapsed_s", plannedS = "planned_s", slot, detail
+        case run, state, step, elapsedS = "elapsed_s", plannedS = "planned_s", slot, detail, referencePa = "reference_pa"
     }
     public init(run: String, state: String? = nil, step: RunStatus.StepInfo? = nil, elapsedS: Double? = nil,
-                plannedS: Double? = nil, slot: String? = nil, detail: String? = nil) {
+                plannedS: Double? = nil, slot: String? = nil, detail: String? = nil, referencePa: Double? = nil) {
+        self.referencePa = referencePa
         self.run = run
         self.state = state
         self.step = step
@@ -314,6 +322,30 @@ public struct RunEventParams: Codable, Sendable, Equatable {
         self.plannedS = plannedS
         self.slot = slot
         self.detail = detail
+    }
+}
+
+/// `reference.submit` params: the reference instrument's reading for the point the run waits at.
+public struct ReferenceSubmitParams: Codable, Sendable, Equatable {
+    public var valuePa: Double
+    public var run: String?
+    enum CodingKeys: String, CodingKey { case valuePa = "value_pa", run }
+    public init(valuePa: Double, run: String? = nil) {
+        self.valuePa = valuePa
+        self.run = run
+    }
+}
+
+/// `reference.submit` result: which point the reading was taken for.
+public struct ReferenceSubmitResult: Codable, Sendable, Equatable {
+    public var run: String
+    public var setpointPa: Double
+    public var valuePa: Double
+    enum CodingKeys: String, CodingKey { case run, setpointPa = "setpoint_pa", valuePa = "value_pa" }
+    public init(run: String, setpointPa: Double, valuePa: Double) {
+        self.run = run
+        self.setpointPa = setpointPa
+        self.valuePa = valuePa
     }
 }
 

@@ -38,6 +38,8 @@ struct ControlHandler: RPCMethodHandler {
             case .success(let value): return try encode(ReportResult(run: run, path: path, report: value))
             case .failure(let error): throw RPCError.internalError("cannot read \(path): \(error)")
             }
+        case Method.referenceSubmit:
+            return try encode(try await scheduler.submitReference(try params.decodeParams(as: ReferenceSubmitParams.self)))
         case Method.watch:
             let watch = params == nil ? WatchParams() : try params.decodeParams(as: WatchParams.self)
             try await scheduler.watch(connection, run: watch.run)

@@ -1,5 +1,6 @@
 import Foundation
 import Qualification
+import SensorDrivers
 import SensorSim
 
 /// Everything the daemon loaded at start: paths, the catalog, the rig and how to reach it.
@@ -17,6 +18,10 @@ struct DaemonConfiguration: Sendable {
     /// Where the rig came from: a rig file's path, or "built-in simulated rig (seed N)".
     var rigSource: String
     var connector: any RigConnector
+    /// The technician-as-reference, when the rig's pressure reference link is `manual`.
+    var manualReference: ManualPressureReference?
+    /// The simulated rig's SCPI controller, served for the daemon's lifetime (with --simulate).
+    var simulatedController: SimulatedSCPIServer?
 
     var runsDirectory: String { stateDirectory + "/runs" }
 

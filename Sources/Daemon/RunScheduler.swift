@@ -117,7 +117,7 @@ actor RunScheduler: Service {
         guard let specPath = configuration.specPath(specName) else {
             throw RPCError(code: .notFound, message: "no spec profile '\(specName)' in " + configuration.specFolders.joined(separator: ", "))
         }
-        let plan: Plan
+        var plan: Plan
         let spec: SpecProfile
         do {
             plan = try Plan.load(path: planPath)
@@ -126,6 +126,7 @@ actor RunScheduler: Service {
             throw RPCError(code: .invalidPlan, message: error.description,
                            data: ["file": .string(error.file), "line": error.line.map { .int(Int64($0)) } ?? .null])
         }
+        try Self.check(plan: &plan, planPath: planPath, slots: slots, rig: rig, catalog: configuration.catalog)
         runCounter += 1
         let started = Date()
         let formatter = DateFormatter()
@@ -151,6 +152,42 @@ actor RunScheduler: Service {
         logger.info("run \(id) queued: plan \(plan.name), spec \(spec.name), slots \(slots.joined(separator: ","))")
         notifier.status("run \(id) queued")
         return status
+    }
+
+    /// A technician's reference reading for the point the active run waits at (manual reference).
+    func submitReference(_ params: ReferenceSubmitParams) throws(RPCError) -> ReferenceSubmitResult {
+        guard let manual = configuration.manualReference else {
+            throw RPCError(code: .invalidParams, message: "this rig's reference is not manual; its controller reads the pressure itself")
+        }
+        guard let active = runs.values.first(where: { !$0.status.isFinished }), params.run == nil || params.run == active.status.id else {
+            throw RPCError(code: .notFound, message: params.run.map { "run '\($0)' is not running" } ?? "no run is active")
+        }
+        do {
+            let setpoint = try manual.submit(params.valuePa)
+            logger.info("run \(active.status.id): reference reading \(params.valuePa) Pa submitted for \(setpoint) Pa")
+            return ReferenceSubmitResult(run: active.status.id, setpointPa: setpoint, valuePa: params.valuePa)
+        } catch {
+            throw RPCError(code: .invalidParams, message: "\(error)")
+        }
+    }
+
+    /// The plan against the chips in the run: every chip must offer the oversampling the plan asks of it,
+    /// and a noise-by-mode step is planned for the longest mode list.
+    static func check(plan: inout Plan, planPath: String, slots: [String], rig: Rig, catalog: ChipCatalog) throws(RPCError) {
+        var modes = 1
+        for slot in slots {
+            guard let chip = rig.slot(slot).flatMap({ catalog.chip($0.chip) }) else { continue }
+            let asked = plan.acquisition.settings(for: chip.chip).oversampling
+            if !chip.oversamplingModes.isEmpty, !chip.oversamplingModes.contains(asked) {
+                throw RPCError(code: .invalidPlan,
+                               message: "\(planPath): plan \(plan.name) asks oversampling \(asked) of slot \(slot) (\(chip.model)), which offers "
+                                   + chip.oversamplingModes.map(String.init).joined(separator: ", ")
+                                   + "; set acquisition.chips.\(chip.chip).oversampling",
+                               data: ["file": .string(planPath), "slot": .string(slot)])
+            }
+            modes = Swift.max(modes, chip.oversamplingModes.count)
+        }
+        plan.modeCount = modes
     }
 
     func status(_ id: String?) throws(RPCError) -> RunStatus {
@@ -275,6 +312,14 @@ actor RunScheduler: Service {
             record.status.plannedS = planned
             params = RunEventParams(run: id, elapsedS: elapsed, plannedS: planned)
             method = NotificationMethod.runProgress
+        case .referenceRequest(let setpoint):
+            record.status.awaitingReferencePa = setpoint
+            params = RunEventParams(run: id, referencePa: setpoint)
+            method = NotificationMethod.runReference
+            if let setpoint {
+                logger.notice("run \(id): waiting for the reference reading at \(setpoint) Pa (sensorqual reference submit VALUE Pa)")
+                notifier.status("run \(id) waiting for a reference reading at \(Int(setpoint)) Pa")
+            }
         case .dutLost(let slot, let reason):
             if let index = record.status.duts.firstIndex(where: { $0.slot == slot }) { record.status.duts[index].lost = reason }
             params = RunEventParams(run: id, slot: slot, detail: reason)

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Qualification
 import Reports
+import SensorDrivers
 import SensorSim
 import ServiceLifecycle
 
@@ -23,8 +24,11 @@ struct Sensorquald: AsyncParsableCommand {
             """,
         version: version)
 
-    @Flag(help: "Run the built-in simulated rig (4 × BMP390 behind a TCA9548A, simulated pressure controller).")
+    @Flag(help: "Run the built-in simulated rig (one DUT of each pressure chip behind a TCA9548A, simulated SCPI pressure controller).")
     var simulate = false
+
+    @Flag(help: "With --simulate: the technician is the reference (submit readings with `sensorqual reference submit`).")
+    var manualReference = false
 
     @Option(help: "Rig file (default /etc/sensorqual/rig.yaml; ignored with --simulate).")
     var rig: String?
@@ -114,20 +118,30 @@ struct Sensorquald: AsyncParsableCommand {
         let rigModel: Rig
         let source: String
         let connector: any RigConnector
+        var manual: ManualPressureReference?
+        func manualLink(of rig: Rig) -> ManualPressureReference? {
+            rig.reference(kind: "pressure-controller").flatMap { $0.link == "manual" ? ManualPressureReference(model: $0.model) : nil }
+        }
+        var server: SimulatedSCPIServer?
         if simulate {
             let simulated = SimulatedRig(seed: seed)
-            source = "built-in simulated rig (seed \(seed))"
-            rigModel = try Rig.parse(text: simulated.rigFile(), name: "built-in simulated rig", catalog: catalog)
-            connector = SimulatedRigConnector(rig: simulated)
+            // The simulated controller is reached as a real one: SCPI over a loopback TCP socket.
+            if !manualReference { server = try simulated.startSCPIServer() }
+            let link = server?.link ?? "manual"
+            source = "built-in simulated rig (seed \(seed), reference \(link))"
+            rigModel = try Rig.parse(text: simulated.rigFile(referenceLink: link), name: "built-in simulated rig", catalog: catalog)
+            manual = manualLink(of: rigModel)
+            connector = SimulatedRigConnector(rig: simulated, manual: manual)
         } else {
             let path = rig ?? environment["SENSORQUAL_RIG"] ?? "/etc/sensorqual/rig.yaml"
             source = path
             rigModel = try Rig.load(path: path, catalog: catalog)
-            connector = LinuxRigConnector()
+            manual = manualLink(of: rigModel)
+            connector = LinuxRigConnector(manual: manual)
         }
         let configuration = DaemonConfiguration(stateDirectory: state, socketPath: socketPath, planFolders: plans, specFolders: specs,
                                    defaultSpec: defaultSpec, catalog: catalog, rig: rigModel, rigSource: source,
-                                   connector: connector)
+                                   connector: connector, manualReference: manual, simulatedController: server)
         // A default spec that does not load is a configuration fault: find it now, not at the first run.
         guard let specPath = configuration.specPath(defaultSpec) else {
             throw ConfigurationError(file: defaultSpec + ".yaml", reason: "default spec profile not found in " + specs.joined(separator: ", "))

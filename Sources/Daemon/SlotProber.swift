@@ -22,17 +22,26 @@ enum SlotProber {
                 info.detail = "\(error)"
                 return info
             }
-            do throws(I2CError) {
-                let id = try I2CDevice(transport: target, address: slot.address).readRegister(chip.idRegister)
-                info.chipID = String(format: "0x%02X", id)
-                if chip.idValues.contains(id) {
-                    info.state = "ready"
-                } else {
-                    info.state = "wrong-chip"
-                    info.detail = String(format: "id register 0x%02X reads 0x%02X, not a %@", chip.idRegister, id, chip.model)
-                }
+            // The driver's own probe: reads only (the id register, status, calibration or PROM).
+            guard let sensor = PressureDrivers.sensor(driver: chip.driver, device: I2CDevice(transport: target, address: slot.address)) else {
+                info.detail = "no driver named '\(chip.driver)'"
+                return info
+            }
+            do throws(DriverError) {
+                let identity = try sensor.probe()
+                info.chipID = identity.idValue.map { String(format: "0x%02X", $0) }
+                info.state = "ready"
+                info.model = identity.model
             } catch {
-                info.state = error.cause == .noAcknowledge ? "absent" : "error"
+                switch error {
+                case .wrongChip(_, _, _, let found):
+                    info.state = "wrong-chip"
+                    info.chipID = String(format: "0x%02X", found)
+                case .bus(let bus) where bus.cause == .noAcknowledge:
+                    info.state = "absent"
+                default:
+                    info.state = "error"
+                }
                 info.detail = "\(error)"
             }
             return info

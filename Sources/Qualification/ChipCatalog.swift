@@ -12,8 +12,12 @@ public struct ChipDescription: Sendable, Equatable, Codable {
     public var driver: String
     public var datasheet: String
     public var addresses: [I2CAddress]
-    public var idRegister: UInt8
+    /// The id register and the values it may hold; nil for chips without one (MS5611: its PROM CRC is
+    /// the identity check).
+    public var idRegister: UInt8?
     public var idValues: [UInt8]
+    /// Pressure oversampling factors the chip offers, in the datasheet's numbers (`modes.oversampling`).
+    public var oversamplingModes: [Int]
     public var figures: [DatasheetFigure]
 }
 
@@ -68,13 +72,15 @@ public struct ChipCatalog: Sendable, Equatable {
 struct ChipDocument: Decodable {
     var chip: ChipDescription
 
-    enum Keys: String, CodingKey { case chip, vendor, model, `class`, driver, datasheet, addresses, identification, figures }
+    enum Keys: String, CodingKey { case chip, vendor, model, `class`, driver, datasheet, addresses, identification, modes, figures }
     enum IDKeys: String, CodingKey { case register, values }
+    enum ModeKeys: String, CodingKey { case oversampling }
     enum FigureKeys: String, CodingKey { case name, value, min, max, unit, kind, conditions, source }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        let id = try c.nestedContainer(keyedBy: IDKeys.self, forKey: .identification)
+        let id = c.contains(.identification) ? try c.nestedContainer(keyedBy: IDKeys.self, forKey: .identification) : nil
+        let modes = c.contains(.modes) ? try c.nestedContainer(keyedBy: ModeKeys.self, forKey: .modes) : nil
         var addresses: [I2CAddress] = []
         for byte in try c.decode([HexByte].self, forKey: .addresses) {
             guard let address = I2CAddress(rawValue: byte.value) else {
@@ -99,7 +105,8 @@ struct ChipDocument: Decodable {
             chip: try c.decode(String.self, forKey: .chip), vendor: try c.decode(String.self, forKey: .vendor),
             model: try c.decode(String.self, forKey: .model), sensorClass: try c.decode(String.self, forKey: .class),
             driver: try c.decode(String.self, forKey: .driver), datasheet: try c.decode(String.self, forKey: .datasheet),
-            addresses: addresses, idRegister: try id.decode(HexByte.self, forKey: .register).value,
-            idValues: try id.decode([HexByte].self, forKey: .values).map(\.value), figures: figures)
+            addresses: addresses, idRegister: try id?.decode(HexByte.self, forKey: .register).value,
+            idValues: try id?.decode([HexByte].self, forKey: .values).map(\.value) ?? [],
+            oversamplingModes: try modes?.decodeIfPresent([Int].self, forKey: .oversampling) ?? [], figures: figures)
     }
 }

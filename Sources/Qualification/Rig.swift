@@ -16,11 +16,14 @@ public struct Rig: Sendable, Equatable, Codable {
         public var muxes: [Mux]
     }
 
-    /// An I2C switch switched from user space by the daemon.
+    /// An I2C switch (TCA9548A/PCA9548): switched from user space by the daemon, or, when the kernel's
+    /// i2c-mux-pca954x driver owns it, reached through the adapter the kernel made for each channel.
     public struct Mux: Sendable, Equatable, Codable {
         public var id: String
         public var chip: String
         public var address: I2CAddress
+        /// `/dev/i2c-N` of channels 0, 1, …, when the kernel drives the mux; nil when the daemon switches it.
+        public var kernelAdapters: [String]?
     }
 
     /// Where one DUT sits.
@@ -31,6 +34,18 @@ public struct Rig: Sendable, Equatable, Codable {
         public var address: I2CAddress
         /// Catalog chip name (`bmp390`).
         public var chip: String
+        /// The DUT's INT/data-ready pin, when wired to a GPIO; else the engine polls the status register.
+        public var dataReady: GPIOLineReference?
+        /// The GPIO that powers or enables the DUT, when it has one: switched on for the run.
+        public var power: GPIOLineReference?
+    }
+
+    /// One GPIO line: `gpiochip0` (or `/dev/gpiochip0`, or `sim:gpio`) and its offset.
+    public struct GPIOLineReference: Sendable, Equatable, Codable, CustomStringConvertible {
+        public var chip: String
+        public var line: UInt32
+        public var activeLow: Bool
+        public var description: String { "\(chip):\(line)" }
     }
 
     public struct MuxChannel: Sendable, Equatable, Codable {
@@ -50,6 +65,20 @@ public struct Rig: Sendable, Equatable, Codable {
         public var certificate: Certificate
         /// Height of the DUTs above the reference's port, m: 11.8 Pa per metre (sensors.md §8.3).
         public var headHeightM: Double
+        /// SCPI dialect and command overrides (`scpi-tcp://`, `scpi-serial://` links).
+        public var scpi: SCPISettings?
+        /// How long a run waits for a technician at each point with the manual reference, s.
+        public var operatorTimeout: Double
+    }
+
+    /// How to talk to a SCPI pressure controller: a built-in dialect and any command it overrides.
+    public struct SCPISettings: Sendable, Equatable, Codable {
+        /// `mensor-cpc6000`, `druck-pace`, `fluke-6270a`.
+        public var dialect: String
+        /// Overrides by command name (`setpoint`, `measure`, `stable`, `stable_reply`, `unit`, `units`).
+        public var overrides: [String: String]
+        /// Longest wait for one reply, s.
+        public var timeout: Double
     }
 
     public struct Certificate: Sendable, Equatable, Codable {
@@ -113,6 +142,7 @@ extension Rig {
         }
         var slotIDs = Set<String>()
         var wires = Set<String>()
+        var gpioLines = Set<String>()
         for (index, slot) in slots.enumerated() {
             let at = [PathKey("slots"), PathKey(index)]
             guard slotIDs.insert(slot.id).inserted else { throw file.error(at: at, "slot id '\(slot.id)' is used twice") }
@@ -126,6 +156,12 @@ extension Rig {
                 guard (0..<8).contains(mux.channel) else {
                     throw file.error(at: at + [PathKey("mux")], "slot \(slot.id): mux channel \(mux.channel) is not 0–7")
                 }
+                if let adapters = bus.muxes.first(where: { $0.id == mux.id })?.kernelAdapters {
+                    guard mux.channel < adapters.count, adapters[mux.channel].hasPrefix("/dev/i2c-") else {
+                        throw file.error(at: at + [PathKey("mux")],
+                                         "slot \(slot.id): kernel mux \(mux.id) lists no /dev/i2c-N adapter for channel \(mux.channel)")
+                    }
+                }
             }
             guard let chip = catalog.chip(slot.chip) else {
                 throw file.error(at: at + [PathKey("chip")],
@@ -136,6 +172,14 @@ extension Rig {
                                  "slot \(slot.id): a \(chip.model) cannot sit at \(slot.address) (it answers at "
                                      + chip.addresses.map(\.description).joined(separator: ", ") + ")")
             }
+            for (key, line) in [("data_ready", slot.dataReady), ("power", slot.power)] {
+                guard let line else { continue }
+                // Line ownership per slot: the kernel grants a line to one requester; a rig file that gives
+                // one line to two slots could never run, so say so at load.
+                guard gpioLines.insert(line.description).inserted else {
+                    throw file.error(at: at + [PathKey(key)], "slot \(slot.id): GPIO \(line) is already used by another slot")
+                }
+            }
             let wire = "\(slot.bus)/\(slot.mux.map { "\($0.id):\($0.channel)" } ?? "-")/\(slot.address)"
             guard wires.insert(wire).inserted else {
                 throw file.error(at: at, "slot \(slot.id) sits at the same bus, mux channel and address as another slot")
@@ -145,6 +189,20 @@ extension Rig {
             let at = [PathKey("references"), PathKey(index), PathKey("certificate")]
             if reference.certificate.expandedUncertaintyPa <= 0 || reference.certificate.coverageFactor <= 0 {
                 throw file.error(at: at, "reference \(reference.id): certificate uncertainty and coverage factor must be positive")
+            }
+            if reference.link.hasPrefix("scpi-") {
+                do throws(PressureReferenceLink.LinkError) { _ = try PressureReferenceLink.commandSet(for: reference) } catch {
+                    throw file.error(at: [PathKey("references"), PathKey(index), PathKey("scpi")], error.description)
+                }
+                do throws(InstrumentLinkError) { _ = try InstrumentAddress(parsing: reference.link) } catch {
+                    throw file.error(at: [PathKey("references"), PathKey(index), PathKey("link")], "reference \(reference.id): \(error)")
+                }
+            } else if !(reference.link == "manual" || reference.link.hasPrefix("sim:")) {
+                throw file.error(at: [PathKey("references"), PathKey(index), PathKey("link")],
+                                 "reference \(reference.id): link '\(reference.link)' is not scpi-tcp://, scpi-serial://, manual or sim:")
+            }
+            if reference.operatorTimeout <= 0 || (reference.scpi?.timeout ?? 1) <= 0 {
+                throw file.error(at: [PathKey("references"), PathKey(index)], "reference \(reference.id): timeouts must be positive")
             }
             if reference.certificate.dueDate == nil {
                 throw file.error(at: at + [PathKey("due")],
@@ -160,10 +218,12 @@ struct RigDocument: Decodable {
 
     enum Keys: String, CodingKey { case rig, description, buses, slots, references }
     enum BusKeys: String, CodingKey { case id, device, muxes }
-    enum MuxKeys: String, CodingKey { case id, chip, address }
-    enum SlotKeys: String, CodingKey { case id, bus, mux, address, chip }
+    enum MuxKeys: String, CodingKey { case id, chip, address, mode, adapters }
+    enum SlotKeys: String, CodingKey { case id, bus, mux, address, chip, data_ready, power }
+    enum LineKeys: String, CodingKey { case chip, line, active_low }
     enum ChannelKeys: String, CodingKey { case id, channel }
-    enum ReferenceKeys: String, CodingKey { case id, kind, link, model, range_pa, certificate, head_height_m }
+    enum ReferenceKeys: String, CodingKey { case id, kind, link, model, range_pa, certificate, head_height_m, scpi, operator_timeout_s }
+    enum SCPIKeys: String, CodingKey { case dialect, timeout_s, commands }
     enum CertificateKeys: String, CodingKey { case id, expanded_uncertainty_pa, coverage_factor, due }
 
     init(from decoder: any Decoder) throws {
@@ -177,8 +237,13 @@ struct RigDocument: Decodable {
                 var muxList = try b.nestedUnkeyedContainer(forKey: .muxes)
                 while !muxList.isAtEnd {
                     let m = try muxList.nestedContainer(keyedBy: MuxKeys.self)
+                    let mode = try m.decodeIfPresent(String.self, forKey: .mode) ?? "user-space"
+                    guard mode == "user-space" || mode == "kernel" else {
+                        throw DecodingError.dataCorruptedError(forKey: .mode, in: m, debugDescription: "mux mode must be user-space or kernel, not '\(mode)'")
+                    }
+                    let adapters = mode == "kernel" ? try m.decode([String].self, forKey: .adapters) : nil
                     muxes.append(Rig.Mux(id: try m.decode(String.self, forKey: .id), chip: try m.decode(String.self, forKey: .chip),
-                                         address: try Self.address(m, .address)))
+                                         address: try Self.address(m, .address), kernelAdapters: adapters))
                 }
             }
             buses.append(Rig.Bus(id: try b.decode(String.self, forKey: .id), device: try b.decode(String.self, forKey: .device),
@@ -194,7 +259,8 @@ struct RigDocument: Decodable {
                 mux = Rig.MuxChannel(id: try m.decode(String.self, forKey: .id), channel: try m.decode(Int.self, forKey: .channel))
             }
             slots.append(Rig.Slot(id: try s.decode(String.self, forKey: .id), bus: try s.decode(String.self, forKey: .bus),
-                                  mux: mux, address: try Self.address(s, .address), chip: try s.decode(String.self, forKey: .chip)))
+                                  mux: mux, address: try Self.address(s, .address), chip: try s.decode(String.self, forKey: .chip),
+                                  dataReady: try Self.line(s, .data_ready), power: try Self.line(s, .power)))
         }
         var references: [Rig.Reference] = []
         if c.contains(.references) {
@@ -211,11 +277,28 @@ struct RigDocument: Decodable {
                         expandedUncertaintyPa: try cert.decode(Double.self, forKey: .expanded_uncertainty_pa),
                         coverageFactor: try cert.decode(Double.self, forKey: .coverage_factor),
                         due: try cert.decode(String.self, forKey: .due)),
-                    headHeightM: try r.decodeIfPresent(Double.self, forKey: .head_height_m) ?? 0))
+                    headHeightM: try r.decodeIfPresent(Double.self, forKey: .head_height_m) ?? 0,
+                    scpi: try Self.scpi(r),
+                    operatorTimeout: try r.decodeIfPresent(Double.self, forKey: .operator_timeout_s) ?? 3600))
             }
         }
         rig = Rig(name: try c.decode(String.self, forKey: .rig), description: try c.decodeIfPresent(String.self, forKey: .description),
                   buses: buses, slots: slots, references: references)
+    }
+
+    static func line(_ s: KeyedDecodingContainer<SlotKeys>, _ key: SlotKeys) throws -> Rig.GPIOLineReference? {
+        guard s.contains(key) else { return nil }
+        let c = try s.nestedContainer(keyedBy: LineKeys.self, forKey: key)
+        return Rig.GPIOLineReference(chip: try c.decode(String.self, forKey: .chip), line: try c.decode(UInt32.self, forKey: .line),
+                                     activeLow: try c.decodeIfPresent(Bool.self, forKey: .active_low) ?? false)
+    }
+
+    static func scpi(_ r: KeyedDecodingContainer<ReferenceKeys>) throws -> Rig.SCPISettings? {
+        guard r.contains(.scpi) else { return nil }
+        let c = try r.nestedContainer(keyedBy: SCPIKeys.self, forKey: .scpi)
+        return Rig.SCPISettings(dialect: try c.decode(String.self, forKey: .dialect),
+                                overrides: try c.decodeIfPresent([String: String].self, forKey: .commands) ?? [:],
+                                timeout: try c.decodeIfPresent(Double.self, forKey: .timeout_s) ?? 5)
     }
 
     static func address<K: CodingKey>(_ container: KeyedDecodingContainer<K>, _ key: K) throws -> I2CAddress {

@@ -12,6 +12,23 @@ public protocol RigConnector: Sendable {
     var isSimulated: Bool { get }
     func openBus(_ bus: Rig.Bus) throws -> any I2CTransport
     func openPressureReference(_ reference: Rig.Reference) throws -> any PressureReference
+    /// Requests a slot's data-ready line for rising-edge events; the run owns it until it ends.
+    func openDataReadyLine(_ line: Rig.GPIOLineReference) throws -> any DataReadyLine
+    /// Requests a slot's power/enable line as an output, switched on.
+    func openPowerLine(_ line: Rig.GPIOLineReference) throws -> any PowerSwitch
+}
+
+/// A DUT's data-ready (INT) line: the conversions it announced since the last call, as edge timestamps
+/// on the rig clock (the kernel's CLOCK_MONOTONIC timestamps on a real rig).
+public protocol DataReadyLine: AnyObject {
+    var name: String { get }
+    func takeEdges() throws -> [Int64]
+}
+
+/// A DUT's power or enable line.
+public protocol PowerSwitch: AnyObject {
+    var name: String { get }
+    func set(on: Bool) throws
 }
 
 /// A run's cancel request, checked by the acquisition thread between transfers.

@@ -24,17 +24,16 @@ public final class RunEngine {
     var clock: any RigClock { connector.clock }
 
     private var duts: [PressureDUT] = []
+    private var buses: [BusAcquisition] = []
     private var reference: (any PressureReference)?
     private var referenceConfig: Rig.Reference?
     private var steps: [StepRecord] = []
     private var runStart: Int64 = 0
     private var lastProgress: Int64 = 0
-    /// Consecutive failed transfers after which a DUT is declared lost.
-    static let lostAfterErrors = 3
-    /// Time after the expected conversion at which a DUT is polled: covers the bus transfer of the STATUS read.
-    static let pollMargin: Int64 = 500_000
     /// Longest wait for the controller to settle before a noise record, s.
     static let noiseSettleTimeout = 300.0
+    /// Readings within this long after a mode change are discarded: the chip's filters settle.
+    static let modeSettle: Int64 = 1_000_000_000
 
     public init(request: RunRequest, rig: Rig, catalog: ChipCatalog, connector: any RigConnector,
                 cancellation: RunCancellation, captureDirectory: String? = nil, events: @escaping EventSink) {
@@ -56,21 +55,25 @@ public final class RunEngine {
         var failure: String?
         do {
             try probe()
+            startBuses()
             try executeSteps()
+            stopBuses()
             emit(.state(.analysing))
-            analyse()
         } catch is Cancelled {
             state = .cancelled
-            analyse()
         } catch {
             state = .failed
             failure = "\(error)"
-            analyse()
         }
+        stopBuses()
+        drain()
+        analyse()
+        for dut in duts where !dut.isLost { try? dut.sensor.standby() }
+        for dut in duts { try? dut.power?.set(on: false) }
         for dut in duts {
-            do { try dut.capture?.close() } catch {
+            do { try captures[dut.index]?.close() } catch {
                 state = .failed
-                failure = failure ?? "raw capture \(dut.capture?.path ?? ""): \(error.localizedDescription)"
+                failure = failure ?? "raw capture \(captures[dut.index]?.path ?? ""): \(error.localizedDescription)"
             }
         }
         emit(.state(state))
@@ -85,6 +88,9 @@ public final class RunEngine {
 
     struct RunFailure: Error, CustomStringConvertible { var description: String }
 
+    /// Raw capture writers by DUT index, owned by the run thread.
+    private var captures: [Int: RawCaptureWriter] = [:]
+
     private func probe() throws {
         emit(.state(.probing))
         let transports = SlotTransports(rig: rig, connector: connector)
@@ -92,23 +98,35 @@ public final class RunEngine {
             guard let slot = rig.slot(slotID), let bus = rig.bus(slot.bus), let chip = catalog.chip(slot.chip) else {
                 throw RunFailure(description: "slot \(slotID) is not on this rig")
             }
-            let transport = try transports.transport(for: slot)
-            let dut = PressureDUT(slot: slot, chip: chip, bus: bus, transport: transport, serial: request.serials[slotID])
+            guard let sensor = PressureDrivers.sensor(driver: chip.driver, device: I2CDevice(transport: try transports.transport(for: slot),
+                                                                                              address: slot.address)) else {
+                throw RunFailure(description: "slot \(slotID): chip \(chip.chip) names driver '\(chip.driver)', which is not a pressure driver ("
+                                     + PressureDrivers.names.joined(separator: ", ") + ")")
+            }
+            let dut = PressureDUT(index: duts.count, slot: slot, chip: chip, bus: bus, sensor: sensor, serial: request.serials[slotID])
             duts.append(dut)
             do {
-                let id = try dut.driver.probe()
-                dut.outcome.idRegisterValue = "0x" + String(format: "%02X", id)
-                let calibration = try dut.driver.readCalibration()
-                dut.calibration = calibration
-                dut.outcome.calibrationBytes = calibration.nvm.map { String(format: "%02X", $0) }.joined()
-                try dut.driver.configure(request.plan.acquisition.configuration)
-                let configuredAt = clock.now()
-                dut.expected = configuredAt + Int64(request.plan.acquisition.configuration.measurementTime * 1e9)
-                dut.pollAt = dut.expected + Self.pollMargin
-                let c = request.plan.acquisition.configuration
-                dut.outcome.conditions = PressureConditions(
-                    outputDataRateHz: c.outputDataRate.hertz, pressureOversampling: c.pressureOversampling.factor,
-                    temperatureOversampling: c.temperatureOversampling.factor, iirCoefficient: c.iirFilter.rawValue)
+                if let line = slot.power {
+                    let power = try connector.openPowerLine(line)
+                    dut.power = power
+                    try power.set(on: true)
+                    // Power-on to first command: the slowest chip here, the DPS310, reports its coefficients
+                    // and sensor ready about 40 ms after power-up (sensors.md §2.3).
+                    clock.sleep(until: clock.now() + 50_000_000)
+                }
+                let identity = try sensor.probe()
+                dut.outcome.model = identity.model
+                dut.outcome.idRegisterValue = identity.idValue.map { String(format: "0x%02X", $0) }
+                dut.outcome.calibrationBytes = identity.calibration.isEmpty
+                    ? nil : identity.calibration.map { String(format: "%02X", $0) }.joined()
+                let mode = try dut.configure(request.plan.acquisition.settings(for: chip.chip), now: clock.now())
+                dut.outcome.conditions = PressureConditions(mode)
+                if let line = slot.dataReady {
+                    dut.dataReady = try connector.openDataReadyLine(line)
+                    dut.outcome.integrity.dataReadySource = "data-ready line \(line)"
+                } else {
+                    dut.outcome.integrity.dataReadySource = "status polling"
+                }
             } catch {
                 dut.markLost("probe: \(error)")
                 emit(.dutLost(slot: slotID, reason: "probe: \(error)"))
@@ -117,6 +135,10 @@ public final class RunEngine {
         }
         guard duts.contains(where: { !$0.isLost }) else {
             throw RunFailure(description: "no DUT answered its probe")
+        }
+        for bus in rig.buses {
+            let served = duts.filter { $0.bus.id == bus.id }
+            if !served.isEmpty { buses.append(BusAcquisition(bus: bus, duts: served, clock: clock, events: emit)) }
         }
         guard let referenceConfig = rig.reference(kind: "pressure-controller") else {
             throw RunFailure(description: "the rig has no pressure-controller reference")
@@ -131,25 +153,40 @@ public final class RunEngine {
         guard let captureDirectory else { return }
         let header = RawCaptureHeader(
             run: request.id, slot: dut.slot.id, chip: dut.chip.chip, serial: dut.outcome.serial,
-            clock: connector.isSimulated ? "simulated" : "monotonic", sampleRateHz: request.plan.acquisition.outputDataRate,
+            clock: connector.isSimulated ? "simulated" : "monotonic", sampleRateHz: dut.mode?.outputDataRate ?? 0,
             columns: [.init(name: "step", unit: "1"), .init(name: "pressure", unit: "Pa"), .init(name: "temperature", unit: "°C"),
                       .init(name: "raw_pressure", unit: "LSB"), .init(name: "raw_temperature", unit: "LSB")])
         let name = "raw/\(dut.slot.id).sqraw"
         do {
             try FileManager.default.createDirectory(atPath: captureDirectory, withIntermediateDirectories: true)
-            dut.capture = try RawCaptureWriter(path: captureDirectory + "/" + dut.slot.id + ".sqraw", header: header)
+            captures[dut.index] = try RawCaptureWriter(path: captureDirectory + "/" + dut.slot.id + ".sqraw", header: header)
         } catch {
             throw RunFailure(description: "cannot create the raw capture \(name): \(error.localizedDescription)")
         }
         dut.outcome.rawCapture = name
     }
 
+    // MARK: Buses
+
+    /// Each bus on its own thread on a real clock; on a virtual clock the run thread serves them all.
+    private func startBuses() {
+        guard !clock.isVirtual else { return }
+        for bus in buses { bus.start() }
+    }
+
+    private func stopBuses() {
+        for bus in buses { bus.stop() }
+    }
+
     // MARK: Steps
 
-    private var noiseRecords: [String: PressureNoise] = [:]
-    private var temperatures: [String: RunningMoments] = [:]
-    private var resolution: [String: Double] = [:]
-    private var dwells: [String: [PressureAccuracy.Dwell]] = [:]
+    private var noiseRecords: [Int: PressureNoise] = [:]
+    private var modeNoise: [Int: [ModeNoise]] = [:]
+    /// The noise record of the mode now running, by DUT.
+    private var modeRecords: [Int: PressureNoise] = [:]
+    private var temperatures: [Int: RunningMoments] = [:]
+    private var resolution: [Int: Double] = [:]
+    private var dwells: [Int: [PressureAccuracy.Dwell]] = [:]
 
     private func executeSteps() throws {
         let plan = request.plan
@@ -172,22 +209,27 @@ public final class RunEngine {
                 let dwellTimes = plan.steps.compactMap { step -> Double? in
                     if case .sweep(let s) = step { return s.dwell } else { return nil }
                 }
-                for dut in duts { noiseRecords[dut.slot.id] = PressureNoise(outputDataRate: plan.acquisition.outputDataRate,
-                                                                             averagingTimes: dwellTimes) }
+                for dut in duts {
+                    noiseRecords[dut.index] = PressureNoise(outputDataRate: dut.mode?.outputDataRate ?? 1, averagingTimes: dwellTimes)
+                }
                 try acquire(for: duration) { dut, reading in
-                    if dut.missedBeforeReading > 0 {
-                        self.noiseRecords[dut.slot.id]?.markGap(missedReadings: dut.missedBeforeReading)
-                    }
-                    self.noiseRecords[dut.slot.id]?.add(reading.pressure)
-                    self.temperatures[dut.slot.id, default: RunningMoments()].add(reading.temperature)
+                    if reading.missedBefore > 0 { self.noiseRecords[dut]?.markGap(missedReadings: reading.missedBefore) }
+                    self.noiseRecords[dut]?.add(reading.reading.pressure)
+                    self.temperatures[dut, default: RunningMoments()].add(reading.reading.temperature)
                 }
                 detail = String(format: "at %.0f Pa, settled in %.1f s", setpoint, settle)
+            case .noiseByMode(let duration, let setpoint):
+                emit(.state(.measuring))
+                let settle = try settle(at: setpoint, timeout: Self.noiseSettleTimeout, hold: 0)
+                let modes = try noiseByMode(duration: duration)
+                planned = duration * Double(modes)
+                detail = String(format: "%d modes × %.0f s at %.0f Pa, settled in %.1f s", modes, duration, setpoint, settle)
             case .sweep(let sweep):
                 emit(.state(.measuring))
                 planned = Double(sweep.sequence.count) * (sweep.settleHold + sweep.dwell)
                 var settles: [Double] = []
                 for (setpoint, direction) in sweep.sequence {
-                    settles.append(try settle(at: setpoint, timeout: sweep.settleTimeout, hold: sweep.settleHold))
+                    settles.append(try settle(at: setpoint, timeout: sweep.settleTimeout, hold: sweep.settleHold, sweep: sweep))
                     try dwell(at: setpoint, direction: direction, sweep: sweep)
                 }
                 detail = String(format: "%d points, settle %.1f–%.1f s, dwell %.0f s each", sweep.sequence.count,
@@ -199,18 +241,97 @@ public final class RunEngine {
         }
     }
 
-    /// Commands the setpoint and waits, reading the DUTs to keep their schedule, until the controller reports
-    /// stable, then for `hold` seconds more. Returns the seconds to stable.
-    private func settle(at setpoint: Double, timeout: Double, hold: Double) throws -> Double {
-        guard let reference else { throw RunFailure(description: "no reference controller") }
-        let started = clock.now()
-        try reference.setPoint(setpoint)
-        while try !reference.isStable() {
-            if Double(clock.now() - started) * 1e-9 > timeout {
-                throw RunFailure(description: String(format: "%@ did not report stable at %.0f Pa within %.0f s",
-                                                     reference.identity, setpoint, timeout))
+    /// One noise record per oversampling mode of each chip (its catalog list, in order): mode i of every DUT
+    /// runs at the same time; a chip with fewer modes idles. Returns the number of modes run.
+    private func noiseByMode(duration: Double) throws -> Int {
+        let lists = duts.map { dut in
+            dut.chip.oversamplingModes.isEmpty ? [request.plan.acquisition.settings(for: dut.chip.chip).oversampling]
+                : dut.chip.oversamplingModes
+        }
+        let count = lists.map(\.count).max() ?? 0
+        for mode in 0..<count {
+            var active = Set<Int>()
+            for dut in duts where !dut.isLost && mode < lists[dut.index].count {
+                var settings = request.plan.acquisition.settings(for: dut.chip.chip)
+                settings.oversampling = lists[dut.index][mode]
+                switch reconfigure(dut, settings) {
+                case .success(let chosen):
+                    active.insert(dut.index)
+                    var conditions = PressureConditions(chosen)
+                    conditions.temperatureC = nil
+                    modeNoise[dut.index, default: []].append(ModeNoise(conditions: conditions, noise: nil, skipped: nil))
+                    modeRecords[dut.index] = PressureNoise(outputDataRate: chosen.outputDataRate)
+                case .failure(let error):
+                    modeNoise[dut.index, default: []].append(ModeNoise(
+                        conditions: nil, noise: nil, skipped: "oversampling \(settings.oversampling): \(error)"))
+                }
             }
-            try acquire(for: 0.5) { _, _ in }
+            try acquire(for: duration, skip: Self.modeSettle) { dut, reading in
+                guard active.contains(dut) else { return }
+                if reading.missedBefore > 0 { self.modeRecords[dut]?.markGap(missedReadings: reading.missedBefore) }
+                self.modeRecords[dut]?.add(reading.reading.pressure)
+            }
+            for index in active {
+                guard var list = modeNoise[index], !list.isEmpty else { continue }
+                list[list.count - 1].noise = modeRecords.removeValue(forKey: index)?.result
+                modeNoise[index] = list
+            }
+        }
+        // Back to the plan's mode for what follows.
+        for dut in duts where !dut.isLost {
+            if case .failure(let error) = reconfigure(dut, request.plan.acquisition.settings(for: dut.chip.chip)) {
+                dut.markLost("reconfigure after noise by mode: \(error)")
+                emit(.dutLost(slot: dut.slot.id, reason: "reconfigure: \(error)"))
+            }
+        }
+        return count
+    }
+
+    /// Reconfigures a DUT on the thread that serves its bus.
+    private func reconfigure(_ dut: PressureDUT, _ settings: PressureSettings) -> Result<PressureMode, DriverError> {
+        guard let bus = buses.first(where: { $0.bus.id == dut.bus.id }) else {
+            return .failure(.configurationRejected(model: dut.chip.model, reason: "no bus"))
+        }
+        return bus.reconfigure(dut: dut.index, settings)
+    }
+
+    /// Commands the setpoint and waits, the buses acquiring all along, until the controller reports stable
+    /// (and, with a stability criterion, the reference has stopped drifting), then for `hold` seconds more.
+    /// Returns the seconds to stable.
+    private func settle(at setpoint: Double, timeout: Double, hold: Double, sweep: Plan.Sweep? = nil) throws -> Double {
+        guard let reference, let referenceConfig else { throw RunFailure(description: "no reference controller") }
+        let started = clock.now()
+        // A technician setting the pressure by hand gets the reference's own (longer) time.
+        let limit = reference.waitsForOperator ? referenceConfig.operatorTimeout : timeout
+        try reference.setPoint(setpoint)
+        if reference.waitsForOperator { emit(.referenceRequest(setpoint: setpoint)) }
+        func timedOut() -> Bool { Double(clock.now() - started) * 1e-9 > limit }
+        while try !reference.isStable() {
+            if timedOut() {
+                throw RunFailure(description: String(format: "%@ did not report stable at %.0f Pa within %.0f s",
+                                                     reference.identity, setpoint, limit))
+            }
+            try pass(until: clock.now() + 500_000_000)
+        }
+        if reference.waitsForOperator { emit(.referenceRequest(setpoint: nil)) }
+        if let sweep, let rate = sweep.stabilityRate, !reference.waitsForOperator {
+            // sensors.md §8.3: the dwell starts once the pressure has stopped moving. The slope over the
+            // window, not the spread, is judged: the reference's own noise must not hold the run.
+            while true {
+                var fit = StreamingLineFit()
+                let windowStart = clock.now()
+                var t = windowStart
+                while t < windowStart + Int64(sweep.stabilityWindow * 1e9) {
+                    try pass(until: t)
+                    fit.add(x: Double(clock.now() - windowStart) * 1e-9, y: try reference.measure())
+                    t += Int64(sweep.referenceInterval * 1e9)
+                }
+                if let slope = fit.slope, abs(slope) <= rate { break }
+                if timedOut() {
+                    throw RunFailure(description: String(format: "the pressure at %.0f Pa still drifts by %.2f Pa/s after %.0f s (criterion %.2f Pa/s)",
+                                                         setpoint, fit.slope ?? .nan, limit, rate))
+                }
+            }
         }
         let toStable = Double(clock.now() - started) * 1e-9
         if hold > 0 { try acquire(for: hold) { _, _ in } }
@@ -224,107 +345,112 @@ public final class RunEngine {
         let headCorrection = -11.8 * referenceConfig.headHeightM
         var record = duts.map { _ in PressureAccuracy.Dwell(setpoint: setpoint, direction: direction, duration: sweep.dwell) }
         var referenceReadings = RunningMoments()
-        try acquire(for: sweep.dwell, referenceInterval: sweep.referenceInterval, reference: {
+        try acquire(for: sweep.dwell, referenceInterval: reference.waitsForOperator ? nil : sweep.referenceInterval, reference: {
             referenceReadings.add(try reference.measure() + headCorrection)
         }) { dut, reading in
-            if let index = self.duts.firstIndex(where: { $0 === dut }) { record[index].dut.add(reading.pressure) }
+            record[dut].dut.add(reading.reading.pressure)
         }
-        for (index, dut) in duts.enumerated() {
-            record[index].reference = referenceReadings
-            dwells[dut.slot.id, default: []].append(record[index])
+        if reference.waitsForOperator { referenceReadings.add(try reference.measure() + headCorrection) }
+        for dut in duts {
+            record[dut.index].reference = referenceReadings
+            dwells[dut.index, default: []].append(record[dut.index])
         }
     }
 
     // MARK: Acquisition
 
-    /// Reads every live DUT at its own conversion instants for `duration` seconds of the run clock, in
-    /// deadline order, polling STATUS for data-ready (no data-ready line is wired on this rig).
-    private func acquire(for duration: Double, referenceInterval: Double? = nil,
+    /// A span of run time whose readings go to `sink`.
+    private struct Window {
+        var start: Int64
+        var end: Int64
+        var sink: (Int, TimedReading) -> Void
+    }
+
+    private var window: Window?
+    /// Readings stamped after the current window's end, kept for the next one.
+    private var pending: [TimedReading] = []
+
+    /// Lets `duration` seconds of run time pass while the buses acquire, handing every reading stamped in
+    /// that span (after `skip` ns) to `sink`, and reading the reference every `referenceInterval` seconds.
+    private func acquire(for duration: Double, skip: Int64 = 0, referenceInterval: Double? = nil,
                          reference readReference: (() throws -> Void)? = nil,
-                         sink: (PressureDUT, BMP390Reading) -> Void) throws {
-        let period = Int64(1e9 / request.plan.acquisition.outputDataRate)
-        let end = clock.now() + Int64(duration * 1e9)
-        var nextReference = referenceInterval.map { _ in clock.now() }
-        let interval = referenceInterval.map { Int64($0 * 1e9) } ?? 0
-        while true {
-            if cancellation.isCancelled { throw Cancelled() }
-            let live = duts.filter { !$0.isLost }
-            let nextDUT = live.min { $0.pollAt < $1.pollAt }
-            let dutTime = nextDUT?.pollAt ?? Int64.max
-            let refTime = nextReference ?? Int64.max
-            let next = Swift.min(dutTime, refTime)
-            if next >= end { clock.sleep(until: end); break }
-            clock.sleep(until: next)
-            if refTime <= dutTime, let readReference {
+                         sink: @escaping (Int, TimedReading) -> Void) throws {
+        let start = clock.now()
+        let end = start + Int64(duration * 1e9)
+        window = Window(start: start + skip, end: end, sink: sink)
+        defer { window = nil }
+        if let referenceInterval, let readReference {
+            var next = start
+            while next < end {
+                try pass(until: next)
                 try readReference()
-                nextReference = refTime + interval
-                continue
+                next += Int64(referenceInterval * 1e9)
             }
-            guard let dut = nextDUT, let calibration = dut.calibration else { continue }
-            try serve(dut, calibration: calibration, period: period, sink: sink)
         }
+        try pass(until: end)
+        // Bus threads stamp a reading when its read starts: give reads begun before the end time to land.
+        if !clock.isVirtual { try pass(until: end + 30_000_000) }
+    }
+
+    /// Lets run time pass until `deadline`, the buses acquiring, then routes what they read.
+    private func pass(until deadline: Int64) throws {
+        if clock.isVirtual {
+            // Serve every bus from this thread in deadline order.
+            while true {
+                if cancellation.isCancelled { throw Cancelled() }
+                guard let (bus, next) = buses.compactMap({ bus in bus.nextDeadline.map { (bus, $0) } }).min(by: { $0.1 < $1.1 }),
+                      next < deadline else { break }
+                clock.sleep(until: next)
+                bus.serveNext()
+            }
+            clock.sleep(until: deadline)
+        } else {
+            while clock.now() < deadline {
+                if cancellation.isCancelled { throw Cancelled() }
+                clock.sleep(until: Swift.min(deadline, clock.now() + 100_000_000))
+                drain()
+            }
+        }
+        if cancellation.isCancelled { throw Cancelled() }
+        drain()
         reportProgress()
     }
 
-    /// Forces every capture to disk (at the end of each step), so a crash loses at most one step's tail.
-    private func flushCaptures() throws {
-        for dut in duts {
-            do { try dut.capture?.flush() } catch {
-                throw RunFailure(description: "raw capture \(dut.capture?.path ?? ""): \(error.localizedDescription)")
+    /// Takes the buses' readings: each goes to the raw capture, and to the window's sink if stamped inside it.
+    private func drain() {
+        var readings = pending + buses.flatMap { $0.takeReadings() }
+        pending = []
+        if buses.count > 1 { readings.sort { $0.time < $1.time } }
+        for reading in readings {
+            if let window, reading.time >= window.end {
+                pending.append(reading)
+                continue
             }
+            record(reading)
+            if let window, reading.time >= window.start { window.sink(reading.dut, reading) }
         }
     }
 
-    /// Polls one DUT and reads it when ready. Bus errors are counted here and never thrown; a raw capture
-    /// that cannot be written (disk full) is thrown and stops the run.
-    private func serve(_ dut: PressureDUT, calibration: BMP390Calibration, period: Int64,
-                       sink: (PressureDUT, BMP390Reading) -> Void) throws {
-        let started = clock.now()
-        var reading: BMP390Reading?
+    private func record(_ timed: TimedReading) {
+        let reading = timed.reading
+        resolution[timed.dut] = Swift.max(resolution[timed.dut] ?? 0, reading.pressureStep)
+        guard let capture = captures[timed.dut] else { return }
         do {
-            if try dut.driver.isDataReady() {
-                let read = try dut.driver.read(calibration: calibration)
-                reading = read
-                dut.recordLateness(started - dut.pollAt)
-                dut.outcome.integrity.samples += 1
-                dut.consecutiveErrors = 0
-                dut.retries = 0
-                resolution[dut.slot.id] = Swift.max(resolution[dut.slot.id] ?? 0, read.pressureStep)
-                sink(dut, read)
-                dut.missedBeforeReading = 0
-                // Conversions that completed while we were late are gone: count them; the next reading follows a gap.
-                dut.expected += period
-                while dut.expected + period <= clock.now() {
-                    dut.expected += period
-                    dut.outcome.integrity.missedSamples += 1
-                    dut.missedBeforeReading += 1
-                }
-                dut.pollAt = dut.expected + Self.pollMargin
-            } else if dut.retries < 4 {
-                dut.retries += 1
-                dut.outcome.integrity.notReadyPolls += 1
-                dut.pollAt = clock.now() + period / 10
-            } else {
-                dut.retries = 0
-                dut.outcome.integrity.missedSamples += 1
-                dut.missedBeforeReading += 1
-                dut.expected += period
-                dut.pollAt = dut.expected + Self.pollMargin
-            }
+            try capture.append(time: timed.time, [Double(currentStep), reading.pressure, reading.temperature,
+                                                  Double(reading.rawPressure), Double(reading.rawTemperature)])
         } catch {
-            dut.outcome.integrity.busErrors += 1
-            dut.consecutiveErrors += 1
-            dut.pollAt = clock.now() + period
-            if dut.consecutiveErrors >= Self.lostAfterErrors {
-                dut.markLost("\(error)")
-                emit(.dutLost(slot: dut.slot.id, reason: "\(error)"))
-            }
+            // Data that cannot be kept is not measured: the run stops at its next step boundary.
+            captureFailure = captureFailure ?? "raw capture \(capture.path): \(error.localizedDescription)"
         }
-        if let reading, let capture = dut.capture {
-            do {
-                try capture.append(time: started, [Double(currentStep), reading.pressure, reading.temperature,
-                                                   Double(reading.rawPressure), Double(reading.rawTemperature)])
-            } catch {
+    }
+
+    private var captureFailure: String?
+
+    /// Forces every capture to disk (at the end of each step), so a crash loses at most one step's tail.
+    private func flushCaptures() throws {
+        if let captureFailure { throw RunFailure(description: captureFailure) }
+        for capture in captures.values {
+            do { try capture.flush() } catch {
                 throw RunFailure(description: "raw capture \(capture.path): \(error.localizedDescription)")
             }
         }
@@ -345,23 +471,56 @@ public final class RunEngine {
             PressureAccuracy.ReferenceCalibration(expandedUncertainty: $0.certificate.expandedUncertaintyPa,
                                                   coverageFactor: $0.certificate.coverageFactor)
         }
-        for dut in duts where !dut.isLost {
-            let noise = noiseRecords[dut.slot.id]?.result
-            dut.outcome.noise = noise
-            dut.outcome.conditions?.temperatureC = temperatures[dut.slot.id]?.mean
-            dut.outcome.conditions?.resolutionPa = resolution[dut.slot.id]
-            if let calibration, let dwells = dwells[dut.slot.id] {
-                let record = noiseRecords[dut.slot.id]
+        for dut in duts where dut.mode != nil {
+            let index = dut.index
+            dut.outcome.noise = noiseRecords[index]?.result
+            dut.outcome.noiseByMode = modeNoise[index]
+            dut.outcome.conditions?.temperatureC = temperatures[index]?.mean
+            dut.outcome.conditions?.resolutionPa = resolution[index]
+            let measured = (dwells[index] ?? []).filter { $0.dut.count > 0 }
+            if let calibration, measured.count >= 2 {
+                let record = noiseRecords[index]
                 dut.outcome.accuracy = PressureAccuracy.evaluate(
-                    dwells: dwells, calibration: calibration,
+                    dwells: measured, calibration: calibration,
                     dutAllanDeviation: { tau in record?.allanDeviation(at: tau) },
-                    resolution: resolution[dut.slot.id] ?? 0, fitReferencePressure: 101_325)
+                    resolution: resolution[index] ?? 0, fitReferencePressure: 101_325)
             }
+            dut.outcome.missing = missingData(for: dut)
             dut.outcome.figures = PressureFigures.qualify(dut.outcome, spec: spec)
             let judged = dut.outcome.figures.compactMap(\.verdict)
-            let expected = spec.limits.filter { $0.sensorClass == "pressure" && $0.limit != nil }.count
-            // A DUT gets a verdict only when every limit of its class was measured.
-            dut.outcome.verdict = judged.count == expected ? Verdict.combined(judged) : nil
+            let expected = spec.limits.filter {
+                $0.sensorClass == "pressure" && $0.limit != nil && request.plan.measuredMetrics.contains($0.metric)
+            }.count
+            // A DUT gets a verdict only when every limit the plan measures was measured, on complete data.
+            dut.outcome.verdict = judged.count == expected && dut.outcome.missing.isEmpty ? Verdict.combined(judged) : nil
         }
+    }
+
+    /// What the plan asked for and this DUT did not deliver, in the lab's words.
+    private func missingData(for dut: PressureDUT) -> [String] {
+        var missing: [String] = []
+        let plan = request.plan
+        for step in plan.steps {
+            switch step {
+            case .noise(let duration, _):
+                let expected = Int(duration * (dut.mode?.outputDataRate ?? 0))
+                let got = noiseRecords[dut.index]?.result?.sampleCount ?? 0
+                if got < expected * 9 / 10 {
+                    missing.append("noise record: \(got) of \(expected) readings")
+                }
+            case .sweep(let sweep):
+                let done = dwells[dut.index] ?? []
+                for (position, (setpoint, direction)) in sweep.sequence.enumerated() {
+                    let count = position < done.count ? done[position].dut.count : 0
+                    if count == 0 {
+                        missing.append(String(format: "accuracy point %.0f Pa %@", setpoint, direction.rawValue))
+                    }
+                }
+            case .warmUp, .noiseByMode:
+                break
+            }
+        }
+        if let lost = dut.outcome.lost, !missing.isEmpty { missing.append("cause: \(lost)") }
+        return missing
     }
 }

@@ -1,3 +1,4 @@
+import SensorDrivers
 import SensorIO
 import SensorMetrics
 
@@ -39,6 +40,9 @@ public enum RunEvent: Sendable {
     /// Run-clock seconds elapsed against the plan's duration.
     case progress(elapsed: Double, planned: Double)
     case dutLost(slot: String, reason: String)
+    /// The run waits for a technician to set the pressure and submit the reference reading (`setpoint`), or
+    /// has got it (nil).
+    case referenceRequest(setpoint: Double?)
 }
 
 /// Counters that say whether the data can be trusted (DESIGN.md §3: overflow is never silent).
@@ -54,6 +58,13 @@ public struct DataIntegrity: Sendable, Codable, Equatable {
     /// How late after its deadline each read started, µs.
     public var latenessMeanMicroseconds = 0.0
     public var latenessMaxMicroseconds = 0.0
+    /// Scheduled reads that started more than one conversion period late: the bus thread fell behind.
+    public var overruns = 0
+    /// Standard deviation of the interval between consecutive readings about the nominal period, µs
+    /// (data-ready edge timestamps where the line is wired, else the read times).
+    public var intervalJitterMicroseconds = 0.0
+    /// Where the DUT's readings come from: `data-ready line gpiochip0:17` or `status polling`.
+    public var dataReadySource: String?
 
     public init() {}
 
@@ -78,10 +89,35 @@ public struct PressureConditions: Sendable, Codable, Equatable {
     public var pressureOversampling: Int
     public var temperatureOversampling: Int
     public var iirCoefficient: Int
+    /// Chip-specific mode notes (`low-noise mode`, `P_SHIFT on`).
+    public var notes: String?
     /// Mean chip temperature during the noise record, °C.
     public var temperatureC: Double?
     /// Largest quantization step seen, Pa.
     public var resolutionPa: Double?
+}
+
+extension PressureConditions {
+    init(_ mode: PressureMode) {
+        self.init(outputDataRateHz: mode.outputDataRate, pressureOversampling: mode.pressureOversampling,
+                  temperatureOversampling: mode.temperatureOversampling, iirCoefficient: mode.iirCoefficient,
+                  notes: mode.notes.isEmpty ? nil : mode.notes)
+    }
+
+    /// "ODR 25 Hz, OSR ×16 (T ×2), IIR 0, low-noise mode"
+    var summary: String {
+        String(format: "ODR %g Hz, OSR ×%d (T ×%d), IIR %d", outputDataRateHz, pressureOversampling,
+               temperatureOversampling, iirCoefficient) + (notes.map { ", " + $0 } ?? "")
+    }
+}
+
+/// The noise record of one oversampling mode (the `noise_by_mode` step).
+public struct ModeNoise: Sendable, Codable, Equatable {
+    /// The mode as the chip was put in it; nil when the chip refused it.
+    public var conditions: PressureConditions?
+    public var noise: PressureNoise.Result?
+    /// Why the mode was not measured.
+    public var skipped: String?
 }
 
 /// The result for one slot.
@@ -103,7 +139,11 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     /// Set when the slot was lost: why, with the errno where there was one.
     public var lost: String?
     public var noise: PressureNoise.Result?
+    /// Noise at each oversampling mode, when the plan asked for it.
+    public var noiseByMode: [ModeNoise]?
     public var accuracy: PressureAccuracy.Result?
+    /// What the plan asked for that this DUT did not deliver (lost mid-run, run cancelled), and why.
+    public var missing: [String] = []
     public var figures: [QualifiedFigure]
     /// The worst verdict of the judged figures; nil when the DUT was not measured.
     public var verdict: Verdict?

@@ -16,14 +16,23 @@ public final class SlotTransports {
     /// The transport for `slot`; throws the bus's open error (again for every slot on a bus that failed to open).
     public func transport(for slot: Rig.Slot) throws -> any I2CTransport {
         guard let bus = rig.bus(slot.bus) else { throw UnknownBus(slot: slot.id, bus: slot.bus) }
-        let opened = buses[bus.id] ?? Result { try connector.openBus(bus) }
-        buses[bus.id] = opened
-        let transport = try opened.get()
+        if let channel = slot.mux, let mux = bus.muxes.first(where: { $0.id == channel.id }),
+           let adapters = mux.kernelAdapters {
+            // The kernel switches this mux: each channel is an adapter of its own, on the same wires.
+            return try open(Rig.Bus(id: bus.id + "/" + mux.id + ":\(channel.channel)", device: adapters[channel.channel], muxes: []))
+        }
+        let transport = try open(bus)
         guard let channel = slot.mux, let mux = bus.muxes.first(where: { $0.id == channel.id }) else { return transport }
         let key = bus.id + "/" + mux.id
         let device = muxes[key] ?? I2CMux(parent: transport, address: mux.address)
         muxes[key] = device
         return device.channel(channel.channel)
+    }
+
+    private func open(_ bus: Rig.Bus) throws -> any I2CTransport {
+        let opened = buses[bus.id] ?? Result { try connector.openBus(bus) }
+        buses[bus.id] = opened
+        return try opened.get()
     }
 
     struct UnknownBus: Error, CustomStringConvertible {

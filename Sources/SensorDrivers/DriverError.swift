@@ -36,4 +36,19 @@ extension I2CDevice {
     func set(_ register: UInt8, _ value: UInt8) throws(DriverError) {
         do throws(I2CError) { try writeRegister(register, value) } catch { throw .bus(error) }
     }
+
+    func command(_ bytes: [UInt8]) throws(DriverError) {
+        do throws(I2CError) { try send(bytes) } catch { throw .bus(error) }
+    }
+
+    func response(count: Int) throws(DriverError) -> [UInt8] {
+        do throws(I2CError) { return try receive(count: count) } catch { throw .bus(error) }
+    }
+}
+
+extension Int64 {
+    /// Sign-extends a 24-bit two's-complement value (sensors.md §7).
+    init(signExtending24 raw: UInt32) {
+        self = Int64(Int32(bitPattern: raw << 8) >> 8)
+    }
 }

@@ -1,59 +1,26 @@
 import SensorDrivers
 
-/// What makes one simulated BMP390 unit differ from a perfect one: the errors a qualification must find.
-public struct BMP390UnitErrors: Sendable, Equatable, Codable {
-    /// Pressure offset at 101 325 Pa, Pa.
-    public var offset: Double
-    /// Span error, ppm of (p − 101 325 Pa).
-    public var gainErrorPPM: Double
-    /// White pressure noise at oversampling ×1, Pa RMS; it falls as 1/√OSR.
-    public var noiseAtX1: Double
-    /// Random-walk drift of the offset, Pa/√s.
-    public var driftRandomWalk: Double
-    /// Temperature reading offset, °C.
-    public var temperatureOffset: Double
-
-    public init(offset: Double, gainErrorPPM: Double, noiseAtX1: Double, driftRandomWalk: Double,
-                temperatureOffset: Double) {
-        self.offset = offset
-        self.gainErrorPPM = gainErrorPPM
-        self.noiseAtX1 = noiseAtX1
-        self.driftRandomWalk = driftRandomWalk
-        self.temperatureOffset = temperatureOffset
-    }
-
-    /// The white-noise RMS at a pressure oversampling factor, Pa.
-    public func noise(oversampling: Int) -> Double { noiseAtX1 / Double(oversampling).squareRoot() }
-
-    /// Error of the indicated pressure at true pressure p, excluding noise and drift, Pa.
-    public func systematicError(at pressure: Double) -> Double {
-        offset + gainErrorPPM * 1e-6 * (pressure - 101_325)
-    }
-}
-
 /// Register-level model of a BMP390 (BST-BMP390-DS002 §5): chip id, NVM, OSR/ODR/CONFIG, PWR_CTRL modes,
 /// STATUS and INT_STATUS data-ready bits, ERR.conf_err, soft reset, register auto-increment and the data
 /// register shadowing of a burst read. Raw ADC values are made by inverting the chip's own compensation
 /// (the driver's `BMP390Calibration`), so the driver's output is the simulated physical value plus the
 /// unit's errors, quantised to one LSB like the real ADC.
-struct BMP390Model {
+struct BMP390Model: SimulatedI2CChip {
     let calibration: BMP390Calibration
-    let errors: BMP390UnitErrors
-    private var random: SeededRandom
+    private var unit: SimulatedPressureUnit
     private var registers = [UInt8](repeating: 0, count: 0x80)
     private var pointer: UInt8 = 0
     /// Normal-mode start time and the index of the last conversion produced.
     private var normalStart: Double?
     private var lastConversion = -1
-    private var drift = 0.0
-    private var driftTime = 0.0
     private var shadow: [UInt8]?
+    /// Index of the last conversion whose INT edge was reported.
+    private var lastEdge = -1
 
-    init(nvm: [UInt8], errors: BMP390UnitErrors, random: SeededRandom) {
+    init(nvm: [UInt8], errors: PressureUnitErrors, random: SeededRandom) {
         guard let calibration = BMP390Calibration(nvm: nvm) else { preconditionFailure("BMP390 NVM must be 21 bytes") }
         self.calibration = calibration
-        self.errors = errors
-        self.random = random
+        unit = SimulatedPressureUnit(errors: errors, random: random)
         reset()
     }
 
@@ -68,6 +35,7 @@ struct BMP390Model {
         for (i, byte) in calibration.nvm.enumerated() { registers[0x31 + i] = byte }
         normalStart = nil
         lastConversion = -1
+        lastEdge = -1
         shadow = nil
     }
 
@@ -140,6 +108,7 @@ struct BMP390Model {
                 if configuration.isFeasible {
                     normalStart = time
                     lastConversion = -1
+                    lastEdge = -1
                 } else {
                     // Datasheet §4.3.2: an OSR/ODR pair whose conversion outlasts the period is refused.
                     registers[0x02] |= BMP390.errorConfiguration
@@ -158,6 +127,20 @@ struct BMP390Model {
 
     // MARK: Conversions
 
+    /// INT pulses at each conversion end while INT_CTRL.drdy_en (bit 6) is set (datasheet §3.7).
+    mutating func dataReadyEdges(through time: Double, chamber: PressureChamber) -> [Double] {
+        guard let start = normalStart, registers[0x19] & 0x40 != 0 else { return [] }
+        let configuration = configuration
+        let period = 1 / configuration.outputDataRate.hertz
+        let elapsed = time - start - configuration.measurementTime
+        guard elapsed >= 0 else { return [] }
+        let index = Int((elapsed / period).rounded(.down))
+        guard index > lastEdge else { return [] }
+        let edges = (lastEdge + 1...index).map { start + configuration.measurementTime + Double($0) * period }
+        lastEdge = index
+        return edges
+    }
+
     /// Produces the latest conversion completed by `time`, if a new one completed.
     private mutating func update(at time: Double, chamber: PressureChamber) {
         guard let start = normalStart else { return }
@@ -175,15 +158,8 @@ struct BMP390Model {
     }
 
     private mutating func convert(at time: Double, configuration: BMP390Configuration, chamber: PressureChamber) {
-        let dt = Swift.max(0, time - driftTime)
-        drift += errors.driftRandomWalk * dt.squareRoot() * random.gaussian()
-        driftTime = time
-
-        let truePressure = chamber.settledPressure(at: time)
-        let indicated = truePressure + errors.systematicError(at: truePressure) + drift
-            + errors.noise(oversampling: configuration.pressureOversampling.factor) * random.gaussian()
-        let indicatedTemperature = chamber.temperature(at: time) + errors.temperatureOffset + 0.002 * random.gaussian()
-
+        let (indicated, indicatedTemperature) = unit.indicated(
+            at: time, chamber: chamber, noise: unit.errors.noise(oversampling: configuration.pressureOversampling.factor))
         let uT = rawTemperature(for: indicatedTemperature)
         let t = calibration.temperature(rawTemperature: uT)
         let uP = rawPressure(for: indicated, temperature: t)

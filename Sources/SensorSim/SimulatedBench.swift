@@ -14,8 +14,9 @@ public final class SimulatedBench: Sendable {
         var chamber = PressureChamber()
         var muxAddress: I2CAddress
         var muxMask: UInt8 = 0
-        var units: [Location: BMP390Model] = [:]
+        var units: [Location: any SimulatedI2CChip] = [:]
         var absent: Set<Location> = []
+        var unpowered: Set<Location> = []
         var referenceRandom: SeededRandom
         var referenceBias: Double
         var referenceNoise: Double
@@ -24,7 +25,7 @@ public final class SimulatedBench: Sendable {
     public let clock: SimulatedClock
     private let state: Mutex<State>
 
-    init(clock: SimulatedClock, muxAddress: I2CAddress, units: [(channel: Int?, address: I2CAddress, model: BMP390Model)],
+    init(clock: SimulatedClock, muxAddress: I2CAddress, units: [(channel: Int?, address: I2CAddress, model: any SimulatedI2CChip)],
          referenceRandom: SeededRandom, referenceBias: Double, referenceNoise: Double) {
         self.clock = clock
         var initial = State(muxAddress: muxAddress, referenceRandom: referenceRandom,
@@ -65,7 +66,7 @@ public final class SimulatedBench: Sendable {
     /// The unit that answers at `address` through the enabled mux channels; nil is a NACK.
     private static func route(_ address: I2CAddress, in state: State) -> Location? {
         let candidates = state.units.keys.filter { location in
-            location.address == address && !state.absent.contains(location)
+            location.address == address && !state.absent.contains(location) && !state.unpowered.contains(location)
                 && (location.channel.map { state.muxMask & (1 << UInt8($0)) != 0 } ?? true)
         }
         return candidates.count == 1 ? candidates[0] : nil
@@ -76,6 +77,25 @@ public final class SimulatedBench: Sendable {
         state.withLock { state in
             let location = Location(channel: channel, address: address)
             if present { state.absent.remove(location) } else { state.absent.insert(location) }
+        }
+    }
+
+    /// The INT edges of the unit at (channel, address) up to now, in seconds of simulated time.
+    func dataReadyEdges(channel: Int?, address: I2CAddress) -> [Double] {
+        let t = time
+        return state.withLock { state in
+            let location = Location(channel: channel, address: address)
+            guard state.units[location] != nil, !state.absent.contains(location), !state.unpowered.contains(location) else { return [] }
+            let chamber = state.chamber
+            return state.units[location]!.dataReadyEdges(through: t, chamber: chamber)
+        }
+    }
+
+    /// Switches a unit's supply (its power GPIO): unpowered, it does not answer.
+    public func setPowered(_ powered: Bool, channel: Int?, address: I2CAddress) {
+        state.withLock { state in
+            let location = Location(channel: channel, address: address)
+            if powered { state.unpowered.remove(location) } else { state.unpowered.insert(location) }
         }
     }
 

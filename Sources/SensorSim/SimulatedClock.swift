@@ -11,6 +11,8 @@ public final class SimulatedClock: RigClock {
         nanoseconds = Atomic(start)
     }
 
+    public var isVirtual: Bool { true }
+
     public func now() -> Int64 { nanoseconds.load(ordering: .acquiring) }
 
     public func sleep(until deadline: Int64) {

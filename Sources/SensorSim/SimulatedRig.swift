@@ -3,27 +3,44 @@ import SensorDrivers
 import SensorIO
 
 /// The built-in simulated rig that `sensorquald --simulate` runs: one simulated I2C adapter with a
-/// TCA9548A at 0x70, four BMP390 units behind its channels 0 and 1 at 0x76 and 0x77, and a simulated
-/// pressure controller on the shared manifold.
+/// TCA9548A at 0x70, four BMP390 units behind channels 0 and 1 and one unit of each other pressure chip
+/// (BMP581, LPS22HH on channel 2; DPS310, MS5611 on channel 3), a simulated GPIO chip wiring S1's INT pin
+/// and supply, and a simulated pressure controller on the shared manifold.
 ///
-/// The four units form a deliberate lot, so a demo shows every verdict: a good unit, a unit with a large but
-/// conforming offset, a unit inside the guard band of the ±100 Pa limit, and a noisy unit far off.
+/// The units form a deliberate lot, so a demo shows every verdict against miit-2020: good units, a large
+/// but conforming offset, a unit inside the guard band of ±100 Pa, a noisy unit far off, an LPS22HH just
+/// above the 0.6 Pa noise limit as its datasheet predicts, and an MS5611 outside both limits.
 public struct SimulatedRig: Sendable {
     /// One simulated DUT and the errors the qualification is expected to find.
     public struct Unit: Sendable {
         public var slot: String
+        /// Catalog chip name.
+        public var chip: String
         public var channel: Int
         public var address: I2CAddress
-        public var errors: BMP390UnitErrors
-        /// The unit's NVM calibration bytes (0x31–0x45).
-        public var nvm: [UInt8]
+        public var errors: PressureUnitErrors
+        /// The unit's calibration bytes as its driver reads them (BMP390 NVM, DPS310 COEF, MS5611 PROM);
+        /// empty for on-chip compensated parts.
+        public var calibration: [UInt8]
+        /// Offsets on the simulated GPIO chip of the unit's INT pin and supply, when wired.
+        public var dataReadyLine: UInt32?
+        public var powerLine: UInt32?
     }
 
     public static let busName = "sim:i2c-1"
+    public static let gpioChip = "sim:gpio"
     public static let muxAddress = I2CAddress(0x70)
     public static let controllerIdentity = "SensorQual,SIM-CPC6050,SIM0001,1.0"
+    /// The SCPI dialect the simulated controller speaks on its socket.
+    public static let controllerDialect = "mensor-cpc6000"
     /// The simulated controller's bias, Pa: inside its certificate's U = 8 Pa (k = 2).
     public static let referenceBias = 1.5
+    /// A real DPS310 coefficient set (sensors.md §6 V4, Infineon issue #30).
+    static let dps310Coefficients: [UInt8] = [0x0D, 0xEE, 0xD7, 0x13, 0x7D, 0x8F, 0x24, 0x0C, 0xF7,
+                                              0x09, 0x05, 0xA4, 0xDA, 0x1B, 0x00, 0x6F, 0xFA, 0xF7]
+    /// The MS5611 datasheet example PROM (sensors.md §6 V5) with word 0 = 0 and its CRC-4 nibble in word 7.
+    static let ms5611PROM: [UInt8] = [0x00, 0x00, 0x9C, 0xBF, 0x90, 0x3C, 0x5B, 0x15, 0x5A, 0xF2,
+                                      0x82, 0xB8, 0x6E, 0x98, 0x45, 0x08]
 
     public let seed: UInt64
     public let units: [Unit]
@@ -32,33 +49,61 @@ public struct SimulatedRig: Sendable {
     public let bus: SimulatedI2CBus
     public let controller: SimulatedPressureController
 
-    /// Builds the rig. The seed sets the noise realisations and the units' NVM trimming; the lot's errors
-    /// are fixed so that every seed shows the same kinds of unit.
+    /// Builds the rig. The seed sets the noise realisations and the BMP390 units' NVM trimming; the lot's
+    /// errors are fixed so that every seed shows the same kinds of unit.
     public init(seed: UInt64 = 1) {
         self.seed = seed
         let random = SeededRandom(seed: seed)
-        let lot: [(String, Int, UInt8, BMP390UnitErrors)] = [
-            ("S1", 0, 0x76, .init(offset: 14, gainErrorPPM: 120, noiseAtX1: 1.2, driftRandomWalk: 0.004, temperatureOffset: 0.2)),
-            ("S2", 0, 0x77, .init(offset: -47, gainErrorPPM: -310, noiseAtX1: 1.4, driftRandomWalk: 0.004, temperatureOffset: -0.3)),
-            ("S3", 1, 0x76, .init(offset: 93, gainErrorPPM: 260, noiseAtX1: 1.3, driftRandomWalk: 0.005, temperatureOffset: 0.1)),
-            ("S4", 1, 0x77, .init(offset: -128, gainErrorPPM: 90, noiseAtX1: 2.9, driftRandomWalk: 0.006, temperatureOffset: 0.4)),
+        typealias E = PressureUnitErrors
+        // noiseAtX1 is each model's noise at its lowest oversampling (DPS310 ×1: 2.5 Pa datasheet precision;
+        // MS5611 OSR 256; LPS22HH low-noise mode; BMP581 ×1: Table 9's 0.78 Pa).
+        let lot: [(String, String, Int, UInt8, E)] = [
+            ("S1", "bmp390", 0, 0x76, E(offset: 14, gainErrorPPM: 120, noiseAtX1: 1.2, driftRandomWalk: 0.004, temperatureOffset: 0.2)),
+            ("S2", "bmp390", 0, 0x77, E(offset: -47, gainErrorPPM: -310, noiseAtX1: 1.4, driftRandomWalk: 0.004, temperatureOffset: -0.3)),
+            ("S3", "bmp390", 1, 0x76, E(offset: 93, gainErrorPPM: 260, noiseAtX1: 1.3, driftRandomWalk: 0.005, temperatureOffset: 0.1)),
+            ("S4", "bmp390", 1, 0x77, E(offset: -128, gainErrorPPM: 90, noiseAtX1: 2.9, driftRandomWalk: 0.006, temperatureOffset: 0.4)),
+            ("S5", "bmp581", 2, 0x47, E(offset: 22, gainErrorPPM: 80, noiseAtX1: 0.78, driftRandomWalk: 0.003, temperatureOffset: 0.1)),
+            ("S6", "dps310", 3, 0x77, E(offset: -61, gainErrorPPM: 200, noiseAtX1: 2.5, driftRandomWalk: 0.004, temperatureOffset: -0.2)),
+            ("S7", "lps22hh", 2, 0x5D, E(offset: 35, gainErrorPPM: -150, noiseAtX1: 0.7, driftRandomWalk: 0.004, temperatureOffset: 0.3)),
+            ("S8", "ms5611", 3, 0x76, E(offset: -140, gainErrorPPM: 300, noiseAtX1: 4.8, driftRandomWalk: 0.008, temperatureOffset: -0.5)),
         ]
         units = lot.enumerated().map { index, entry in
             var trim = random.derived(UInt64(index) + 1)
-            return Unit(slot: entry.0, channel: entry.1, address: I2CAddress(entry.2), errors: entry.3,
-                        nvm: Self.nvm(trimmedBy: &trim))
+            let calibration: [UInt8] = switch entry.1 {
+            case "bmp390": Self.nvm(trimmedBy: &trim)
+            case "dps310": Self.dps310Coefficients
+            case "ms5611": Self.ms5611PROM
+            default: []
+            }
+            return Unit(slot: entry.0, chip: entry.1, channel: entry.2, address: I2CAddress(entry.3), errors: entry.4,
+                        calibration: calibration, dataReadyLine: index == 0 ? 0 : nil, powerLine: index == 0 ? 8 : nil)
         }
         clock = SimulatedClock()
         bench = SimulatedBench(
             clock: clock, muxAddress: Self.muxAddress,
             units: units.enumerated().map { index, unit in
-                (unit.channel, unit.address,
-                 BMP390Model(nvm: unit.nvm, errors: unit.errors, random: random.derived(UInt64(index) + 101)))
+                let noise = random.derived(UInt64(index) + 101)
+                let model: any SimulatedI2CChip = switch unit.chip {
+                case "bmp581": BMP581Model(errors: unit.errors, random: noise)
+                case "lps22hh": LPS22HHModel(errors: unit.errors, random: noise)
+                // Powered long before the daemon starts: its coefficients and sensor are ready.
+                case "dps310": DPS310Model(coefficients: unit.calibration, errors: unit.errors, random: noise, poweredAt: -1)
+                case "ms5611": MS5611Model(prom: unit.calibration, errors: unit.errors, random: noise)
+                default: BMP390Model(nvm: unit.calibration, errors: unit.errors, random: noise)
+                }
+                return (unit.channel, unit.address, model)
             },
             referenceRandom: random.derived(999), referenceBias: Self.referenceBias, referenceNoise: 0.3)
         bus = SimulatedI2CBus(name: Self.busName, bench: bench)
         controller = SimulatedPressureController(identity: Self.controllerIdentity, range: 2_000...120_000,
                                                  stabilityBand: 0.5, bench: bench)
+    }
+
+    /// Serves the simulated controller over a real loopback TCP socket in its SCPI dialect, so that the
+    /// daemon reaches it through the same SCPI driver as a real controller. Stop it when done.
+    public func startSCPIServer() throws -> SimulatedSCPIServer {
+        try SimulatedSCPIServer(controller: controller, commands: SCPICommandSet.presets[Self.controllerDialect]!,
+                                endpoint: .tcpLoopback)
     }
 
     /// A real BMP388 NVM dump (reference/sensors.md §6 V2) with PAR_T1 and PAR_P5 trimmed per unit, as the
@@ -79,7 +124,9 @@ public struct SimulatedRig: Sendable {
 
     /// The rig file of this rig, in the same format as `/etc/sensorqual/rig.yaml`. The simulated controller's
     /// certificate is always in date: it was "calibrated" 180 days before `today`, due a year after that.
-    public func rigFile(today: Date = Date()) -> String {
+    /// `referenceLink` is where the controller is reached: `sim:pressure-controller` (in-process, for tests),
+    /// a running `SimulatedSCPIServer`'s link, or `manual`.
+    public func rigFile(today: Date = Date(), referenceLink: String = "sim:pressure-controller") -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd"
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -88,7 +135,7 @@ public struct SimulatedRig: Sendable {
         var text = """
         # The built-in simulated rig (sensorquald --simulate).
         rig: sim-bench
-        description: Simulated bench, 4 × BMP390 behind a TCA9548A, simulated CPC6050-class controller
+        description: Simulated bench, 4 × BMP390 and one BMP581, DPS310, LPS22HH, MS5611 behind a TCA9548A, simulated CPC6050-class controller
         buses:
           - id: bus1
             device: \(Self.busName)
@@ -99,7 +146,7 @@ public struct SimulatedRig: Sendable {
         references:
           - id: pc1
             kind: pressure-controller
-            link: sim:pressure-controller
+            link: \(referenceLink)
             model: Simulated CPC6050-class pressure controller
             range_pa: [2000, 120000]
             certificate:
@@ -107,7 +154,7 @@ public struct SimulatedRig: Sendable {
               expanded_uncertainty_pa: 8
               coverage_factor: 2
               due: \(due)
-            head_height_m: 0
+            head_height_m: 0\(referenceLink.hasPrefix("scpi-") ? "\n    scpi: {dialect: \(Self.controllerDialect), timeout_s: 5}" : "")
         slots:
 
         """
@@ -117,9 +164,11 @@ public struct SimulatedRig: Sendable {
                 bus: bus1
                 mux: {id: mux0, channel: \(unit.channel)}
                 address: \(unit.address)
-                chip: bmp390
+                chip: \(unit.chip)
 
             """
+            if let line = unit.dataReadyLine { text += "    data_ready: {chip: \(Self.gpioChip), line: \(line)}\n" }
+            if let line = unit.powerLine { text += "    power: {chip: \(Self.gpioChip), line: \(line)}\n" }
         }
         return text
     }

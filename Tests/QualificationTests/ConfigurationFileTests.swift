@@ -33,31 +33,30 @@ enum Repository {
             plan: p
             class: pressure
             acquisition:
-              odr_hz: 30
-              oversampling_pressure: 16
-              oversampling_temperature: 2
+              odr_hz: 0
+              oversampling: 16
               iir: 0
             steps:
               - warmup: {duration_s: 10}
             """
-        #expect(throws: ConfigurationError(file: "p.yaml", line: 4,
-                                           reason: "odr_hz must be 200/2^n Hz (200, 100, 50, 25, 12.5 …), not 30.0")) {
+        #expect(throws: ConfigurationError(file: "p.yaml", line: 4, reason: "odr_hz must be in (0, 1000] Hz, not 0.0")) {
             try Plan.parse(text: text, name: "p.yaml")
         }
-        let infeasible = text.replacingOccurrences(of: "odr_hz: 30", with: "odr_hz: 50")
+        let twoKinds = text.replacingOccurrences(of: "odr_hz: 0", with: "odr_hz: 25")
+            .replacingOccurrences(of: "- warmup: {duration_s: 10}", with: "- {warmup: {duration_s: 10}, noise: {duration_s: 60}}")
         do {
-            _ = try Plan.parse(text: infeasible, name: "p.yaml")
-            Issue.record("a 36.9 ms conversion at 50 Hz was accepted")
+            _ = try Plan.parse(text: twoKinds, name: "p.yaml")
+            Issue.record("a step with two kinds was accepted")
         } catch {
-            #expect(error.line == 4)
-            #expect(error.reason.contains("36.9 ms"))
+            #expect(error.line == 8)
+            #expect(error.reason.contains("exactly one of"))
         }
-        let missing = text.replacingOccurrences(of: "  iir: 0\n", with: "")
+        let missing = text.replacingOccurrences(of: "  oversampling: 16\n", with: "")
         do {
             _ = try Plan.parse(text: missing, name: "p.yaml")
-            Issue.record("a plan without iir was accepted")
+            Issue.record("a plan without oversampling was accepted")
         } catch {
-            #expect(error.reason.contains("acquisition.iir") && error.reason.contains("missing"))
+            #expect(error.reason.contains("acquisition.oversampling") && error.reason.contains("missing"))
             #expect(error.line == 4)
         }
         #expect(throws: ConfigurationError.self) { try Plan.parse(text: "plan: [unclosed", name: "bad.yaml") }

@@ -6,15 +6,6 @@ import Synchronization
 import Testing
 @testable import Qualification
 
-/// The simulated rig behind the engine's connector interface (the daemon has its own copy of this adapter).
-struct TestConnector: RigConnector {
-    let rig: SimulatedRig
-    var clock: any RigClock { rig.clock }
-    var isSimulated: Bool { true }
-    func openBus(_ bus: Rig.Bus) throws -> any I2CTransport { rig.bus }
-    func openPressureReference(_ reference: Rig.Reference) throws -> any PressureReference { rig.controller }
-}
-
 /// Collects a run's events; the engine calls it on its own thread.
 final class EventLog: Sendable {
     private let events = Mutex<[RunEvent]>([])
@@ -27,7 +18,7 @@ final class EventLog: Sendable {
     static let plan = """
         plan: short
         class: pressure
-        acquisition: {odr_hz: 25, oversampling_pressure: 16, oversampling_temperature: 2, iir: 0}
+        acquisition: {odr_hz: 25, oversampling: 16, iir: 0}
         steps:
           - warmup: {duration_s: 10}
           - noise: {duration_s: 120, setpoint_pa: 101325}
@@ -50,7 +41,7 @@ final class EventLog: Sendable {
                 events: @escaping RunEngine.EventSink = { _ in }) throws -> RunEngine {
         let catalog = try Repository.catalog()
         let rig = try Rig.parse(text: simulated.rigFile(), name: "sim", catalog: catalog)
-        return RunEngine(request: request, rig: rig, catalog: catalog, connector: TestConnector(rig: simulated),
+        return RunEngine(request: request, rig: rig, catalog: catalog, connector: SimulatedRigConnector(rig: simulated),
                          cancellation: cancellation, events: events)
     }
 
@@ -110,7 +101,12 @@ final class EventLog: Sendable {
         let lost = outcome.duts[3]
         #expect(lost.lost?.contains("noAcknowledge") == true)
         #expect(lost.verdict == nil)
-        #expect(lost.integrity.busErrors == RunEngine.lostAfterErrors)
+        #expect(lost.lost?.contains("errno 6") == true)
+        #expect(lost.integrity.busErrors == BusAcquisition.lostAfterErrors)
+        // The report names what is missing: every accuracy point, and why.
+        #expect(lost.missing.contains("accuracy point 30000 Pa up") && lost.missing.contains("accuracy point 30000 Pa down"))
+        #expect(lost.missing.last?.hasPrefix("cause: ") == true)
+        #expect(outcome.duts[0..<3].allSatisfy { $0.missing.isEmpty })
         #expect(outcome.duts[0..<3].allSatisfy { $0.verdict != nil && $0.lost == nil })
         #expect(!outcome.isComplete)
         #expect(events.all.contains { if case .dutLost("S4", _) = $0 { true } else { false } })
@@ -147,7 +143,7 @@ final class EventLog: Sendable {
         let request = RunRequest(id: "cap", plan: try Plan.parse(text: RunEngineTests.plan, name: "short.yaml"),
                                  spec: try SpecProfile.load(path: Repository.root + "/specs/miit-2020.yaml"),
                                  slots: ["S1", "S2"], lot: nil, serials: ["S2": "B-7"], operatorName: nil)
-        return RunEngine(request: request, rig: rig, catalog: catalog, connector: TestConnector(rig: simulated),
+        return RunEngine(request: request, rig: rig, catalog: catalog, connector: SimulatedRigConnector(rig: simulated),
                          cancellation: RunCancellation(), captureDirectory: captureDirectory) { _ in }.run()
     }
 

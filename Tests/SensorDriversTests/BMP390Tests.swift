@@ -36,7 +36,8 @@ final class RegisterFile: I2CTransport {
         registers.registers.replaceSubrange(0x31...0x45, with: Self.nvm)
         registers.registers.replaceSubrange(0x04...0x09, with: Self.data)
         let driver = BMP390(device: I2CDevice(transport: registers, address: I2CAddress(0x77)))
-        #expect(try driver.probe() == 0x50)
+        let identity = try driver.probe()
+        #expect(identity.idValue == 0x50 && identity.model == "BMP388" && identity.calibration == Self.nvm)
         let calibration = try driver.readCalibration()
         let raw = try driver.readRaw()
         #expect(raw.pressure == 7_184_279 && raw.temperature == 8_771_699)
@@ -68,10 +69,29 @@ final class RegisterFile: I2CTransport {
         registers.registers[0x00] = 0x58   // a BMP280
         let driver = BMP390(device: I2CDevice(transport: registers, address: I2CAddress(0x76)))
         #expect(throws: DriverError.wrongChip(model: "BMP390", register: 0x00, expected: [0x60, 0x50], found: 0x58)) {
-            try driver.probe()
+            _ = try driver.probe()
         }
         #expect(DriverError.wrongChip(model: "BMP390", register: 0x00, expected: [0x60, 0x50], found: 0x58).description
             == "not a BMP390: id register 0x00 reads 0x58, expected 0x60 or 0x50")
+    }
+
+    /// The generic settings map to the chip's registers: ×16 pressure takes ×2 temperature (Bosch's
+    /// recommended settings) and a 36.9 ms conversion, so 50 Hz asked gives 25 Hz, the fastest 200/2^n that fits.
+    @Test func settingsPickTheFastestFeasibleRate() throws {
+        let registers = RegisterFile()
+        registers.registers[0x00] = 0x60
+        registers.registers.replaceSubrange(0x31...0x45, with: Self.nvm)
+        let driver = BMP390(device: I2CDevice(transport: registers, address: I2CAddress(0x76)))
+        _ = try driver.probe()
+        let mode = try driver.configure(PressureSettings(oversampling: 16, outputDataRate: 50))
+        #expect(mode.outputDataRate == 25 && mode.temperatureOversampling == 2)
+        #expect(abs(mode.conversionTime - 0.036_939) < 1e-9)
+        #expect(registers.registers[0x1C] == 0x04 | 0x01 << 3)     // osr_p ×16, osr_t ×2
+        #expect(registers.registers[0x1D] == 0x03)                  // 200/2³ Hz
+        #expect(registers.registers[0x1B] == 0x33)                  // normal mode, P and T on
+        #expect(throws: DriverError.configurationRejected(model: "BMP390", reason: "oversampling ×3 is not one of ×1, ×2, ×4, ×8, ×16, ×32")) {
+            _ = try driver.configure(PressureSettings(oversampling: 3, outputDataRate: 25))
+        }
     }
 
     @Test func blankNVMIsRejected() {
@@ -81,14 +101,14 @@ final class RegisterFile: I2CTransport {
         #expect(throws: DriverError.self) { try driver.readCalibration() }
     }
 
-    /// configure() writes OSR, ODR, CONFIG, then normal mode, and reads ERR.
+    /// configure() writes OSR, ODR, CONFIG, INT_CTRL (drdy on INT, active high), then normal mode, and reads ERR.
     @Test func configureWritesTheRegisters() throws {
         let registers = RegisterFile()
         let driver = BMP390(device: I2CDevice(transport: registers, address: I2CAddress(0x76)))
         let configuration = BMP390Configuration(pressureOversampling: .x16, temperatureOversampling: .x2,
                                                 outputDataRate: .init(hertz: 25)!, iirFilter: .c3)
         try driver.configure(configuration)
-        #expect(registers.writes == [[0x1B, 0x00], [0x1C, 0x04 | 0x01 << 3], [0x1D, 0x03], [0x1F, 0x02 << 1], [0x1B, 0x33]])
+        #expect(registers.writes == [[0x1B, 0x00], [0x1C, 0x04 | 0x01 << 3], [0x1D, 0x03], [0x1F, 0x02 << 1], [0x19, 0x42], [0x1B, 0x33]])
         registers.registers[0x02] = 0x04
         #expect(throws: DriverError.self) { try driver.configure(configuration) }
     }

@@ -19,9 +19,9 @@ import Testing
         let rig = SimulatedRig(seed: 5)
         let errors = rig.units[index].errors
         let bmp = driver(rig, unit: index)
-        #expect(try bmp.probe() == BMP390.chipIDBMP390)
+        #expect(try bmp.probe().idValue == BMP390.chipIDBMP390)
         let calibration = try bmp.readCalibration()
-        #expect(calibration.nvm == rig.units[index].nvm)
+        #expect(calibration.nvm == rig.units[index].calibration)
         let configuration = BMP390Configuration(pressureOversampling: .x16, temperatureOversampling: .x2,
                                                 outputDataRate: .init(hertz: 25)!, iirFilter: .off)
         try bmp.configure(configuration)

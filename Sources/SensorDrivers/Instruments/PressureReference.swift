@@ -10,6 +10,13 @@ public protocol PressureReference: AnyObject {
     func isStable() throws(InstrumentError) -> Bool
     /// One reading of the reference sensor, Pa absolute.
     func measure() throws(InstrumentError) -> Double
+    /// Whether a person sets the pressure and reads the reference (the manual reference): the run then
+    /// waits for them, with the rig's operator timeout.
+    var waitsForOperator: Bool { get }
+}
+
+extension PressureReference {
+    public var waitsForOperator: Bool { false }
 }
 
 /// A reference instrument failed to answer or refused a command.

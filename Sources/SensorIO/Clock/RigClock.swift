@@ -8,6 +8,14 @@ public protocol RigClock: Sendable {
     /// Blocks the calling thread until `deadline` (same scale as `now()`); returns at once if it has passed.
     /// Call it only from a thread the rig owns, never from the Swift concurrency pool.
     func sleep(until deadline: Int64)
+    /// Whether time moves only when the rig waits on it (the simulated clock). The run engine then serves
+    /// every bus from one thread, interleaved by deadline, so that a run is reproducible; a real clock
+    /// moves on its own and each bus gets its own thread.
+    var isVirtual: Bool { get }
+}
+
+extension RigClock {
+    public var isVirtual: Bool { false }
 }
 
 extension RigClock {

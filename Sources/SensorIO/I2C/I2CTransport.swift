@@ -58,4 +58,19 @@ public struct I2CDevice {
             throw located
         }
     }
+
+    /// A plain write of `bytes` (a command, or a register address and data) ended by a STOP.
+    public func send(_ bytes: [UInt8]) throws(I2CError) {
+        try transport.write(address: address, bytes)
+    }
+
+    /// A plain read of `count` bytes, for command-based chips that answer after a separate write.
+    public func receive(count: Int) throws(I2CError) -> [UInt8] {
+        let bytes = try transport.read(address: address, count: count)
+        guard bytes.count == count else {
+            throw I2CError(.protocolViolation, bus: transport.name, address: address,
+                           operation: "read \(count) bytes (got \(bytes.count))")
+        }
+        return bytes
+    }
 }

@@ -2,7 +2,7 @@ import SensorIO
 
 /// Bosch BMP390 / BMP388 barometric pressure sensor over I2C (BMP390 datasheet BST-BMP390-DS002 §4–5;
 /// reference/sensors.md §2.1). The driver knows registers and formulas only: no retries, no timing policy.
-public struct BMP390 {
+public final class BMP390: PressureSensor {
     /// Register addresses, datasheet §5 "Global memory map".
     public enum Register: UInt8, Sendable {
         case chipID = 0x00
@@ -28,24 +28,32 @@ public struct BMP390 {
     /// STATUS bits (datasheet §5.3.4).
     public static let statusPressureReady: UInt8 = 1 << 5
     public static let statusTemperatureReady: UInt8 = 1 << 6
+    /// INT_CTRL bits (datasheet §5.3.10).
+    public static let interruptDataReady: UInt8 = 1 << 6
+    public static let interruptActiveHigh: UInt8 = 1 << 1
     /// ERR_REG conf_err bit (datasheet §5.3.2).
     public static let errorConfiguration: UInt8 = 1 << 2
 
+    public static let driverName = "bmp390"
     public let device: I2CDevice
+    /// The unit's calibration, read by `probe()`.
+    public private(set) var calibration: BMP390Calibration?
 
     public init(device: I2CDevice) {
         self.device = device
     }
 
-    /// Reads the chip id and checks it is a BMP390 or BMP388. Returns the id found.
-    @discardableResult
-    public func probe() throws(DriverError) -> UInt8 {
+    /// Reads the chip id (BMP390 or BMP388) and the NVM calibration.
+    public func probe() throws(DriverError) -> SensorIdentity {
         let id = try device.registers(Register.chipID.rawValue, count: 1)[0]
         guard id == Self.chipIDBMP390 || id == Self.chipIDBMP388 else {
             throw .wrongChip(model: "BMP390", register: Register.chipID.rawValue,
                              expected: [Self.chipIDBMP390, Self.chipIDBMP388], found: id)
         }
-        return id
+        let calibration = try readCalibration()
+        self.calibration = calibration
+        return SensorIdentity(model: id == Self.chipIDBMP390 ? "BMP390" : "BMP388", idRegister: Register.chipID.rawValue,
+                              idValue: id, calibration: calibration.nvm)
     }
 
     /// Reads and parses the NVM calibration (0x31–0x45) in one burst.
@@ -57,6 +65,31 @@ public struct BMP390 {
         return calibration
     }
 
+    /// Normal mode at the requested pressure oversampling; temperature ×2 from ×16 up (Bosch's recommended
+    /// settings, datasheet §3.5), else ×1; the fastest 200/2^n Hz rate the conversion fits.
+    public func configure(_ settings: PressureSettings) throws(DriverError) -> PressureMode {
+        guard let pressure = BMP390Configuration.Oversampling(rawValue: settings.oversampling) else {
+            throw .configurationRejected(model: "BMP390", reason: "oversampling ×\(settings.oversampling) is not one of ×1, ×2, ×4, ×8, ×16, ×32")
+        }
+        guard let iir = BMP390Configuration.IIRFilter(rawValue: settings.iirCoefficient) else {
+            throw .configurationRejected(model: "BMP390", reason: "IIR coefficient \(settings.iirCoefficient) is not 0, 1, 3, 7 … 127")
+        }
+        let temperature: BMP390Configuration.Oversampling = pressure.factor >= 16 ? .x2 : .x1
+        let probe = BMP390Configuration(pressureOversampling: pressure, temperatureOversampling: temperature,
+                                        outputDataRate: BMP390Configuration.OutputDataRate(code: 0)!, iirFilter: iir)
+        let rates = (0...0x11).map { 200 / Double(1 << $0) }
+        guard let hertz = settings.fastestRate(among: rates, conversionTime: probe.measurementTime),
+              let rate = BMP390Configuration.OutputDataRate(hertz: hertz) else {
+            throw .configurationRejected(model: "BMP390", reason: "no output data rate ≤ \(settings.outputDataRate) Hz fits a conversion at ×\(pressure.factor)")
+        }
+        var configuration = probe
+        configuration.outputDataRate = rate
+        try configure(configuration)
+        return PressureMode(outputDataRate: rate.hertz, pressureOversampling: pressure.factor,
+                            temperatureOversampling: temperature.factor, iirCoefficient: iir.rawValue,
+                            conversionTime: configuration.measurementTime)
+    }
+
     /// Writes the measurement configuration and starts normal mode, then checks ERR.conf_err.
     public func configure(_ configuration: BMP390Configuration) throws(DriverError) {
         try device.set(Register.powerControl.rawValue, 0x00)    // sleep while changing settings
@@ -64,6 +97,8 @@ public struct BMP390 {
                        configuration.pressureOversampling.code | configuration.temperatureOversampling.code << 3)
         try device.set(Register.outputDataRate.rawValue, configuration.outputDataRate.code)
         try device.set(Register.config.rawValue, configuration.iirFilter.code << 1)
+        // INT pin: drdy_en, push-pull, active high (datasheet §5.3.10): harmless where it is not wired.
+        try device.set(Register.interruptControl.rawValue, Self.interruptDataReady | Self.interruptActiveHigh)
         // press_en | temp_en | mode 11 (normal)
         try device.set(Register.powerControl.rawValue, 0x33)
         let errors = try device.registers(Register.errors.rawValue, count: 1)[0]
@@ -80,6 +115,22 @@ public struct BMP390 {
         let status = try device.registers(Register.status.rawValue, count: 1)[0]
         let both = Self.statusPressureReady | Self.statusTemperatureReady
         return status & both == both
+    }
+
+    public func poll() throws(DriverError) -> PressurePoll {
+        try isDataReady() ? .reading(readConversion()) : .notReady
+    }
+
+    public func readConversion() throws(DriverError) -> PressureReading {
+        guard let calibration else { throw .invalidCalibration(model: "BMP390", reason: "read before probe") }
+        let reading = try read(calibration: calibration)
+        return PressureReading(pressure: reading.pressure, temperature: reading.temperature,
+                               rawPressure: Int64(reading.rawPressure), rawTemperature: Int64(reading.rawTemperature),
+                               pressureStep: reading.pressureStep)
+    }
+
+    public func standby() throws(DriverError) {
+        try device.set(Register.powerControl.rawValue, 0x00)
     }
 
     /// Burst-reads the six data registers: one transaction, so pressure and temperature belong to the same

@@ -1,0 +1,87 @@
+import Qualification
+import SensorDrivers
+import SensorIO
+
+/// The built-in simulated rig behind the same connector interface as a real rig: its simulated bus and
+/// GPIO lines, its clock, and reference instruments reached as on a real rig (SCPI over a socket, the
+/// manual reference), plus `sim:pressure-controller`, the controller in-process, for tests.
+public struct SimulatedRigConnector: RigConnector {
+    public let rig: SimulatedRig
+    public let manual: ManualPressureReference?
+    public var clock: any RigClock { rig.clock }
+    public var isSimulated: Bool { true }
+
+    public init(rig: SimulatedRig, manual: ManualPressureReference? = nil) {
+        self.rig = rig
+        self.manual = manual
+    }
+
+    public func openBus(_ bus: Rig.Bus) throws -> any I2CTransport {
+        guard bus.device == SimulatedRig.busName else {
+            throw SimulatedRigError(description: "the simulated rig has no bus \(bus.device)")
+        }
+        return rig.bus
+    }
+
+    public func openPressureReference(_ reference: Rig.Reference) throws -> any PressureReference {
+        if reference.link == "sim:pressure-controller" { return rig.controller }
+        if let opened = try PressureReferenceLink.open(reference, manual: manual) { return opened }
+        throw SimulatedRigError(description: "the simulated rig has no instrument at \(reference.link)")
+    }
+
+    public func openDataReadyLine(_ line: Rig.GPIOLineReference) throws -> any DataReadyLine {
+        guard line.chip == SimulatedRig.gpioChip, let unit = rig.units.first(where: { $0.dataReadyLine == line.line }) else {
+            throw SimulatedRigError(description: "the simulated rig has no data-ready line \(line)")
+        }
+        return SimulatedDataReadyLine(name: line.description, bench: rig.bench, channel: unit.channel, address: unit.address)
+    }
+
+    public func openPowerLine(_ line: Rig.GPIOLineReference) throws -> any PowerSwitch {
+        guard line.chip == SimulatedRig.gpioChip, let unit = rig.units.first(where: { $0.powerLine == line.line }) else {
+            throw SimulatedRigError(description: "the simulated rig has no power line \(line)")
+        }
+        return SimulatedPowerSwitch(name: line.description, bench: rig.bench, channel: unit.channel, address: unit.address)
+    }
+}
+
+public struct SimulatedRigError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// A unit's INT pin on the simulated GPIO chip: the model's conversion edges, on the simulated clock.
+final class SimulatedDataReadyLine: DataReadyLine {
+    let name: String
+    let bench: SimulatedBench
+    let channel: Int?
+    let address: I2CAddress
+
+    init(name: String, bench: SimulatedBench, channel: Int?, address: I2CAddress) {
+        self.name = name
+        self.bench = bench
+        self.channel = channel
+        self.address = address
+    }
+
+    func takeEdges() throws -> [Int64] {
+        bench.dataReadyEdges(channel: channel, address: address).map { Int64(($0 * 1e9).rounded()) }
+    }
+}
+
+/// A unit's supply on the simulated GPIO chip: off, the unit no longer answers.
+final class SimulatedPowerSwitch: PowerSwitch {
+    let name: String
+    let bench: SimulatedBench
+    let channel: Int?
+    let address: I2CAddress
+
+    init(name: String, bench: SimulatedBench, channel: Int?, address: I2CAddress) {
+        self.name = name
+        self.bench = bench
+        self.channel = channel
+        self.address = address
+    }
+
+    func set(on: Bool) throws {
+        bench.setPowered(on, channel: channel, address: address)
+    }
+}

@@ -1,0 +1,506 @@
+// The simulator's side of a real wire: a loopback TCP listener or a pty pair, so the SCPI driver and its links
+// are tested through the kernel exactly as on a bench. This file makes the socket and pty calls the simulator
+// needs; the line framing is SensorIO's own (`LineFramedDescriptor`), shared with the links under test.
+import Foundation
+import Glibc
+import SensorDrivers
+import SensorIO
+import Synchronization
+
+/// A simulated pressure controller that speaks a `SCPICommandSet` dialect on a loopback socket or a pty, driving a
+/// `SimulatedPressureController` on the simulated bench.
+///
+/// It answers the dialect's identity, error, measure and stable queries, takes its unit, control and setpoint
+/// commands, and, like a SCPI instrument, queues `-113,"Undefined header"` for anything else and does not reply
+/// to an unknown query. Setpoints outside the controller's range queue `-222,"Data out of range"`. When the
+/// dialect has control commands, a setpoint takes effect only once they have all arrived, as on a controller whose
+/// output is off. Replies end in CR LF; commands may end in LF or CR LF.
+///
+/// One client at a time is served, on a thread of the server's own; `stop()` ends it. Faults for tests:
+/// `setFault(_:)` (stop answering, or answer garbage) and `dropConnection()`.
+///
+/// On the pty, the server keeps the slave open while no client has it, so that the master does not hang up, in
+/// raw mode so nothing is echoed. A client that opens the slave and closes it without sending a line leaves its
+/// `TIOCEXCL` in place, and the next non-root open fails with EBUSY.
+public final class SimulatedSCPIServer: Sendable {
+    /// Where the server listens.
+    public enum Endpoint: Sendable, Equatable {
+        /// A TCP listener on 127.0.0.1 with an ephemeral port (`port`).
+        case tcpLoopback
+        /// A pty pair; clients open the slave (`devicePath`) as a serial port.
+        case pseudoTerminal
+    }
+
+    /// A misbehaviour to simulate.
+    public enum Fault: Sendable, Equatable {
+        /// Reads every line and does nothing: no reply, no action (a hung instrument).
+        case silent
+        /// Answers every query with `reply`, as sent; commands still act.
+        case malformedReplies(String)
+    }
+
+    /// A system call failed while the server was being set up.
+    public struct StartError: Error, Sendable, Equatable, CustomStringConvertible {
+        public var operation: String
+        public var errno: Int32
+        public var description: String { "simulated SCPI server: \(operation): \(String(cString: strerror(errno)))" }
+    }
+
+    public let endpoint: Endpoint
+    /// The listening port on 127.0.0.1 (`.tcpLoopback`), else nil.
+    public let port: UInt16?
+    /// The pty slave, e.g. `/dev/pts/3` (`.pseudoTerminal`), else nil.
+    public let devicePath: String?
+    /// The rig-file link that reaches this server, e.g. `scpi-tcp://127.0.0.1:40213` (on a pty the baud rate is
+    /// only stored, never used).
+    public let link: String
+
+    private let control: ServerControl
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// How long `stop()` waits for the serving thread, s; the thread looks at its stop flag every
+    /// `ServingLoop.slice`, so only a simulator bug can exhaust this.
+    static let stopTimeout = 10.0
+
+    /// Opens the endpoint and starts serving.
+    ///
+    /// - Parameters:
+    ///   - controller: The simulated controller the commands drive and the queries read.
+    ///   - commands: The dialect to speak.
+    ///   - endpoint: A loopback socket or a pty.
+    ///   - powerOnUnit: The unit spoken until the dialect's unit command arrives; the dialect's unit when nil.
+    ///     A different one shows whether a driver selects its unit before reading.
+    /// - Throws: `StartError` when the socket or pty cannot be set up.
+    public init(controller: SimulatedPressureController, commands: SCPICommandSet, endpoint: Endpoint,
+                powerOnUnit: PressureUnit? = nil) throws(StartError) {
+        let wire: ServingLoop.Wire
+        switch endpoint {
+        case .tcpLoopback:
+            let (listener, port) = try Self.listenOnLoopback()
+            wire = .tcp(listener: listener)
+            self.port = port
+            self.devicePath = nil
+            self.link = "scpi-tcp://127.0.0.1:\(port)"
+        case .pseudoTerminal:
+            let (master, hold, path) = try Self.openPseudoTerminal()
+            wire = .pty(master: master, hold: hold, slavePath: path)
+            self.port = nil
+            self.devicePath = path
+            self.link = "scpi-serial://\(path)?baud=115200"
+        }
+        self.endpoint = endpoint
+        let control = ServerControl()
+        self.control = control
+        let finished = self.finished
+        let unit = powerOnUnit ?? commands.unit
+        let thread = Thread {
+            ServingLoop(wire: wire, controller: controller, commands: commands, unit: unit, control: control).run()
+            finished.signal()
+        }
+        thread.name = "simulated SCPI server"
+        thread.start()
+    }
+
+    deinit { stop() }
+
+    /// Sets or clears (nil) a fault; it applies from the next line the server reads.
+    public func setFault(_ fault: Fault?) {
+        control.state.withLock { $0.fault = fault }
+    }
+
+    /// Closes the client's connection (TCP) or hangs up the pty for good (an unplugged adapter), before the next
+    /// line is answered: a query sent after this call gets no reply, only the hang-up.
+    public func dropConnection() {
+        control.state.withLock { $0.dropRequested = true }
+    }
+
+    /// The lines received so far, trimmed, oldest first (the last `ServerControl.logLimit`).
+    public var receivedLines: [String] {
+        control.state.withLock { $0.received }
+    }
+
+    /// Stops serving, closes every descriptor and joins the serving thread. Calling it again does nothing.
+    public func stop() {
+        let first = control.state.withLock { state in
+            defer { state.stopRequested = true }
+            return !state.stopRequested
+        }
+        guard first else { return }
+        let joined = finished.wait(timeout: .now() + Self.stopTimeout) == .success
+        precondition(joined, "the simulated SCPI server's thread did not stop within \(Self.stopTimeout) s")
+    }
+
+    // MARK: Setup
+
+    /// A non-blocking listener on 127.0.0.1, port chosen by the kernel.
+    private static func listenOnLoopback() throws(StartError) -> (Int32, UInt16) {
+        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        let fd = try call("socket") { socket(AF_INET, type, 0) }
+        do throws(StartError) {
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)     // 127.0.0.1
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = try call("bind") {
+                withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+            }
+            _ = try call("listen") { listen(fd, 4) }
+            _ = try call("getsockname") {
+                withUnsafeMutablePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+                }
+            }
+            return (fd, UInt16(bigEndian: address.sin_port))
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+    }
+
+    /// A pty master (non-blocking) and the slave, held open in raw mode; the slave's path.
+    private static func openPseudoTerminal() throws(StartError) -> (master: Int32, hold: Int32, path: String) {
+        let master = try call("posix_openpt") { PseudoTerminalCalls.openMaster(O_RDWR | O_NOCTTY | O_CLOEXEC) }
+        do throws(StartError) {
+            _ = try call("grantpt") { PseudoTerminalCalls.grant(master) }
+            _ = try call("unlockpt") { PseudoTerminalCalls.unlock(master) }
+            var name = [CChar](repeating: 0, count: 128)
+            let status = PseudoTerminalCalls.slaveName(master, &name, name.count)   // returns the error number itself
+            guard status == 0 else { throw StartError(operation: "ptsname_r", errno: status) }
+            let flags = try call("fcntl(F_GETFL)") { fcntl(master, F_GETFL) }
+            _ = try call("fcntl(F_SETFL)") { fcntl(master, F_SETFL, flags | O_NONBLOCK) }
+            let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return (master, try holdSlave(path), path)
+        } catch {
+            Glibc.close(master)
+            throw error
+        }
+    }
+
+    /// Opens the pty slave and makes it raw, so that nothing written to the master is echoed back to it.
+    fileprivate static func holdSlave(_ path: String) throws(StartError) -> Int32 {
+        let fd = try call("open \(path)") { open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK) }
+        var settings = termios()
+        do throws(StartError) {
+            _ = try call("tcgetattr") { tcgetattr(fd, &settings) }
+            cfmakeraw(&settings)
+            _ = try call("tcsetattr") { tcsetattr(fd, TCSANOW, &settings) }
+        } catch {
+            Glibc.close(fd)
+            throw error
+        }
+        return fd
+    }
+
+    /// Runs `body` until it does not fail with EINTR; its value, or its errno as a `StartError`.
+    fileprivate static func call(_ operation: String, _ body: () -> Int32) throws(StartError) -> Int32 {
+        while true {
+            let result = body()
+            if result >= 0 { return result }
+            let code = Glibc.errno
+            if code != EINTR { throw StartError(operation: operation, errno: code) }
+        }
+    }
+}
+
+/// The pty functions of glibc, which declares them only under `_XOPEN_SOURCE` or `_GNU_SOURCE`; the Glibc module is
+/// built without, so they are bound by name once, as typed C function pointers.
+private enum PseudoTerminalCalls {
+    /// `posix_openpt(flags)`: opens a new pty master.
+    static let openMaster = bind("posix_openpt", as: (@convention(c) (Int32) -> Int32).self)
+    /// `grantpt(fd)`: gives the slave to the caller's uid (a formality on devpts).
+    static let grant = bind("grantpt", as: (@convention(c) (Int32) -> Int32).self)
+    /// `unlockpt(fd)`: lets the slave be opened.
+    static let unlock = bind("unlockpt", as: (@convention(c) (Int32) -> Int32).self)
+    /// `ptsname_r(fd, buffer, length)`: the slave's path; returns 0 or an error number.
+    static let slaveName = bind("ptsname_r", as: (@convention(c) (Int32, UnsafeMutablePointer<CChar>?, Int) -> Int32).self)
+
+    private static func bind<Function>(_ symbol: String, as type: Function.Type) -> Function {
+        // RTLD_DEFAULT (a null handle): the symbol as the process already links it, from libc.
+        guard let address = dlsym(nil, symbol) else { preconditionFailure("libc has no \(symbol)") }
+        return unsafeBitCast(address, to: type)
+    }
+}
+
+/// What the test thread and the serving thread share.
+private final class ServerControl: Sendable {
+    struct State {
+        var fault: SimulatedSCPIServer.Fault?
+        var dropRequested = false
+        var stopRequested = false
+        var received: [String] = []
+    }
+
+    /// The most lines `receivedLines` keeps.
+    static let logLimit = 1000
+
+    let state = Mutex(State())
+
+    func record(_ line: String) {
+        state.withLock { state in
+            if state.received.count == Self.logLimit { state.received.removeFirst() }
+            state.received.append(line)
+        }
+    }
+}
+
+/// The serving thread's loop and the instrument's state; confined to that thread.
+private final class ServingLoop {
+    enum Wire {
+        case tcp(listener: Int32)
+        case pty(master: Int32, hold: Int32, slavePath: String)
+    }
+
+    /// How long one wait lasts before the loop looks at its stop and drop flags again, ns.
+    static let slice: Int64 = 20_000_000
+    /// How long a reply may wait for the client to take it, ns.
+    static let replyTimeout: Int64 = 1_000_000_000
+    /// SCPI error queues hold at least two entries; ten is common. When full, the newest entry becomes
+    /// `-350,"Queue overflow"` (SCPI-99 Vol. 2 §21.8.1).
+    static let errorQueueLength = 10
+
+    let controller: SimulatedPressureController
+    let commands: SCPICommandSet
+    let control: ServerControl
+
+    private var listener: Int32 = -1
+    private var client: LineFramedDescriptor?
+    private var slavePath: String?
+    /// The server's own descriptor of the pty slave while no client holds it; -1 otherwise.
+    private var hold: Int32 = -1
+
+    // The simulated instrument.
+    private var unit: PressureUnit
+    private var errors: [String] = []
+    private var controlCommandsSeen: Set<Int> = []
+    private var pendingSetpoint: Double?
+
+    init(wire: Wire, controller: SimulatedPressureController, commands: SCPICommandSet, unit: PressureUnit,
+         control: ServerControl) {
+        self.controller = controller
+        self.commands = commands
+        self.unit = unit
+        self.control = control
+        switch wire {
+        case .tcp(let listener):
+            self.listener = listener
+        case .pty(let master, let hold, let slavePath):
+            self.client = LineFramedDescriptor(descriptor: master, kind: .terminal, name: "simulated SCPI pty master",
+                                               terminator: .carriageReturnLineFeed)
+            self.hold = hold
+            self.slavePath = slavePath
+        }
+    }
+
+    private var isControlling: Bool { controlCommandsSeen.count == commands.controlCommands.count }
+
+    func run() {
+        while !control.state.withLock({ $0.stopRequested }) {
+            if takeDropRequest() { continue }
+            if let client {
+                serve(client)
+            } else if listener >= 0 {
+                accept()
+            } else {
+                var nothing = pollfd()
+                _ = poll(&nothing, 0, Int32(Self.slice / 1_000_000))      // hung up for good: wait to be stopped
+            }
+        }
+        client?.close()
+        if listener >= 0 { Glibc.close(listener) }
+        if hold >= 0 { Glibc.close(hold) }
+    }
+
+    /// Acts on `dropConnection()`; true when there was a request.
+    private func takeDropRequest() -> Bool {
+        let requested = control.state.withLock { state in
+            defer { state.dropRequested = false }
+            return state.dropRequested
+        }
+        guard requested else { return false }
+        client?.close()
+        client = nil
+        if slavePath != nil {           // the pty is gone with its master
+            slavePath = nil
+            if hold >= 0 { Glibc.close(hold) }
+            hold = -1
+        }
+        return true
+    }
+
+    private func accept() {
+        var entry = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
+        guard poll(&entry, 1, Int32(Self.slice / 1_000_000)) > 0 else { return }
+        // accept4 is _GNU_SOURCE only: accept, then the flags the line framing needs.
+        let fd = Glibc.accept(listener, nil, nil)
+        guard fd >= 0 else { return }           // the client gave up already; wait for the next
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        client = LineFramedDescriptor(descriptor: fd, kind: .socket, name: "simulated SCPI connection",
+                                      terminator: .carriageReturnLineFeed)
+    }
+
+    private func serve(_ channel: LineFramedDescriptor) {
+        let line: String
+        do throws(InstrumentLinkError) {
+            line = try channel.readLine(deadline: MonotonicClock().now() + Self.slice)
+        } catch {
+            switch error.cause {
+            case .timedOut, .lineTooLong: return
+            default: clientLeft()
+            }
+            return
+        }
+        if hold >= 0 {                  // a client has the pty slave now; its close must reach the master
+            Glibc.close(hold)
+            hold = -1
+        }
+        if takeDropRequest() { return }
+        let text = line.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { return }
+        control.record(text)
+        let fault = control.state.withLock { $0.fault }
+        guard fault != .silent, let reply = respond(to: text) else { return }
+        var sent = reply
+        if case .malformedReplies(let garbage) = fault { sent = garbage }
+        do throws(InstrumentLinkError) {
+            try channel.send(line: sent, deadline: MonotonicClock().now() + Self.replyTimeout)
+        } catch {
+            clientLeft()
+        }
+    }
+
+    /// The TCP client closed: wait for the next. The pty client closed the slave: hold it again, or, if that
+    /// fails, give up the pty (a master without a slave would report the hang-up on every poll).
+    private func clientLeft() {
+        if listener >= 0 {
+            client?.close()
+            client = nil
+            return
+        }
+        guard let slavePath, hold < 0 else { return }
+        do throws(SimulatedSCPIServer.StartError) {
+            hold = try SimulatedSCPIServer.holdSlave(slavePath)
+        } catch {
+            client?.close()
+            client = nil
+            self.slavePath = nil
+        }
+    }
+
+    // MARK: The instrument
+
+    /// The reply to `text`, or nil for a command or an unknown query (which queues -113).
+    private func respond(to text: String) -> String? {
+        func matches(_ command: String?) -> Bool {
+            command.map { text.caseInsensitiveCompare($0.trimmingCharacters(in: .whitespaces)) == .orderedSame } ?? false
+        }
+        if matches(commands.identityQuery) { return decorated(controller.identity, answering: commands.identityQuery) }
+        if let query = commands.errorQuery, matches(query) {
+            let entry = errors.isEmpty ? "0,\"No error\"" : errors.removeFirst()
+            return decorated(entry, answering: query)
+        }
+        if matches(commands.measureQuery) {
+            let reading = reading(controller.readingOrNaN())
+            return decorated(fields(reading, at: commands.measureField, filler: reading), answering: commands.measureQuery)
+        }
+        if matches(commands.stableQuery) {
+            return decorated(stableReply(), answering: commands.stableQuery)
+        }
+        if matches(commands.unitCommand) {
+            unit = commands.unit
+            return nil
+        }
+        if let index = commands.controlCommands.firstIndex(where: matches) {
+            controlCommandsSeen.insert(index)
+            if isControlling, let pending = pendingSetpoint {
+                pendingSetpoint = nil
+                apply(pending)
+            }
+            return nil
+        }
+        if let value = setpoint(in: text) {
+            guard let value else {
+                queue("-104,\"Data type error\"")
+                return nil
+            }
+            let pascal = value * unit.pascals
+            guard controller.range.contains(pascal) else {
+                queue("-222,\"Data out of range\"")
+                return nil
+            }
+            if isControlling { apply(pascal) } else { pendingSetpoint = pascal }
+            return nil
+        }
+        queue("-113,\"Undefined header\"")
+        return nil
+    }
+
+    private func apply(_ pascal: Double) {
+        do throws(InstrumentError) {
+            try controller.setPoint(pascal)
+        } catch {
+            queue("-222,\"Data out of range\"")
+        }
+    }
+
+    /// The number in a setpoint command: nil when `text` is not one, .some(nil) when its value is not a number.
+    private func setpoint(in text: String) -> Double?? {
+        let parts = commands.setpointTemplate.components(separatedBy: "{value}")
+        let prefix = parts[0], suffix = parts[1]
+        guard text.count > prefix.count + suffix.count,
+              text.uppercased().hasPrefix(prefix.uppercased()), text.uppercased().hasSuffix(suffix.uppercased()) else {
+            return nil
+        }
+        let number = text.dropFirst(prefix.count).dropLast(suffix.count).trimmingCharacters(in: .whitespaces)
+        guard let value = Double(number), value.isFinite else { return .some(nil) }
+        return value
+    }
+
+    private func stableReply() -> String {
+        let stable = (try? controller.isStable()) ?? false
+        let reading = reading(controller.readingOrNaN())
+        switch commands.stableReply {
+        case .flag(let field, let stableValues, let unstableValues):
+            let value = stable ? stableValues[0] : (unstableValues.first ?? "0")
+            return fields(value, at: field, filler: reading)
+        case .statusBits(let field, let mask):
+            return fields(String(stable ? mask : 0), at: field, filler: reading)
+        }
+    }
+
+    /// A reading in the current unit as SCPI <NR3> with an explicit sign, e.g. `+1.0132500E+05`.
+    private func reading(_ pascal: Double) -> String {
+        String(format: "%+.7E", pascal / unit.pascals)
+    }
+
+    /// `value` as comma-separated field `index`, earlier fields holding `filler`.
+    private func fields(_ value: String, at index: Int, filler: String) -> String {
+        (Array(repeating: filler, count: index) + [value]).joined(separator: ", ")
+    }
+
+    /// The dialect's decorations: the echoed header, the error flag (or the space that stands for none).
+    private func decorated(_ payload: String, answering query: String) -> String {
+        var reply = payload
+        if commands.echoesHeader {
+            var header = query.trimmingCharacters(in: .whitespaces)
+            if header.hasSuffix("?") { header.removeLast() }
+            reply = header + " " + reply
+        }
+        if let flag = commands.errorFlag { reply = (errors.isEmpty ? " " : String(flag)) + reply }
+        return reply
+    }
+
+    private func queue(_ error: String) {
+        if errors.count < Self.errorQueueLength {
+            errors.append(error)
+        } else {
+            errors[errors.count - 1] = "-350,\"Queue overflow\""
+        }
+    }
+}
+
+extension SimulatedPressureController {
+    /// A reading; the simulated controller never fails to read.
+    fileprivate func readingOrNaN() -> Double { (try? measure()) ?? .nan }
+}
