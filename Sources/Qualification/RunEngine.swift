@@ -305,13 +305,23 @@ public final class RunEngine {
         let limit = reference.waitsForOperator ? referenceConfig.operatorTimeout : timeout
         try reference.setPoint(setpoint)
         if reference.waitsForOperator { emit(.referenceRequest(setpoint: setpoint)) }
-        func timedOut() -> Bool { Double(clock.now() - started) * 1e-9 > limit }
+        // A person's time is real time: on a virtual clock the run holds still while the technician works.
+        let operatorPaced = reference.waitsForOperator && clock.isVirtual
+        let realStart = MonotonicClock().now()
+        func timedOut() -> Bool {
+            Double(operatorPaced ? MonotonicClock().now() - realStart : clock.now() - started) * 1e-9 > limit
+        }
         while try !reference.isStable() {
             if timedOut() {
                 throw RunFailure(description: String(format: "%@ did not report stable at %.0f Pa within %.0f s",
                                                      reference.identity, setpoint, limit))
             }
-            try pass(until: clock.now() + 500_000_000)
+            if operatorPaced {
+                if cancellation.isCancelled { throw Cancelled() }
+                reference.awaitOperator(upTo: 0.5)
+            } else {
+                try pass(until: clock.now() + 500_000_000)
+            }
         }
         if reference.waitsForOperator { emit(.referenceRequest(setpoint: nil)) }
         if let sweep, let rate = sweep.stabilityRate, !reference.waitsForOperator {

@@ -50,8 +50,9 @@ public struct SimulatedRig: Sendable {
     public let controller: SimulatedPressureController
 
     /// Builds the rig. The seed sets the noise realisations and the BMP390 units' NVM trimming; the lot's
-    /// errors are fixed so that every seed shows the same kinds of unit.
-    public init(seed: UInt64 = 1) {
+    /// errors are fixed so that every seed shows the same kinds of unit. `clock` is virtual unless a paced
+    /// one is given.
+    public init(seed: UInt64 = 1, clock: SimulatedClock = SimulatedClock()) {
         self.seed = seed
         let random = SeededRandom(seed: seed)
         typealias E = PressureUnitErrors
@@ -78,7 +79,7 @@ public struct SimulatedRig: Sendable {
             return Unit(slot: entry.0, chip: entry.1, channel: entry.2, address: I2CAddress(entry.3), errors: entry.4,
                         calibration: calibration, dataReadyLine: index == 0 ? 0 : nil, powerLine: index == 0 ? 8 : nil)
         }
-        clock = SimulatedClock()
+        self.clock = clock
         bench = SimulatedBench(
             clock: clock, muxAddress: Self.muxAddress,
             units: units.enumerated().map { index, unit in

@@ -142,6 +142,51 @@ import Testing
         #expect(exit == 0)
     }
 
+    /// The manual reference from the technician's side: the run announces each point on the socket and holds
+    /// until `sensorqual reference submit` gives the reading (in hPa here, converted); a reading with nothing
+    /// waiting is refused with the reason.
+    @Test func manualReferenceFromTheCLI() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try FileManager.default.createDirectory(atPath: folder.path + "/plans", withIntermediateDirectories: true)
+        try """
+            plan: by-hand
+            class: pressure
+            acquisition: {odr_hz: 25, oversampling: 16, iir: 0, chips: {lps22hh: {oversampling: 1}, ms5611: {oversampling: 4096}}}
+            steps:
+              - sweep: {setpoints_pa: [100000, 102000], directions: up, settle_timeout_s: 60, dwell_s: 10, reference_interval_s: 1}
+            """.write(toFile: folder.path + "/plans/by-hand.yaml", atomically: false, encoding: .utf8)
+        let exit = try await DaemonUnderTest.with(folder: folder, arguments: ["--simulate", "--manual-reference",
+                                                                             "--plans-dir", folder.path + "/plans"]) { daemon in
+            let early = try await runCommand("sensorqual", ["reference", "submit", "1013.25", "hPa", "--socket", daemon.socket], in: folder)
+            #expect(early.status == 2 && early.stderr.contains("no run is active"))
+            let client = try await daemon.client()
+            _ = try await client.call(Method.watch, params: nil)
+            let run = try await client.call(Method.runsStart, params: RunStartParams(plan: "by-hand", slots: ["S1", "S5"]), as: RunStatus.self)
+            var points: [Double] = []
+            for await notification in client.notifications {
+                if notification.method == NotificationMethod.runReference, let setpoint = notification.params["reference_pa"]?.doubleValue {
+                    points.append(setpoint)
+                    let status = try await client.call(Method.runsStatus, params: RunReference(run: run.id), as: RunStatus.self)
+                    #expect(status.awaitingReferencePa == setpoint)
+                    let submit = try await runCommand("sensorqual", ["reference", "submit", "1013.27", "hPa", "--socket", daemon.socket],
+                                                      in: folder)
+                    #expect(submit.status == 0 && submit.stdout.contains(String(format: "reference 101327.0 Pa recorded for the %.0f Pa point", setpoint)),
+                            "\(submit.stderr)")
+                }
+                if notification.method == NotificationMethod.runFinished { break }
+            }
+            #expect(points == [100_000, 102_000])
+            let done = try await client.call(Method.runsStatus, params: RunReference(run: run.id), as: RunStatus.self)
+            #expect(done.state == "done")
+            let report = try QualificationReport.read(from: try #require(done.reportPath))
+            #expect(report.rig.references.first?.identity?.hasPrefix("manual reference") == true)
+            #expect(report.duts.allSatisfy { $0.accuracy?.points.count == 2 })
+            await client.close()
+        }
+        #expect(exit == 0)
+    }
+
     /// A real rig whose adapter is missing and whose reference is out of calibration: the daemon starts and
     /// reports the slot, and refuses a run with `calibrationExpired` rather than measuring untraceably.
     @Test func realRigWithoutAdapterAndExpiredCertificate() async throws {

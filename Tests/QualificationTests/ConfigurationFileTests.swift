@@ -1,3 +1,6 @@
+import SensorDrivers
+import SensorIO
+import Synchronization
 import Foundation
 import Testing
 @testable import Qualification
@@ -104,6 +107,70 @@ enum Repository {
         #expect(parsed.slots.map(\.address.rawValue) == [0x76, 0x77])
     }
 
+    /// A real rig's wiring: a mux the kernel drives (each channel its own /dev/i2c-N), data-ready and power
+    /// lines, and an SCPI controller with a dialect and an override. Each mistake is named with its line.
+    @Test func rigWiringAndReferenceLinks() throws {
+        let catalog = try Repository.catalog()
+        let rig = """
+            rig: r
+            buses:
+              - id: b
+                device: /dev/i2c-1
+                muxes:
+                  - {id: m, chip: pca9548, address: 0x70, mode: kernel, adapters: [/dev/i2c-10, /dev/i2c-11]}
+            references:
+              - id: pc
+                kind: pressure-controller
+                link: scpi-serial:///dev/ttyUSB0?baud=9600
+                model: Druck PACE5000
+                scpi: {dialect: druck-pace, timeout_s: 2, commands: {units: hPa}}
+                certificate: {id: C, expanded_uncertainty_pa: 10, coverage_factor: 2, due: 2099-01-01}
+            slots:
+              - id: A
+                bus: b
+                mux: {id: m, channel: 1}
+                address: 0x76
+                chip: dps310
+                data_ready: {chip: gpiochip0, line: 17}
+                power: {chip: gpiochip0, line: 22, active_low: true}
+              - id: B
+                bus: b
+                address: 0x77
+                chip: ms5611
+            """
+        let parsed = try Rig.parse(text: rig, name: "rig.yaml", catalog: catalog)
+        #expect(parsed.buses[0].muxes[0].kernelAdapters == ["/dev/i2c-10", "/dev/i2c-11"])
+        #expect(parsed.slots[0].dataReady == Rig.GPIOLineReference(chip: "gpiochip0", line: 17, activeLow: false))
+        #expect(parsed.slots[0].power?.activeLow == true)
+        #expect(parsed.references[0].scpi == Rig.SCPISettings(dialect: "druck-pace", overrides: ["units": "hPa"], timeout: 2))
+
+        // A kernel-driven mux: the slot's transport is the channel's own adapter, not the parent bus.
+        let opened = RecordingConnector.Log()
+        let transports = SlotTransports(rig: parsed, connector: RecordingConnector(opened: opened))
+        _ = try transports.transport(for: parsed.slots[0])
+        _ = try transports.transport(for: parsed.slots[1])
+        #expect(opened.devices.withLock { $0 } == ["/dev/i2c-11", "/dev/i2c-1"])
+
+        func error(_ from: String, _ to: String) -> ConfigurationError? {
+            do { _ = try Rig.parse(text: rig.replacingOccurrences(of: from, with: to), name: "rig.yaml", catalog: catalog) } catch {
+                return error
+            }
+            return nil
+        }
+        let sharedLine = error("line: 22, active_low: true", "line: 17")
+        #expect(sharedLine?.line == 21 && sharedLine?.reason == "slot A: GPIO gpiochip0:17 is already used by another slot")
+        let dialect = error("dialect: druck-pace", "dialect: paroscientific")
+        #expect(dialect?.line == 12 && dialect?.reason.contains("SCPI dialect 'paroscientific' is not one of") == true)
+        let override = error("units: hPa", "units: furlongs")
+        #expect(override?.line == 12 && override?.reason.contains("units") == true)
+        let channel = error("channel: 1}", "channel: 2}")
+        #expect(channel?.reason == "slot A: kernel mux m lists no /dev/i2c-N adapter for channel 2")
+        let link = error("scpi-serial:///dev/ttyUSB0?baud=9600", "gpib://5")
+        #expect(link?.line == 10 && link?.reason.contains("is not scpi-tcp://, scpi-serial://, manual or sim:") == true)
+        let baud = error("baud=9600", "baud=1200")
+        #expect(baud?.line == 10)
+    }
+
     @Test func specUnitsConvertAndBadUnitsFail() throws {
         let spec = """
             profile: s
@@ -125,4 +192,29 @@ enum Repository {
             try SpecProfile.parse(text: spec.replacingOccurrences(of: "guarded-acceptance", with: "optimism"), name: "s.yaml")
         }
     }
+}
+
+/// Records which adapters a `SlotTransports` opens.
+struct RecordingConnector: RigConnector {
+    final class Log: Sendable {
+        let devices = Mutex<[String]>([])
+    }
+    let opened: Log
+    var clock: any RigClock { MonotonicClock() }
+    var isSimulated: Bool { true }
+    func openBus(_ bus: Rig.Bus) throws -> any I2CTransport {
+        opened.devices.withLock { $0.append(bus.device) }
+        return RecordingBus(name: bus.device)
+    }
+    func openPressureReference(_ reference: Rig.Reference) throws -> any PressureReference { throw CocoaError(.featureUnsupported) }
+    func openDataReadyLine(_ line: Rig.GPIOLineReference) throws -> any DataReadyLine { throw CocoaError(.featureUnsupported) }
+    func openPowerLine(_ line: Rig.GPIOLineReference) throws -> any PowerSwitch { throw CocoaError(.featureUnsupported) }
+}
+
+final class RecordingBus: I2CTransport {
+    let name: String
+    init(name: String) { self.name = name }
+    func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] { [UInt8](repeating: 0, count: readCount) }
+    func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {}
+    func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// The technician as the reference: at each point the run asks for the pressure to be set by hand (a hand
@@ -14,12 +15,18 @@ public final class ManualPressureReference: PressureReference, Sendable {
         var submitted: Double?
     }
     private let state = Mutex(State())
+    /// Signalled by each accepted submission.
+    private let answered = DispatchSemaphore(value: 0)
 
     public init(model: String) {
         identity = "manual reference (\(model), read by the technician)"
     }
 
     public var waitsForOperator: Bool { true }
+
+    public func awaitOperator(upTo seconds: Double) {
+        _ = answered.wait(timeout: .now() + seconds)
+    }
 
     /// The point the run waits for, Pa; nil when it is not waiting.
     public var pendingSetpoint: Double? {
@@ -28,6 +35,7 @@ public final class ManualPressureReference: PressureReference, Sendable {
 
     public func setPoint(_ pascal: Double) throws(InstrumentError) {
         state.withLock { $0 = State(setpoint: pascal, submitted: nil) }
+        while answered.wait(timeout: .now()) == .success {}     // forget answers to earlier points
     }
 
     public func isStable() throws(InstrumentError) -> Bool {
@@ -57,6 +65,8 @@ public final class ManualPressureReference: PressureReference, Sendable {
             state.submitted = pascal
             return .success(setpoint)
         }
-        return try result.get()
+        let setpoint = try result.get()
+        answered.signal()
+        return setpoint
     }
 }

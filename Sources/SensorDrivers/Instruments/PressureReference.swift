@@ -13,10 +13,14 @@ public protocol PressureReference: AnyObject {
     /// Whether a person sets the pressure and reads the reference (the manual reference): the run then
     /// waits for them, with the rig's operator timeout.
     var waitsForOperator: Bool { get }
+    func awaitOperator(upTo seconds: Double)
 }
 
 extension PressureReference {
     public var waitsForOperator: Bool { false }
+    /// Blocks in real time until the operator has answered or `seconds` have passed; for a run on a virtual
+    /// clock, whose time must not race ahead while a person types.
+    public func awaitOperator(upTo seconds: Double) {}
 }
 
 /// A reference instrument failed to answer or refused a command.
