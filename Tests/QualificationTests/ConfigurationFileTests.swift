@@ -171,6 +171,15 @@ enum Repository {
         #expect(baud?.line == 10)
     }
 
+    /// The rig file shown in the README loads as it is written.
+    @Test func readmeRigFileLoads() throws {
+        let readme = try String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)
+        let block = try #require(readme.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
+        let rig = try Rig.parse(text: block, name: "README.md", catalog: try Repository.catalog())
+        #expect(rig.slots.map(\.chip) == ["bmp390", "dps310"])
+        #expect(rig.references[0].scpi?.dialect == "mensor-cpc6000")
+    }
+
     @Test func specUnitsConvertAndBadUnitsFail() throws {
         let spec = """
             profile: s
