@@ -4,11 +4,13 @@ import SensorIO
 import SensorMetrics
 import SensorStats
 
-/// Carries out one pressure plan on a rig: probe → warm-up → noise → accuracy sweep → analysis.
+/// Carries out one pressure plan on a rig: probe → warm-up → noise → noise by mode → accuracy sweep → analysis.
 ///
-/// `run()` blocks: the daemon calls it on a thread of its own (the run's acquisition thread), never on the
-/// Swift concurrency pool. All bus transfers, reference commands and waits on the rig clock happen here, and
-/// the DUTs of the bus are served in deadline order. A DUT that fails is marked lost and the others go on.
+/// `run()` blocks: the daemon calls it on a thread of its own (the run thread), never on the Swift
+/// concurrency pool. The run thread keeps the plan's time, drives the reference and routes readings into
+/// records by their timestamps; each bus's DUTs are read by that bus's `BusAcquisition`, in deadline order,
+/// on a thread of its own (on a virtual clock, interleaved on the run thread). A DUT that fails is marked lost
+/// and the others go on.
 public final class RunEngine {
     public typealias EventSink = @Sendable (RunEvent) -> Void
 
@@ -57,7 +59,6 @@ public final class RunEngine {
             try probe()
             startBuses()
             try executeSteps()
-            stopBuses()
             emit(.state(.analysing))
         } catch is Cancelled {
             state = .cancelled

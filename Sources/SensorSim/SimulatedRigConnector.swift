@@ -33,14 +33,16 @@ public struct SimulatedRigConnector: RigConnector {
         guard line.chip == SimulatedRig.gpioChip, let unit = rig.units.first(where: { $0.dataReadyLine == line.line }) else {
             throw SimulatedRigError(description: "the simulated rig has no data-ready line \(line)")
         }
-        return SimulatedDataReadyLine(name: line.description, bench: rig.bench, channel: unit.channel, address: unit.address)
+        return SimulatedDataReadyLine(name: line.description,
+                                      unit: SimulatedUnitWiring(bench: rig.bench, channel: unit.channel, address: unit.address))
     }
 
     public func openPowerLine(_ line: Rig.GPIOLineReference) throws -> any PowerSwitch {
         guard line.chip == SimulatedRig.gpioChip, let unit = rig.units.first(where: { $0.powerLine == line.line }) else {
             throw SimulatedRigError(description: "the simulated rig has no power line \(line)")
         }
-        return SimulatedPowerSwitch(name: line.description, bench: rig.bench, channel: unit.channel, address: unit.address)
+        return SimulatedPowerSwitch(name: line.description,
+                                    unit: SimulatedUnitWiring(bench: rig.bench, channel: unit.channel, address: unit.address))
     }
 }
 
@@ -48,40 +50,39 @@ public struct SimulatedRigError: Error, CustomStringConvertible {
     public var description: String
 }
 
-/// A unit's INT pin on the simulated GPIO chip: the model's conversion edges, on the simulated clock.
-final class SimulatedDataReadyLine: DataReadyLine {
-    let name: String
+/// Where a simulated GPIO line is wired: one unit on the bench.
+struct SimulatedUnitWiring {
     let bench: SimulatedBench
     let channel: Int?
     let address: I2CAddress
+}
 
-    init(name: String, bench: SimulatedBench, channel: Int?, address: I2CAddress) {
+/// A unit's INT pin on the simulated GPIO chip: the model's conversion edges, on the simulated clock.
+final class SimulatedDataReadyLine: DataReadyLine {
+    let name: String
+    let unit: SimulatedUnitWiring
+
+    init(name: String, unit: SimulatedUnitWiring) {
         self.name = name
-        self.bench = bench
-        self.channel = channel
-        self.address = address
+        self.unit = unit
     }
 
     func takeEdges() throws -> [Int64] {
-        bench.dataReadyEdges(channel: channel, address: address).map { Int64(($0 * 1e9).rounded()) }
+        unit.bench.dataReadyEdges(channel: unit.channel, address: unit.address).map { Int64(($0 * 1e9).rounded()) }
     }
 }
 
 /// A unit's supply on the simulated GPIO chip: off, the unit no longer answers.
 final class SimulatedPowerSwitch: PowerSwitch {
     let name: String
-    let bench: SimulatedBench
-    let channel: Int?
-    let address: I2CAddress
+    let unit: SimulatedUnitWiring
 
-    init(name: String, bench: SimulatedBench, channel: Int?, address: I2CAddress) {
+    init(name: String, unit: SimulatedUnitWiring) {
         self.name = name
-        self.bench = bench
-        self.channel = channel
-        self.address = address
+        self.unit = unit
     }
 
     func set(on: Bool) throws {
-        bench.setPowered(on, channel: channel, address: address)
+        unit.bench.setPowered(on, channel: unit.channel, address: unit.address)
     }
 }

@@ -1,8 +1,7 @@
 // The simulator's side of a real wire: a loopback TCP listener or a pty pair, so the SCPI driver and its links
-// are tested through the kernel exactly as on a bench. This file makes the socket and pty calls the simulator
-// needs; the line framing is SensorIO's own (`LineFramedDescriptor`), shared with the links under test.
+// are tested through the kernel exactly as on a bench. The socket and pty calls are in SCPIServerSyscalls.swift; the
+// line framing is SensorIO's own (`LineFramedDescriptor`), shared with the links under test.
 import Foundation
-import Glibc
 import SensorDrivers
 import SensorIO
 import Synchronization
@@ -43,7 +42,7 @@ public final class SimulatedSCPIServer: Sendable {
     public struct StartError: Error, Sendable, Equatable, CustomStringConvertible {
         public var operation: String
         public var errno: Int32
-        public var description: String { "simulated SCPI server: \(operation): \(String(cString: strerror(errno)))" }
+        public var description: String { "simulated SCPI server: \(operation): \(InstrumentSyscalls.errorText(errno))" }
     }
 
     public let endpoint: Endpoint
@@ -76,13 +75,13 @@ public final class SimulatedSCPIServer: Sendable {
         let wire: ServingLoop.Wire
         switch endpoint {
         case .tcpLoopback:
-            let (listener, port) = try Self.listenOnLoopback()
+            let (listener, port) = try SCPIServerSyscalls.listenOnLoopback()
             wire = .tcp(listener: listener)
             self.port = port
             self.devicePath = nil
             self.link = "scpi-tcp://127.0.0.1:\(port)"
         case .pseudoTerminal:
-            let (master, hold, path) = try Self.openPseudoTerminal()
+            let (master, hold, path) = try SCPIServerSyscalls.openPseudoTerminal()
             wire = .pty(master: master, hold: hold, slavePath: path)
             self.port = nil
             self.devicePath = path
@@ -128,97 +127,6 @@ public final class SimulatedSCPIServer: Sendable {
         guard first else { return }
         let joined = finished.wait(timeout: .now() + Self.stopTimeout) == .success
         precondition(joined, "the simulated SCPI server's thread did not stop within \(Self.stopTimeout) s")
-    }
-
-    // MARK: Setup
-
-    /// A non-blocking listener on 127.0.0.1, port chosen by the kernel.
-    private static func listenOnLoopback() throws(StartError) -> (Int32, UInt16) {
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        let fd = try call("socket") { socket(AF_INET, type, 0) }
-        do throws(StartError) {
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)     // 127.0.0.1
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = try call("bind") {
-                withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-            }
-            _ = try call("listen") { listen(fd, 4) }
-            _ = try call("getsockname") {
-                withUnsafeMutablePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-                }
-            }
-            return (fd, UInt16(bigEndian: address.sin_port))
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-    }
-
-    /// A pty master (non-blocking) and the slave, held open in raw mode; the slave's path.
-    private static func openPseudoTerminal() throws(StartError) -> (master: Int32, hold: Int32, path: String) {
-        let master = try call("posix_openpt") { PseudoTerminalCalls.openMaster(O_RDWR | O_NOCTTY | O_CLOEXEC) }
-        do throws(StartError) {
-            _ = try call("grantpt") { PseudoTerminalCalls.grant(master) }
-            _ = try call("unlockpt") { PseudoTerminalCalls.unlock(master) }
-            var name = [CChar](repeating: 0, count: 128)
-            let status = PseudoTerminalCalls.slaveName(master, &name, name.count)   // returns the error number itself
-            guard status == 0 else { throw StartError(operation: "ptsname_r", errno: status) }
-            let flags = try call("fcntl(F_GETFL)") { fcntl(master, F_GETFL) }
-            _ = try call("fcntl(F_SETFL)") { fcntl(master, F_SETFL, flags | O_NONBLOCK) }
-            let path = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            return (master, try holdSlave(path), path)
-        } catch {
-            Glibc.close(master)
-            throw error
-        }
-    }
-
-    /// Opens the pty slave and makes it raw, so that nothing written to the master is echoed back to it.
-    fileprivate static func holdSlave(_ path: String) throws(StartError) -> Int32 {
-        let fd = try call("open \(path)") { open(path, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK) }
-        var settings = termios()
-        do throws(StartError) {
-            _ = try call("tcgetattr") { tcgetattr(fd, &settings) }
-            cfmakeraw(&settings)
-            _ = try call("tcsetattr") { tcsetattr(fd, TCSANOW, &settings) }
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
-        return fd
-    }
-
-    /// Runs `body` until it does not fail with EINTR; its value, or its errno as a `StartError`.
-    fileprivate static func call(_ operation: String, _ body: () -> Int32) throws(StartError) -> Int32 {
-        while true {
-            let result = body()
-            if result >= 0 { return result }
-            let code = Glibc.errno
-            if code != EINTR { throw StartError(operation: operation, errno: code) }
-        }
-    }
-}
-
-/// The pty functions of glibc, which declares them only under `_XOPEN_SOURCE` or `_GNU_SOURCE`; the Glibc module is
-/// built without, so they are bound by name once, as typed C function pointers.
-private enum PseudoTerminalCalls {
-    /// `posix_openpt(flags)`: opens a new pty master.
-    static let openMaster = bind("posix_openpt", as: (@convention(c) (Int32) -> Int32).self)
-    /// `grantpt(fd)`: gives the slave to the caller's uid (a formality on devpts).
-    static let grant = bind("grantpt", as: (@convention(c) (Int32) -> Int32).self)
-    /// `unlockpt(fd)`: lets the slave be opened.
-    static let unlock = bind("unlockpt", as: (@convention(c) (Int32) -> Int32).self)
-    /// `ptsname_r(fd, buffer, length)`: the slave's path; returns 0 or an error number.
-    static let slaveName = bind("ptsname_r", as: (@convention(c) (Int32, UnsafeMutablePointer<CChar>?, Int) -> Int32).self)
-
-    private static func bind<Function>(_ symbol: String, as type: Function.Type) -> Function {
-        // RTLD_DEFAULT (a null handle): the symbol as the process already links it, from libc.
-        guard let address = dlsym(nil, symbol) else { preconditionFailure("libc has no \(symbol)") }
-        return unsafeBitCast(address, to: type)
     }
 }
 
@@ -302,13 +210,13 @@ private final class ServingLoop {
             } else if listener >= 0 {
                 accept()
             } else {
-                var nothing = pollfd()
-                _ = poll(&nothing, 0, Int32(Self.slice / 1_000_000))      // hung up for good: wait to be stopped
+                // Hung up for good: wait to be stopped.
+                SCPIServerSyscalls.sleep(milliseconds: Int32(Self.slice / 1_000_000))
             }
         }
         client?.close()
-        if listener >= 0 { Glibc.close(listener) }
-        if hold >= 0 { Glibc.close(hold) }
+        if listener >= 0 { InstrumentSyscalls.close(listener) }
+        if hold >= 0 { InstrumentSyscalls.close(hold) }
     }
 
     /// Acts on `dropConnection()`; true when there was a request.
@@ -322,20 +230,16 @@ private final class ServingLoop {
         client = nil
         if slavePath != nil {           // the pty is gone with its master
             slavePath = nil
-            if hold >= 0 { Glibc.close(hold) }
+            if hold >= 0 { InstrumentSyscalls.close(hold) }
             hold = -1
         }
         return true
     }
 
     private func accept() {
-        var entry = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-        guard poll(&entry, 1, Int32(Self.slice / 1_000_000)) > 0 else { return }
-        // accept4 is _GNU_SOURCE only: accept, then the flags the line framing needs.
-        let fd = Glibc.accept(listener, nil, nil)
-        guard fd >= 0 else { return }           // the client gave up already; wait for the next
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+        guard let fd = SCPIServerSyscalls.accept(listener, waitingMilliseconds: Int32(Self.slice / 1_000_000)) else {
+            return      // nobody came, or the client gave up already; wait for the next
+        }
         client = LineFramedDescriptor(descriptor: fd, kind: .socket, name: "simulated SCPI connection",
                                       terminator: .carriageReturnLineFeed)
     }
@@ -352,7 +256,7 @@ private final class ServingLoop {
             return
         }
         if hold >= 0 {                  // a client has the pty slave now; its close must reach the master
-            Glibc.close(hold)
+            InstrumentSyscalls.close(hold)
             hold = -1
         }
         if takeDropRequest() { return }
@@ -380,7 +284,7 @@ private final class ServingLoop {
         }
         guard let slavePath, hold < 0 else { return }
         do throws(SimulatedSCPIServer.StartError) {
-            hold = try SimulatedSCPIServer.holdSlave(slavePath)
+            hold = try SCPIServerSyscalls.holdSlave(slavePath)
         } catch {
             client?.close()
             client = nil

@@ -2,25 +2,6 @@ import SensorIO
 import Testing
 @testable import SensorDrivers
 
-/// A register file on a fake transport: reads return the bytes at the register pointer, writes are logged.
-final class RegisterFile: I2CTransport {
-    let name = "test:regs"
-    var registers = [UInt8](repeating: 0, count: 0x80)
-    var writes: [[UInt8]] = []
-
-    func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
-        guard let start = bytes.first else { return [] }
-        return Array(registers[Int(start)..<Int(start) + readCount])
-    }
-
-    func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
-        writes.append(bytes)
-        if bytes.count == 2 { registers[Int(bytes[0])] = bytes[1] }
-    }
-
-    func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] { [] }
-}
-
 @Suite struct BMP390Tests {
     /// sensors.md §6 V2: a real BMP388 dump.
     static let nvm: [UInt8] = [0x23, 0x6B, 0x58, 0x49, 0xF6, 0x5C, 0xFF, 0xCE, 0xF4, 0x23, 0x00,

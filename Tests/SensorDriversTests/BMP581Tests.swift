@@ -3,36 +3,16 @@ import Testing
 @testable import SensorDrivers
 @testable import SensorSim
 
-/// A BMP581 register file on a fake transport: reads return the bytes at the register pointer, single-register
-/// writes land in the file and every write is logged.
-private final class BMP581Registers: I2CTransport {
-    let name = "test:bmp581"
-    var registers = [UInt8](repeating: 0, count: 0x80)
-    var writes: [[UInt8]] = []
-
-    func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
-        guard let start = bytes.first else { return [] }
-        return Array(registers[Int(start)..<Int(start) + readCount])
-    }
-
-    func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
-        writes.append(bytes)
-        if bytes.count == 2 { registers[Int(bytes[0])] = bytes[1] }
-    }
-
-    func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] { [] }
-}
-
 /// The driver against a register file: decoding, identification and the registers `configure` writes.
 @Suite struct BMP581Tests {
-    private func driver(_ registers: BMP581Registers) -> BMP581 {
+    private func driver(_ registers: RegisterFile) -> BMP581 {
         BMP581(device: I2CDevice(transport: registers, address: I2CAddress(0x46)))
     }
 
     /// sensors.md §6 V3: 0x1D–0x22 = 00 00 19 40 F3 62 → 25.000 °C and 101 325.000 Pa, exactly (both are
     /// integers over a power of two). A negative temperature checks the sign extension of the int24.
     @Test func testVectorV3() throws {
-        let registers = BMP581Registers()
+        let registers = RegisterFile()
         registers.registers.replaceSubrange(0x1D...0x22, with: [0x00, 0x00, 0x19, 0x40, 0xF3, 0x62])
         let reading = try driver(registers).readConversion()
         #expect(reading == PressureReading(pressure: 101_325, temperature: 25, rawPressure: 0x62F340,
@@ -43,7 +23,7 @@ private final class BMP581Registers: I2CTransport {
 
     /// poll() reads INT_STATUS and reads the data only when drdy (bit 0) is set.
     @Test func pollFollowsDataReady() throws {
-        let registers = BMP581Registers()
+        let registers = RegisterFile()
         registers.registers.replaceSubrange(0x1D...0x22, with: [0x00, 0x00, 0x19, 0x40, 0xF3, 0x62])
         let bmp = driver(registers)
         registers.registers[0x27] = 0x10                    // POR only
@@ -53,7 +33,7 @@ private final class BMP581Registers: I2CTransport {
     }
 
     @Test func probeIdentifiesTheFamily() throws {
-        let registers = BMP581Registers()
+        let registers = RegisterFile()
         registers.registers[0x01] = 0x50
         registers.registers[0x28] = 0x02                    // NVM_RDY
         #expect(try driver(registers).probe() == SensorIdentity(model: "BMP581", idRegister: 0x01, idValue: 0x50, calibration: []))
@@ -62,7 +42,7 @@ private final class BMP581Registers: I2CTransport {
     }
 
     @Test func wrongChipIsNamed() {
-        let registers = BMP581Registers()
+        let registers = RegisterFile()
         registers.registers[0x01] = 0x60                    // a BMP390's id, at another address
         registers.registers[0x28] = 0x02
         #expect(throws: DriverError.wrongChip(model: "BMP581", register: 0x01, expected: [0x50, 0x51], found: 0x60)) {
@@ -71,7 +51,7 @@ private final class BMP581Registers: I2CTransport {
     }
 
     @Test func nvmErrorFailsTheProbe() {
-        let registers = BMP581Registers()
+        let registers = RegisterFile()
         registers.registers[0x01] = 0x50
         registers.registers[0x28] = 0x06                    // NVM_RDY and NVM_ERR
         #expect(throws: DriverError.invalidCalibration(
@@ -79,7 +59,7 @@ private final class BMP581Registers: I2CTransport {
     }
 
     @Test func impossibleSettingsAreRejected() {
-        let bmp = driver(BMP581Registers())
+        let bmp = driver(RegisterFile())
         #expect(throws: DriverError.configurationRejected(
             model: "BMP581", reason: "oversampling ×3 is not one of ×1, ×2, ×4 … ×128")) {
             try bmp.configure(PressureSettings(oversampling: 3, outputDataRate: 10))
@@ -98,7 +78,7 @@ private final class BMP581Registers: I2CTransport {
     /// deep_dis, DSP_CONFIG read-modify-write, IIR, OSR (press_en | ×16 | T ×1), the interrupt sequence, normal
     /// mode; then OSR_EFF is read back.
     @Test func configureWritesTheRegisters() throws {
-        let registers = BMP581Registers()
+        let registers = RegisterFile()
         registers.registers[0x38] = 0x80 | 4 << 3           // OSR_EFF: valid, ×16 / ×1
         let mode = try driver(registers).configure(PressureSettings(oversampling: 16, outputDataRate: 100, iirCoefficient: 3))
         #expect(registers.writes == [[0x37, 0xB0], [0x30, 0x2B], [0x31, 0x12], [0x36, 0x60],
@@ -109,7 +89,7 @@ private final class BMP581Registers: I2CTransport {
 
     /// A chip that reports a lowered OSR (OSR_EFF.odr_is_valid clear) is a rejected configuration.
     @Test func loweredEffectiveOversamplingIsRejected() {
-        let registers = BMP581Registers()
+        let registers = RegisterFile()
         registers.registers[0x38] = 0x01 << 3               // ×2, not valid
         #expect(throws: DriverError.configurationRejected(
             model: "BMP581", reason: "OSR_EFF reads 0x08: the chip runs ×2 instead of ×16 at 80.0 Hz")) {
@@ -118,7 +98,7 @@ private final class BMP581Registers: I2CTransport {
     }
 
     @Test func standbyKeepsTheRateAndDeepStandbyOff() throws {
-        let registers = BMP581Registers()
+        let registers = RegisterFile()
         registers.registers[0x37] = 0xB1
         try driver(registers).standby()
         #expect(registers.writes == [[0x37, 0xB0]])
@@ -138,11 +118,8 @@ private final class BMP581Registers: I2CTransport {
 
     func bench(_ errors: PressureUnitErrors, seed: UInt64 = 7) -> Bench {
         let random = SeededRandom(seed: seed)
-        let bench = SimulatedBench(
-            clock: SimulatedClock(), muxAddress: I2CAddress(0x70),
-            units: [(channel: nil, address: Self.address, model: BMP581Model(errors: errors, random: random.derived(1)))],
-            referenceRandom: random.derived(2), referenceBias: 0, referenceNoise: 0)
-        let device = I2CDevice(transport: SimulatedI2CBus(name: "sim:test", bench: bench), address: Self.address)
+        let unit = SingleUnitBench(BMP581Model(errors: errors, random: random.derived(1)), address: Self.address, seed: seed)
+        let bench = unit.bench, device = unit.device
         return Bench(bench: bench, device: device, driver: BMP581(device: device))
     }
 

@@ -3,33 +3,17 @@ import Testing
 @testable import SensorDrivers
 @testable import SensorSim
 
-/// A DPS310 register file on a fake transport: reads return the registers from the pointer on, every write is
-/// recorded in order (the test asserts on what the driver wrote, not on what it meant to write).
-final class DPS310RegisterFile: I2CTransport {
-    let name = "test:dps310"
-    var registers = [UInt8](repeating: 0, count: 0x80)
-    var writes: [[UInt8]] = []
-
-    init(coefficients: [UInt8] = DPS310Tests.v4Coefficients, source: UInt8 = 0x80) {
-        registers[0x0D] = DPS310.productID
-        registers[0x08] = DPS310.coefficientsReady | DPS310.sensorReady
-        registers.replaceSubrange(0x10...0x21, with: coefficients)
-        registers[0x28] = source
+extension RegisterFile {
+    /// A DPS310 that has finished starting up: id, COEF_RDY and SENSOR_RDY set, coefficients and their source.
+    /// Writes are recorded but do not land, so the ready bits stay as set.
+    static func dps310(coefficients: [UInt8] = DPS310Tests.v4Coefficients, source: UInt8 = 0x80) -> RegisterFile {
+        let file = RegisterFile(name: "test:dps310", storesWrites: false)
+        file.registers[0x0D] = DPS310.productID
+        file.registers[0x08] = DPS310.coefficientsReady | DPS310.sensorReady
+        file.registers.replaceSubrange(0x10...0x21, with: coefficients)
+        file.registers[0x28] = source
+        return file
     }
-
-    func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
-        guard let start = bytes.first else { return [] }
-        return Array(registers[Int(start)..<Int(start) + readCount])
-    }
-
-    func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
-        writes.append(bytes)
-    }
-
-    func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] { [] }
-
-    /// The value last written to `register`.
-    func written(_ register: UInt8) -> UInt8? { writes.last { $0.first == register }?[1] }
 }
 
 @Suite struct DPS310Tests {
@@ -37,7 +21,7 @@ final class DPS310RegisterFile: I2CTransport {
     static let v4Coefficients: [UInt8] = [0x0D, 0xEE, 0xD7, 0x13, 0x7D, 0x8F, 0x24, 0x0C, 0xF7,
                                           0x09, 0x05, 0xA4, 0xDA, 0x1B, 0x00, 0x6F, 0xFA, 0xF7]
 
-    func driver(_ file: DPS310RegisterFile) -> DPS310 {
+    func driver(_ file: RegisterFile) -> DPS310 {
         DPS310(device: I2CDevice(transport: file, address: I2CAddress(0x77)))
     }
 
@@ -54,7 +38,7 @@ final class DPS310RegisterFile: I2CTransport {
     /// (151 814) give T = 25.000019 °C (exactly 25.000019073486…) and P = 97 995.9497 Pa (exact rational
     /// 97 995.949704…), tolerance 1e-3 Pa as sensors.md §6 states; 1e-9 °C for T (the same Double arithmetic).
     @Test func testVectorV4() throws {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         let dps = driver(file)
         let identity = try dps.probe()
         #expect(identity == SensorIdentity(model: "DPS310", idRegister: 0x0D, idValue: 0x10, calibration: Self.v4Coefficients))
@@ -78,7 +62,7 @@ final class DPS310RegisterFile: I2CTransport {
 
     /// The pairing rule: a temperature alone is remembered, not returned; the pressure that follows is.
     @Test func pollWaitsForPressureAfterATemperature() throws {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         let dps = driver(file)
         _ = try dps.probe()
         _ = try dps.configure(PressureSettings(oversampling: 8, outputDataRate: 32))
@@ -93,7 +77,7 @@ final class DPS310RegisterFile: I2CTransport {
 
     /// A pressure before any temperature since configure is dropped: it would pair with a stale temperature.
     @Test func pressureBeforeAnyTemperatureIsDropped() throws {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         let dps = driver(file)
         _ = try dps.probe()
         _ = try dps.configure(PressureSettings(oversampling: 8, outputDataRate: 32))
@@ -102,7 +86,7 @@ final class DPS310RegisterFile: I2CTransport {
     }
 
     @Test func wrongChipIsNamed() {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         file.registers[0x0D] = 0x58
         let expected = DriverError.wrongChip(model: "DPS310", register: 0x0D, expected: [0x10], found: 0x58)
         #expect(throws: expected) { try driver(file).probe() }
@@ -111,7 +95,7 @@ final class DPS310RegisterFile: I2CTransport {
 
     /// Before COEF_RDY/SENSOR_RDY the probe throws at once (the engine probes again) and says why.
     @Test func notReadyIsAClearError() {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         file.registers[0x08] = DPS310.sensorReady
         let error = #expect(throws: DriverError.self) { try driver(file).probe() }
         guard case .invalidCalibration("DPS310", let reason) = error else {
@@ -122,7 +106,7 @@ final class DPS310RegisterFile: I2CTransport {
     }
 
     @Test func blankCoefficientsAreRejected() {
-        let file = DPS310RegisterFile(coefficients: [UInt8](repeating: 0x00, count: 18))
+        let file = RegisterFile.dps310(coefficients: [UInt8](repeating: 0x00, count: 18))
         #expect(throws: DriverError.invalidCalibration(model: "DPS310", reason: "COEF 0x10–0x21 reads all 0x00 or all 0xFF")) {
             try driver(file).probe()
         }
@@ -131,7 +115,7 @@ final class DPS310RegisterFile: I2CTransport {
     /// The whole write sequence at ×64: MEAS_CFG 0 first, the fix, PRS_CFG rate 8 (code 3) and PRC 6, TMP_CFG
     /// with COEF_SRCE's bit 7, rate 8 and PRC 0, CFG_REG P_SHIFT, then continuous P+T.
     @Test func configureWritesTheDocumentedSequence() throws {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         let dps = driver(file)
         _ = try dps.probe()
         _ = try dps.configure(PressureSettings(oversampling: 64, outputDataRate: 100))
@@ -145,7 +129,7 @@ final class DPS310RegisterFile: I2CTransport {
     /// mistake) and never T_SHIFT (T is ×1).
     @Test(arguments: [(1, 128.0), (2, 64), (4, 64), (8, 32), (16, 32), (32, 16), (64, 8), (128, 4)])
     func configurePicksRateAndShift(oversampling: Int, rate: Double) throws {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         let dps = driver(file)
         _ = try dps.probe()
         let mode = try dps.configure(PressureSettings(oversampling: oversampling, outputDataRate: 200))
@@ -158,7 +142,7 @@ final class DPS310RegisterFile: I2CTransport {
 
     /// A lower request is honoured (the fastest 2^n at or below it); below 1 /s nothing fits.
     @Test func configureHonoursTheRequestedRate() throws {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         let dps = driver(file)
         _ = try dps.probe()
         #expect(try dps.configure(PressureSettings(oversampling: 1, outputDataRate: 10)).outputDataRate == 8)
@@ -173,7 +157,7 @@ final class DPS310RegisterFile: I2CTransport {
 
     /// COEF_SRCE bit 7 clear (coefficients made with the internal sensor) → TMP_CFG bit 7 clear.
     @Test func temperatureSensorFollowsCoefficientSource() throws {
-        let file = DPS310RegisterFile(source: 0x00)
+        let file = RegisterFile.dps310(source: 0x00)
         let dps = driver(file)
         _ = try dps.probe()
         _ = try dps.configure(PressureSettings(oversampling: 16, outputDataRate: 32))
@@ -181,7 +165,7 @@ final class DPS310RegisterFile: I2CTransport {
     }
 
     @Test func standbyIdles() throws {
-        let file = DPS310RegisterFile()
+        let file = RegisterFile.dps310()
         let dps = driver(file)
         _ = try dps.probe()
         _ = try dps.configure(PressureSettings(oversampling: 2, outputDataRate: 8))
@@ -193,18 +177,17 @@ final class DPS310RegisterFile: I2CTransport {
 
 /// One simulated DPS310 alone on a simulated bus at 0x77, with the V4 coefficients.
 struct DPS310Bench {
-    let clock = SimulatedClock()
-    let bench: SimulatedBench
-    let device: I2CDevice
+    let unit: SingleUnitBench
     let errors: PressureUnitErrors
+    var clock: SimulatedClock { unit.clock }
+    var bench: SimulatedBench { unit.bench }
+    var device: I2CDevice { unit.device }
 
     init(errors: PressureUnitErrors, seed: UInt64, coefficientSource: UInt8 = 0x80) {
         self.errors = errors
         let model = DPS310Model(coefficients: DPS310Tests.v4Coefficients, errors: errors, random: SeededRandom(seed: seed),
                                 coefficientSource: coefficientSource)
-        bench = SimulatedBench(clock: clock, muxAddress: I2CAddress(0x70), units: [(channel: nil, address: I2CAddress(0x77), model: model)],
-                               referenceRandom: SeededRandom(seed: 0), referenceBias: 0, referenceNoise: 0)
-        device = I2CDevice(transport: SimulatedI2CBus(name: "sim:dps310", bench: bench), address: I2CAddress(0x77))
+        unit = SingleUnitBench(model, address: I2CAddress(0x77))
     }
 
     /// A driver, probed after the 40 ms start-up.

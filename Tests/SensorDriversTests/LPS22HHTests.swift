@@ -3,36 +3,16 @@ import Testing
 @testable import SensorDrivers
 @testable import SensorSim
 
-/// An LPS22HH register file on a fake transport: reads return the bytes at the register pointer,
-/// single-register writes land in the file and every write is logged.
-private final class LPS22HHRegisters: I2CTransport {
-    let name = "test:lps22hh"
-    var registers = [UInt8](repeating: 0, count: 0x80)
-    var writes: [[UInt8]] = []
-
-    func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
-        guard let start = bytes.first else { return [] }
-        return Array(registers[Int(start)..<Int(start) + readCount])
-    }
-
-    func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
-        writes.append(bytes)
-        if bytes.count == 2 { registers[Int(bytes[0])] = bytes[1] }
-    }
-
-    func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] { [] }
-}
-
 /// The driver against a register file: decoding, identification and the registers `configure` writes.
 @Suite struct LPS22HHTests {
-    private func driver(_ registers: LPS22HHRegisters) -> LPS22HH {
+    private func driver(_ registers: RegisterFile) -> LPS22HH {
         LPS22HH(device: I2CDevice(transport: registers, address: I2CAddress(0x5C)))
     }
 
     /// sensors.md §6 V7: 0x28–0x2A = 00 50 3F → 0x3F5000/4096 = 1013.000 hPa = 101 300 Pa; 0x2B–0x2C = C4 09
     /// → 2500/100 = 25.00 °C. Exact: 0x3F5000 is a multiple of 4096. Negative values check the sign extension.
     @Test func testVectorV7() throws {
-        let registers = LPS22HHRegisters()
+        let registers = RegisterFile()
         registers.registers.replaceSubrange(0x28...0x2C, with: [0x00, 0x50, 0x3F, 0xC4, 0x09])
         let reading = try driver(registers).readConversion()
         #expect(reading == PressureReading(pressure: 101_300, temperature: 25, rawPressure: 0x3F5000,
@@ -43,7 +23,7 @@ private final class LPS22HHRegisters: I2CTransport {
 
     /// poll() reads STATUS and reads the outputs only when both P_DA and T_DA are set.
     @Test func pollNeedsPressureAndTemperature() throws {
-        let registers = LPS22HHRegisters()
+        let registers = RegisterFile()
         registers.registers.replaceSubrange(0x28...0x2C, with: [0x00, 0x50, 0x3F, 0xC4, 0x09])
         let lps = driver(registers)
         registers.registers[0x27] = 0x01
@@ -53,13 +33,13 @@ private final class LPS22HHRegisters: I2CTransport {
     }
 
     @Test func probe() throws {
-        let registers = LPS22HHRegisters()
+        let registers = RegisterFile()
         registers.registers[0x0F] = 0xB3
         #expect(try driver(registers).probe() == SensorIdentity(model: "LPS22HH", idRegister: 0x0F, idValue: 0xB3, calibration: []))
     }
 
     @Test func wrongChipIsNamed() {
-        let registers = LPS22HHRegisters()
+        let registers = RegisterFile()
         registers.registers[0x0F] = 0xB1                    // an LPS22HB
         #expect(throws: DriverError.wrongChip(model: "LPS22HH", register: 0x0F, expected: [0xB3], found: 0xB1)) {
             try driver(registers).probe()
@@ -67,7 +47,7 @@ private final class LPS22HHRegisters: I2CTransport {
     }
 
     @Test func impossibleSettingsAreRejected() {
-        let lps = driver(LPS22HHRegisters())
+        let lps = driver(RegisterFile())
         #expect(throws: DriverError.configurationRejected(
             model: "LPS22HH", reason: "oversampling ×16: the chip has no oversampling register, so only ×1 is accepted; "
                 + "lower its noise with low-noise mode and the LPF")) {
@@ -86,14 +66,14 @@ private final class LPS22HHRegisters: I2CTransport {
     /// The fastest rate at or below the request: low-noise mode stops at 75 Hz, low-current mode goes to 200 Hz.
     @Test(arguments: [(true, 200.0, 75.0), (true, 60, 50), (true, 1, 1), (false, 150, 100), (false, 1000, 200), (false, 24.9, 10)])
     func rateChoice(lowNoise: Bool, requested: Double, expected: Double) throws {
-        let mode = try driver(LPS22HHRegisters()).configure(
+        let mode = try driver(RegisterFile()).configure(
             PressureSettings(oversampling: 1, outputDataRate: requested, lowNoise: lowNoise))
         #expect(mode.outputDataRate == expected)
     }
 
     /// Power-down, CTRL_REG2 (IF_ADD_INC | LOW_NOISE_EN), then CTRL_REG1 = ODR 25 Hz (3) | EN_LPFP | BDU.
     @Test func configureWritesTheRegisters() throws {
-        let registers = LPS22HHRegisters()
+        let registers = RegisterFile()
         let mode = try driver(registers).configure(PressureSettings(oversampling: 1, outputDataRate: 30, iirCoefficient: 9))
         #expect(registers.writes == [[0x10, 0x00], [0x11, 0x12], [0x10, 0x3A]])
         #expect(mode == PressureMode(outputDataRate: 25, pressureOversampling: 1, temperatureOversampling: 1,
@@ -105,7 +85,7 @@ private final class LPS22HHRegisters: I2CTransport {
     }
 
     @Test func standbyPowersDown() throws {
-        let registers = LPS22HHRegisters()
+        let registers = RegisterFile()
         registers.registers[0x10] = 0x3A
         try driver(registers).standby()
         #expect(registers.writes == [[0x10, 0x0A]])
@@ -127,11 +107,8 @@ private final class LPS22HHRegisters: I2CTransport {
 
     func bench(_ errors: PressureUnitErrors, seed: UInt64 = 11) -> Bench {
         let random = SeededRandom(seed: seed)
-        let bench = SimulatedBench(
-            clock: SimulatedClock(), muxAddress: I2CAddress(0x70),
-            units: [(channel: nil, address: Self.address, model: LPS22HHModel(errors: errors, random: random.derived(1)))],
-            referenceRandom: random.derived(2), referenceBias: 0, referenceNoise: 0)
-        let device = I2CDevice(transport: SimulatedI2CBus(name: "sim:test", bench: bench), address: Self.address)
+        let unit = SingleUnitBench(LPS22HHModel(errors: errors, random: random.derived(1)), address: Self.address, seed: seed)
+        let bench = unit.bench, device = unit.device
         return Bench(bench: bench, device: device, driver: LPS22HH(device: device))
     }
 

@@ -199,17 +199,16 @@ final class MS5611CommandLog: I2CTransport {
 
 /// One simulated MS5611 alone on a simulated bus at 0x77.
 struct MS5611Bench {
-    let clock = SimulatedClock()
-    let bench: SimulatedBench
-    let device: I2CDevice
+    let unit: SingleUnitBench
     let errors: PressureUnitErrors
+    var clock: SimulatedClock { unit.clock }
+    var bench: SimulatedBench { unit.bench }
+    var device: I2CDevice { unit.device }
 
     init(errors: PressureUnitErrors, seed: UInt64) {
         self.errors = errors
-        let model = MS5611Model(prom: MS5611Tests.prom, errors: errors, random: SeededRandom(seed: seed))
-        bench = SimulatedBench(clock: clock, muxAddress: I2CAddress(0x70), units: [(channel: nil, address: I2CAddress(0x77), model: model)],
-                               referenceRandom: SeededRandom(seed: 0), referenceBias: 0, referenceNoise: 0)
-        device = I2CDevice(transport: SimulatedI2CBus(name: "sim:ms5611", bench: bench), address: I2CAddress(0x77))
+        unit = SingleUnitBench(MS5611Model(prom: MS5611Tests.prom, errors: errors, random: SeededRandom(seed: seed)),
+                               address: I2CAddress(0x77))
     }
 
     /// Polls, waiting exactly what each `.converting` asks, until a reading (at most `steps` polls).

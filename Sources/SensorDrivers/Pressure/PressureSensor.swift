@@ -123,9 +123,7 @@ public struct PressureReading: Sendable, Equatable {
 
 /// The pressure drivers by their catalog name (`driver:` in `Devices/<chip>.yaml`).
 public enum PressureDrivers {
-    public static let all: [any PressureSensor.Type] = [BMP390.self, BMP581.self, DPS310.self, LPS22HH.self, MS5611.self]
-
-    public static var names: [String] { all.map { $0.driverName } }
+    public static let names = [BMP390.driverName, BMP581.driverName, DPS310.driverName, LPS22HH.driverName, MS5611.driverName]
 
     /// A driver for the chip at `device`, or nil when no driver has that name.
     public static func sensor(driver name: String, device: I2CDevice) -> (any PressureSensor)? {

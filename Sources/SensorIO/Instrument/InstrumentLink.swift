@@ -1,8 +1,5 @@
-// The line discipline every instrument link shares: poll(2) with a deadline, EINTR retried through SensorIO's one
-// errno reader (`valueOrErrno`, I2C/I2CSyscalls.swift), bounded lines. The descriptor is opened by the TCP or
-// serial link; from then on both are the same byte stream. The socket and termios calls themselves stay in
-// TCPInstrumentLink.swift and SerialInstrumentLink.swift.
-import Glibc
+// The line discipline every instrument link shares: poll(2) with a deadline, bounded lines. The descriptor is opened
+// by the TCP or serial link; from then on both are the same byte stream. The C calls are in InstrumentSyscalls.swift.
 
 /// A line-oriented connection to a bench instrument (a SCPI pressure controller): one command or query per line,
 /// one reply per line. Implementations are a TCP socket (`TCPInstrumentLink`) and a serial port
@@ -75,7 +72,7 @@ public struct InstrumentLinkError: Error, Sendable, Equatable, CustomStringConve
         let reason = switch cause {
         case .timedOut: "timed out"
         case .disconnected: "disconnected"
-        case .io(let errno): String(cString: strerror(errno)) + " (errno \(errno))"
+        case .io(let errno): InstrumentSyscalls.errorText(errno) + " (errno \(errno))"
         case .invalidAddress(let why): why
         case .lineTooLong(let limit): "received a line longer than \(limit) bytes"
         }
@@ -88,8 +85,9 @@ extension InstrumentLinkError {
     /// process instead (STYLE §2.3); a hang-up of the other end is `.disconnected`.
     init(_ errno: SystemErrno, link: String, operation: String) {
         precondition(!errno.isProgrammingError, "\(link): \(operation) failed with errno \(errno.rawValue): a SensorIO bug")
-        let hangUps: Set<Int32> = [EPIPE, ECONNRESET, ECONNABORTED, ENOTCONN, EIO, ENODEV, ENXIO]
-        self.init(hangUps.contains(errno.rawValue) ? .disconnected : .io(errno: errno.rawValue),
+        let hangUps: Set<SystemErrno> = [.brokenPipe, .connectionReset, .connectionAborted, .notConnected, .ioError,
+                                         .noSuchDevice, .noSuchDeviceOrAddress]
+        self.init(hangUps.contains(errno) ? .disconnected : .io(errno: errno.rawValue),
                   link: link, operation: operation)
     }
 }
@@ -149,14 +147,12 @@ package final class LineFramedDescriptor {
         let fd = fileDescriptor
         var offset = 0
         while offset < bytes.count {
-            try wait(for: Int16(POLLOUT), deadline: deadline, operation: "write")
-            let written = bytes.withUnsafeBufferPointer { buffer in
-                valueOrErrno { () -> Int in
-                    let start = buffer.baseAddress! + offset
-                    return switch kind {
-                    case .socket: Glibc.send(fd, start, buffer.count - offset, Int32(MSG_NOSIGNAL))
-                    case .terminal: Glibc.write(fd, start, buffer.count - offset)
-                    }
+            try wait(for: .writable, deadline: deadline, operation: "write")
+            let written = bytes.withUnsafeBytes { buffer in
+                let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
+                return switch kind {
+                case .socket: InstrumentSyscalls.send(fd, rest)
+                case .terminal: InstrumentSyscalls.write(fd, rest)
                 }
             }
             switch written {
@@ -174,7 +170,7 @@ package final class LineFramedDescriptor {
     package func readLine(deadline: Int64) throws(InstrumentLinkError) -> String {
         while true {
             if let line = try takeLine() { return line }
-            try wait(for: Int16(POLLIN), deadline: deadline, operation: "read")
+            try wait(for: .readable, deadline: deadline, operation: "read")
             try fill(operation: "read")
         }
     }
@@ -195,14 +191,12 @@ package final class LineFramedDescriptor {
     /// The most reads one discard makes (64 KiB): far more than any late reply.
     static let discardLimit = 64
 
-    /// Closes the descriptor; calling it again does nothing. `EINTR` is not retried: Linux has released the
-    /// descriptor by then, and a retry could close one another thread was just given (swift-nio `Posix.close`).
-    /// Other close errors are dropped: the descriptor is gone either way and there is nobody to tell.
+    /// Closes the descriptor; calling it again does nothing. Neither retried nor reported (`InstrumentSyscalls.close`).
     package func close() {
         guard descriptor >= 0 else { return }
         let fd = descriptor
         descriptor = -1
-        _ = valueOrErrno(retryOnInterrupt: false) { Glibc.close(fd) }
+        InstrumentSyscalls.close(fd)
     }
 
     // MARK: Internals
@@ -240,9 +234,7 @@ package final class LineFramedDescriptor {
     private func fill(operation: String) throws(InstrumentLinkError) {
         let fd = fileDescriptor
         var chunk = [UInt8](repeating: 0, count: 1024)
-        let result = chunk.withUnsafeMutableBytes { buffer in
-            valueOrErrno { Glibc.read(fd, buffer.baseAddress, buffer.count) }
-        }
+        let result = chunk.withUnsafeMutableBytes { InstrumentSyscalls.read(fd, into: $0) }
         switch result {
         case .success(0):
             throw InstrumentLinkError(.disconnected, link: name, operation: operation)
@@ -257,29 +249,25 @@ package final class LineFramedDescriptor {
 
     /// Whether a read would not block now (data, end of file or an error to collect).
     private func isReadable() throws(InstrumentLinkError) -> Bool {
-        var entry = pollfd(fd: fileDescriptor, events: Int16(POLLIN), revents: 0)
-        switch valueOrErrno({ poll(&entry, 1, 0) }) {
-        case .success(let ready): return ready > 0
+        switch InstrumentSyscalls.isReadable(fileDescriptor) {
+        case .success(let readable): return readable
         case .failure(let errno): throw InstrumentLinkError(errno, link: name, operation: "poll")
         }
     }
 
-    /// Waits until the descriptor is ready for `events`, or has hung up or failed (the next read or write then
-    /// says which), or throws `.timedOut` at `deadline`. After EINTR, poll resumes with the time that is left.
+    /// Waits until the descriptor is readable or writable, as `readiness` asks, or has hung up or failed (the next
+    /// read or write then says which), or throws `.timedOut` at `deadline`. After EINTR, poll resumes with the time
+    /// that is left.
     /// Internal so that `TCPInstrumentLink` can wait for a non-blocking connect with it.
-    func wait(for events: Int16, deadline: Int64, operation: String) throws(InstrumentLinkError) {
-        var entry = pollfd(fd: fileDescriptor, events: events, revents: 0)
-        let result = valueOrErrno { () -> Int32 in
-            let left = deadline - ClockSyscalls.monotonicNanoseconds()
-            // Round up, so poll never returns just before the deadline and gets called again with 0 ms.
-            let milliseconds = left <= 0 ? 0 : Int32(clamping: (left + 999_999) / 1_000_000)
-            return poll(&entry, 1, milliseconds)
-        }
-        switch result {
-        case .success(0):
+    func wait(for readiness: InstrumentSyscalls.Readiness, deadline: Int64,
+              operation: String) throws(InstrumentLinkError) {
+        switch InstrumentSyscalls.poll(fileDescriptor, for: readiness, until: deadline) {
+        case .success(.ready):
+            return
+        case .success(.timedOut):
             throw InstrumentLinkError(InstrumentLinkError.Cause.timedOut, link: name, operation: operation)
-        case .success:
-            precondition(entry.revents & Int16(POLLNVAL) == 0, "\(name): poll on a closed descriptor: a SensorIO bug")
+        case .success(.closedDescriptor):
+            preconditionFailure("\(name): poll on a closed descriptor: a SensorIO bug")
         case .failure(let errno):
             throw InstrumentLinkError(errno, link: name, operation: "poll")
         }

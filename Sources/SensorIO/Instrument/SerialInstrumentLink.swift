@@ -1,6 +1,3 @@
-// The only file in SensorIO/Instrument that makes terminal calls (open of a tty, ioctl(TIOCEXCL), termios).
-import Glibc
-
 /// A SCPI instrument on an RS-232 port (`/dev/ttyUSB0`, `/dev/ttyS0`) or a pseudo-terminal: raw 8N1, no flow
 /// control, one line per command and per reply.
 ///
@@ -33,37 +30,26 @@ public final class SerialInstrumentLink: InstrumentLink {
     /// `tcgetattr`, `cfmakeraw`, `cfsetispeed`, `cfsetospeed`, `tcsetattr(TCSANOW)` and `tcflush(TCIOFLUSH)`.
     public init(path: String, baudRate: Int = 9600, terminator: LineTerminator = .lineFeed) throws(InstrumentLinkError) {
         let name = "scpi-serial://\(path)?baud=\(baudRate)"
-        guard let speed = Self.speed(baudRate) else {
+        guard let speed = InstrumentSyscalls.TerminalSpeed(baudRate: baudRate) else {
             let rates = Self.supportedBaudRates.map(String.init).joined(separator: ", ")
             throw InstrumentLinkError(.invalidAddress("baud rate \(baudRate) is not supported; use one of \(rates)"),
                                       link: name, operation: "open")
         }
-        // O_NONBLOCK: the open must not wait for carrier (DCD) on a real port, and every read and write waits in
-        // poll with a deadline instead.
-        let flags = O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK
-        let fd: Int32
-        switch valueOrErrno({ open(path, flags) }) {
-        case .success(let value): fd = value
-        case .failure(let errno): throw InstrumentLinkError(errno, link: name, operation: "open")
-        }
+        let fd = try Self.check(InstrumentSyscalls.openTerminal(path), name, "open")
         // From here the stream owns the descriptor and closes it if the setup fails.
         let stream = LineFramedDescriptor(descriptor: fd, kind: .terminal, name: name, terminator: terminator)
 
-        var settings = termios()
-        try Self.check(valueOrErrno { tcgetattr(fd, &settings) }, name, "tcgetattr")
-        if case .failure(let errno) = valueOrErrno({ ioctl(fd, UInt(TIOCEXCL)) }) {
-            throw InstrumentLinkError(errno, link: name, operation: "ioctl(TIOCEXCL)")
-        }
-        Self.makeRaw8N1(&settings, speed: speed)
-        try Self.check(valueOrErrno { tcsetattr(fd, TCSANOW, &settings) }, name, "tcsetattr")
+        var settings = try Self.check(InstrumentSyscalls.terminalSettings(fd), name, "tcgetattr")
+        try Self.check(InstrumentSyscalls.makeExclusive(fd), name, "ioctl(TIOCEXCL)")
+        settings.makeRaw8N1(speed: speed)
+        try Self.check(InstrumentSyscalls.setTerminalSettings(fd, settings), name, "tcsetattr")
         // tcsetattr succeeds when any one of the changes took; read back what the driver really set.
-        var applied = termios()
-        try Self.check(valueOrErrno { tcgetattr(fd, &applied) }, name, "tcgetattr")
-        guard cfgetospeed(&applied) == speed, applied.c_cflag & tcflag_t(CSIZE) == tcflag_t(CS8),
-              applied.c_cflag & (tcflag_t(PARENB) | tcflag_t(CSTOPB)) == 0 else {
-            throw InstrumentLinkError(.io(errno: EINVAL), link: name, operation: "tcsetattr: port refused 8N1 at \(baudRate) baud")
+        let applied = try Self.check(InstrumentSyscalls.terminalSettings(fd), name, "tcgetattr")
+        guard applied.is8N1(at: speed) else {
+            throw InstrumentLinkError(.io(errno: SystemErrno.invalidArgument.rawValue), link: name,
+                                      operation: "tcsetattr: port refused 8N1 at \(baudRate) baud")
         }
-        try Self.check(valueOrErrno { tcflush(fd, TCIOFLUSH) }, name, "tcflush")
+        try Self.check(InstrumentSyscalls.flushTerminal(fd), name, "tcflush")
 
         self.stream = stream
         self.name = name
@@ -71,37 +57,13 @@ public final class SerialInstrumentLink: InstrumentLink {
         self.baudRate = baudRate
     }
 
-    /// The termios speed constant for `baudRate`, or nil when the link does not support it.
-    private static func speed(_ baudRate: Int) -> speed_t? {
-        switch baudRate {
-        case 9600: speed_t(B9600)
-        case 19200: speed_t(B19200)
-        case 38400: speed_t(B38400)
-        case 57600: speed_t(B57600)
-        case 115200: speed_t(B115200)
-        default: nil
+    /// The value of `result`, or its errno as the error of `operation` on the link `name`.
+    private static func check<Value>(_ result: Result<Value, SystemErrno>, _ name: String,
+                                     _ operation: String) throws(InstrumentLinkError) -> Value {
+        switch result {
+        case .success(let value): return value
+        case .failure(let errno): throw InstrumentLinkError(errno, link: name, operation: operation)
         }
-    }
-
-    /// Raw mode (no echo, no line editing, no CR/LF translation: bytes pass as sent), 8 data bits, no parity,
-    /// one stop bit, receiver on, modem lines ignored, no RTS/CTS and no XON/XOFF: an XOFF byte in a reply must
-    /// not stall the line. VMIN = VTIME = 0 because reads only follow a poll that said data is there.
-    private static func makeRaw8N1(_ settings: inout termios, speed: speed_t) {
-        cfmakeraw(&settings)
-        settings.c_cflag &= ~(tcflag_t(CSIZE) | tcflag_t(PARENB) | tcflag_t(CSTOPB) | tcflag_t(CRTSCTS))
-        settings.c_cflag |= tcflag_t(CS8) | tcflag_t(CLOCAL) | tcflag_t(CREAD)
-        settings.c_iflag &= ~(tcflag_t(IXON) | tcflag_t(IXOFF) | tcflag_t(IXANY))
-        withUnsafeMutableBytes(of: &settings.c_cc) { controlCharacters in
-            controlCharacters[Int(VMIN)] = 0
-            controlCharacters[Int(VTIME)] = 0
-        }
-        _ = cfsetispeed(&settings, speed)
-        _ = cfsetospeed(&settings, speed)
-    }
-
-    private static func check(_ result: Result<Int32, SystemErrno>, _ name: String,
-                              _ operation: String) throws(InstrumentLinkError) {
-        if case .failure(let errno) = result { throw InstrumentLinkError(errno, link: name, operation: operation) }
     }
 
     /// The corresponding C calls are `poll(POLLOUT)` and `write`.

@@ -1,6 +1,3 @@
-// The only file in SensorIO/Instrument that makes socket calls (getaddrinfo, socket, connect, setsockopt).
-import Glibc
-
 /// A SCPI instrument on the LAN: a raw TCP socket, one line per command and per reply (the "SCPI-RAW" service,
 /// port 5025 by convention; LXI Device Specification 2011 §10.1).
 ///
@@ -37,23 +34,17 @@ public final class TCPInstrumentLink: InstrumentLink {
         let name = "scpi-tcp://" + (host.contains(":") ? "[\(host)]" : host) + ":\(port)"
         let deadline = ClockSyscalls.monotonicNanoseconds() + Int64(connectTimeout * 1e9)
 
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        hints.ai_flags = AI_NUMERICSERV
-        var found: UnsafeMutablePointer<addrinfo>?
-        let status = getaddrinfo(host, String(port), &hints, &found)
-        guard status == 0, let first = found else {
-            throw InstrumentLinkError(.invalidAddress("cannot resolve '\(host)': \(String(cString: gai_strerror(status)))"),
+        let addresses: [InstrumentSyscalls.SocketAddress]
+        switch InstrumentSyscalls.resolveStream(host: host, port: port) {
+        case .success(let found): addresses = found
+        case .failure(let failure):
+            throw InstrumentLinkError(.invalidAddress("cannot resolve '\(host)': \(failure.reason)"),
                                       link: name, operation: "getaddrinfo")
         }
-        defer { freeaddrinfo(first) }
 
         var connected: LineFramedDescriptor?
         var lastError = InstrumentLinkError(InstrumentLinkError.Cause.timedOut, link: name, operation: "connect")
-        var candidate: UnsafeMutablePointer<addrinfo>? = first
-        while connected == nil, let address = candidate?.pointee {
-            candidate = address.ai_next
+        for address in addresses where connected == nil {
             do throws(InstrumentLinkError) {
                 connected = try Self.connect(to: address, name: name, terminator: terminator, deadline: deadline)
             } catch {
@@ -69,11 +60,10 @@ public final class TCPInstrumentLink: InstrumentLink {
     }
 
     /// One attempt: a non-blocking socket, `connect`, a wait for writability, then `SO_ERROR` for the outcome.
-    private static func connect(to address: addrinfo, name: String, terminator: LineTerminator,
+    private static func connect(to address: InstrumentSyscalls.SocketAddress, name: String, terminator: LineTerminator,
                                 deadline: Int64) throws(InstrumentLinkError) -> LineFramedDescriptor {
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
         let fd: Int32
-        switch valueOrErrno({ socket(address.ai_family, type, address.ai_protocol) }) {
+        switch InstrumentSyscalls.openStreamSocket(for: address) {
         case .success(let value): fd = value
         case .failure(let errno): throw InstrumentLinkError(errno, link: name, operation: "socket")
         }
@@ -81,25 +71,18 @@ public final class TCPInstrumentLink: InstrumentLink {
         let stream = LineFramedDescriptor(descriptor: fd, kind: .socket, name: name, terminator: terminator)
         // A non-blocking connect is not interrupted; EINTR would leave it in progress, which a retry reports as
         // EALREADY: both mean "wait for it".
-        let started = valueOrErrno(retryOnInterrupt: false) { Glibc.connect(fd, address.ai_addr, address.ai_addrlen) }
-        if case .failure(let errno) = started,
-           ![EINPROGRESS, EALREADY, EINTR].contains(errno.rawValue) {
+        if case .failure(let errno) = InstrumentSyscalls.startConnect(fd, to: address),
+           ![.inProgress, .alreadyInProgress, .interrupted].contains(errno) {
             throw InstrumentLinkError(errno, link: name, operation: "connect")
         }
-        try stream.wait(for: Int16(POLLOUT), deadline: deadline, operation: "connect")
-        var pending: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        if case .failure(let errno) = valueOrErrno({ getsockopt(fd, SOL_SOCKET, SO_ERROR, &pending, &length) }) {
-            throw InstrumentLinkError(errno, link: name, operation: "getsockopt(SO_ERROR)")
-        }
-        if pending != 0 {
+        try stream.wait(for: .writable, deadline: deadline, operation: "connect")
+        switch InstrumentSyscalls.pendingError(fd) {
+        case .success(0): break
+        case .success(let pending):
             throw InstrumentLinkError(SystemErrno(rawValue: pending), link: name, operation: "connect")
+        case .failure(let errno): throw InstrumentLinkError(errno, link: name, operation: "getsockopt(SO_ERROR)")
         }
-        var on: Int32 = 1
-        let noDelay = valueOrErrno {
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
-        }
-        if case .failure(let errno) = noDelay {
+        if case .failure(let errno) = InstrumentSyscalls.disableNagle(fd) {
             throw InstrumentLinkError(errno, link: name, operation: "setsockopt(TCP_NODELAY)")
         }
         return stream

@@ -1,0 +1,48 @@
+import SensorIO
+import Testing
+@testable import SensorDrivers
+@testable import SensorSim
+
+/// A register file on a fake transport: reads return the bytes from the register pointer on, every write is
+/// logged in order (tests assert on what a driver wrote), and single-register writes land in the file unless
+/// `storesWrites` is off (to keep status bits a test has set).
+final class RegisterFile: I2CTransport {
+    let name: String
+    let storesWrites: Bool
+    var registers = [UInt8](repeating: 0, count: 0x80)
+    var writes: [[UInt8]] = []
+
+    init(name: String = "test:regs", storesWrites: Bool = true) {
+        self.name = name
+        self.storesWrites = storesWrites
+    }
+
+    func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
+        guard let start = bytes.first else { return [] }
+        return Array(registers[Int(start)..<Int(start) + readCount])
+    }
+
+    func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
+        writes.append(bytes)
+        if storesWrites, bytes.count == 2 { registers[Int(bytes[0])] = bytes[1] }
+    }
+
+    func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] { [] }
+
+    /// The value last written to `register`.
+    func written(_ register: UInt8) -> UInt8? { writes.last { $0.first == register }?[1] }
+}
+
+/// One simulated unit alone on a simulated bus (no mux channel), with a virtual clock.
+struct SingleUnitBench {
+    let bench: SimulatedBench
+    let device: I2CDevice
+    var clock: SimulatedClock { bench.clock }
+
+    init(_ model: any SimulatedI2CChip, address: I2CAddress, seed: UInt64 = 0) {
+        bench = SimulatedBench(clock: SimulatedClock(), muxAddress: I2CAddress(0x70),
+                               units: [(channel: nil, address: address, model: model)],
+                               referenceRandom: SeededRandom(seed: seed), referenceBias: 0, referenceNoise: 0)
+        device = I2CDevice(transport: SimulatedI2CBus(name: "sim:test", bench: bench), address: address)
+    }
+}
