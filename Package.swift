@@ -22,13 +22,14 @@ let package = Package(
         .systemLibrary(name: "CI2C", providers: [.apt(["libi2c-dev"])]),
         .systemLibrary(name: "CGPIOD", pkgConfig: "libgpiod", providers: [.apt(["libgpiod-dev"])]),
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3", providers: [.apt(["libfftw3-dev"])]),
+        .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
 
         // Pure numerics, no I/O.
         .target(name: "SensorStats", dependencies: ["CFFTW"]),
         // Per-class figures, specs, limits and decision rules.
         .target(name: "SensorMetrics", dependencies: ["SensorStats"]),
-        // Transports: Linux i2c-dev, libgpiod; the protocols the simulator implements too.
-        .target(name: "SensorIO", dependencies: ["CI2C", "CGPIOD"]),
+        // Transports: Linux i2c-dev, libgpiod, ALSA PCM, WAV files; the protocols the simulator implements too.
+        .target(name: "SensorIO", dependencies: ["CI2C", "CGPIOD", "CALSA"]),
         // Register-level chip drivers and the device catalog.
         .target(name: "SensorDrivers", dependencies: ["SensorIO"], exclude: ["README.md"]),
         // The simulated rig: register-level chip models and reference instruments behind the Qualification
@@ -55,7 +56,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Daemon"),
         .executableTarget(name: "sensorqual", dependencies: [
-            "ControlProtocol", "Reports", "Qualification", "SensorMetrics",
+            "ControlProtocol", "Reports", "Qualification", "SensorMetrics", "SensorIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 
@@ -69,7 +70,7 @@ let package = Package(
         .testTarget(name: "QualificationTests", dependencies: ["Qualification", "SensorSim", "SensorDrivers"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "sensorquald", "sensorqual", "ControlProtocol", "SensorSim", "Reports",
+            "sensorquald", "sensorqual", "ControlProtocol", "SensorSim", "Reports", "SensorIO",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -9,7 +9,7 @@ extension Sensorqual {
     struct Analyze: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Compute figures offline from a recorded file, without a daemon.",
-            subcommands: [Series.self])
+            subcommands: [Series.self, Acoustic.self, AOP.self])
 
         struct Series: ParsableCommand {
             static let configuration = CommandConfiguration(

@@ -24,8 +24,11 @@ extension Sensorqual {
             Terminal.write("sensorquald \(hello.version) (protocol \(hello.protocol)) on \(client.socketPath)\n")
             Terminal.write("rig \(rig.name)\(rig.simulated ? " (simulated)" : ""): \(rig.slots.count) slots, from \(rig.source)\n")
             for reference in rig.references {
-                Terminal.write("reference \(reference.id): \(reference.model), certificate \(reference.certificate) "
-                               + "U = \(reference.expandedUncertaintyPa) Pa (k = \(reference.coverageFactor)), due \(reference.due)\n")
+                let certificate = reference.certificate.map { id in
+                    "certificate \(id) U = \(reference.expandedUncertainty ?? .nan) \(reference.unit ?? "") "
+                        + "(k = \(reference.coverageFactor ?? .nan)), due \(reference.due ?? "-")"
+                } ?? "no certificate (measured by the reference microphone)"
+                Terminal.write("reference \(reference.id): \(reference.model), \(certificate)\n")
             }
             if let latest {
                 Terminal.write("newest run \(latest.id): \(latest.plan), \(latest.state)"

@@ -8,11 +8,13 @@ extension Sensorqual {
             abstract: "Run a full qualification on the built-in simulated rig and print the verdicts.",
             discussion: """
                 Starts sensorquald --simulate in a new temporary folder, runs pressure-full (noise, noise at every \
-                oversampling mode, accuracy sweep up and down) on the simulated rig's eight DUTs (four BMP390s, \
-                a BMP581, a DPS310, an LPS22HH and an MS5611: a deliberate lot that shows every verdict) against \
-                the simulated controller over SCPI, prints the verdict table and the report path, then stops the \
-                daemon. The report stays where it says. Exit status 0 when the qualification \
-                completed and its report was written, whatever the DUT verdicts; 2 otherwise.
+                oversampling mode, accuracy sweep up and down) on the simulated rig's eight pressure DUTs (four \
+                BMP390s, a BMP581, a DPS310, an LPS22HH and an MS5611: a deliberate lot that shows every verdict) \
+                against the simulated controller over SCPI, then mic-full (sensitivity, THD, A-weighted noise and \
+                SNR, THD vs SPL and the overload point) on its four microphones, captured through ALSA from the \
+                simulated acoustic chamber; prints each verdict table and report path, then stops the daemon. The \
+                reports stay where they say. Exit status 0 when both qualifications completed and their reports \
+                were written, whatever the DUT verdicts; 2 otherwise.
                 """)
 
         @Flag(help: "Print one JSON object instead of progress and tables.")
@@ -34,14 +36,25 @@ extension Sensorqual {
             defer { daemon.stop() }
             if !json { Terminal.write("sensorquald --simulate started in \(folder) (log: \(log))\n") }
             let connection = try await daemon.connect(socket: socket, log: log)
-            let serials = Dictionary(uniqueKeysWithValues: (1...8).map { ("S\($0)", String(format: "SIM-%04d", $0)) })
-            let params = RunStartParams(plan: "pressure-full", lot: "DEMO-LOT-1", serials: serials, operator: "demo")
-            let status = try await Run.start(params, on: connection, json: json, detach: false)
-            await connection.close()
-            guard status.state == "done", status.reportPath != nil else { throw ExitStatus.error.code }
-            if !json {
-                Terminal.write("open it any time with: sensorqual report --file \(status.reportPath!)\n")
+            let runs = [
+                RunStartParams(plan: "pressure-full", lot: "DEMO-LOT-1",
+                               serials: Dictionary(uniqueKeysWithValues: (1...8).map { ("S\($0)", String(format: "SIM-%04d", $0)) }),
+                               operator: "demo"),
+                RunStartParams(plan: "mic-full", lot: "DEMO-MIC-LOT-1",
+                               serials: Dictionary(uniqueKeysWithValues: (1...4).map { ("M\($0)", String(format: "SIM-MIC-%04d", $0)) }),
+                               operator: "demo"),
+            ]
+            var complete = true
+            for params in runs {
+                let status = try await Run.start(params, on: connection, json: json, detach: false)
+                guard status.state == "done", let path = status.reportPath else {
+                    complete = false
+                    continue
+                }
+                if !json { Terminal.write("open it any time with: sensorqual report --file \(path)\n\n") }
             }
+            await connection.close()
+            guard complete else { throw ExitStatus.error.code }
         }
 
         static func temporaryFolder() throws -> String {

@@ -58,11 +58,12 @@ enum ReportText {
             + "(\(report.spec.decisionRule.rawValue), U at k = 2)\n"
         text += "lot \(run.lot ?? "-"), operator \(run.operator ?? "-"), started \(run.startTime), state \(run.state.rawValue)\n"
         text += String(format: "run time %.0f s%@ (planned %.0f s)\n", run.runSeconds,
-                       run.clock == "simulated" ? " simulated" : "", report.plan.plannedSeconds)
+                       run.clock == "simulated" ? " simulated" : run.clock == "audio samples" ? " of audio" : "", report.plan.plannedSeconds)
         for reference in report.rig.references {
-            let c = reference.configuration.certificate
-            text += "reference \(reference.configuration.model) [\(reference.identity ?? "not reached")], certificate \(c.id): "
-                + "U = \(c.expandedUncertaintyPa) Pa (k = \(c.coverageFactor)), due \(c.due)\n"
+            let certificate = reference.configuration.certificate.map { c in
+                "certificate \(c.id): U = \(c.expandedUncertainty) \(c.unit) (k = \(c.coverageFactor)), due \(c.due)"
+            } ?? "no certificate"
+            text += "reference \(reference.configuration.model) [\(reference.identity ?? "not reached")], \(certificate)\n"
         }
         for step in report.plan.steps {
             text += String(format: "  %@: %.0f s (planned %.0f s), %@\n", step.name, step.actualSeconds, step.plannedSeconds, step.detail)
@@ -71,13 +72,20 @@ enum ReportText {
         var verdicts = Table("SLOT", "SERIAL", "MODEL", "VERDICT", "INTEGRITY")
         for dut in report.duts {
             let i = dut.integrity
+            let integrity = dut.audioChannel == nil
+                ? "\(i.samples) samples, \(i.missedSamples) missed, \(i.busErrors) bus errors"
+                : "\(i.samples) samples, \(i.xruns) xruns, \(i.clippedSamples) clipped"
             verdicts.add([dut.slot, dut.serial ?? "-", dut.model, dut.verdict?.rawValue ?? (dut.lost == nil ? "not judged" : "lost"),
-                          "\(i.samples) samples, \(i.missedSamples) missed, \(i.busErrors) bus errors"])
+                          integrity])
         }
         text += verdicts.rendered
         for dut in report.duts {
-            text += "\n\(dut.slot) \(dut.model) at \(dut.bus)\(dut.muxChannel.map { " ch\($0)" } ?? "") \(dut.address)"
-                + ", chip id \(dut.idRegisterValue ?? "-")\n"
+            if let channel = dut.audioChannel {
+                text += "\n\(dut.slot) \(dut.model) on audio \(dut.bus) ch\(channel)\n"
+            } else {
+                text += "\n\(dut.slot) \(dut.model) at \(dut.bus)\(dut.muxChannel.map { " ch\($0)" } ?? "") \(dut.address?.description ?? "-")"
+                    + ", chip id \(dut.idRegisterValue ?? "-")\n"
+            }
             if let lost = dut.lost { text += "  lost: \(lost)\n" }
             var figures = Table("FIGURE", "VALUE", "U (k=2)", "LIMIT", "VERDICT")
             for f in dut.figures {
@@ -86,7 +94,16 @@ enum ReportText {
                              f.verdict?.rawValue ?? "-"])
             }
             if !dut.figures.isEmpty { text += figures.rendered.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n" }
-            if let conditions = dut.figures.first?.conditions { text += "  conditions: \(conditions)\n" }
+            if dut.audioChannel != nil {
+                // Microphone figures each hold under their own level and band: show each one's conditions.
+                for f in dut.figures { text += "  \(f.metric): \(f.conditions)\n" }
+                for warning in dut.acoustic?.warnings ?? [] { text += "  warning: \(warning)\n" }
+                for point in dut.acoustic?.overload?.points ?? [] {
+                    text += String(format: "  THD at %.1f dB SPL: %.3f %%\n", point.spl, point.thdPercent)
+                }
+            } else if let conditions = dut.figures.first?.conditions {
+                text += "  conditions: \(conditions)\n"
+            }
         }
         text += "\nverdict: \(report.verdict.overall?.rawValue ?? "none")\(report.verdict.complete ? "" : " (incomplete)")\n"
         if let path { text += "file: \(path)\n" }

@@ -101,23 +101,26 @@ public struct RigDescription: Codable, Sendable, Equatable {
         public var kind: String
         public var model: String
         public var link: String
-        public var certificate: String
-        /// Certificate expanded uncertainty, Pa, and its coverage factor.
-        public var expandedUncertaintyPa: Double
-        public var coverageFactor: Double
-        public var due: String
+        /// The calibration certificate; nil for an instrument whose output is measured by another (a sound source).
+        public var certificate: String?
+        /// Certificate expanded uncertainty, in `unit` (Pa, or dB for a microphone), and its coverage factor.
+        public var expandedUncertainty: Double?
+        public var unit: String?
+        public var coverageFactor: Double?
+        public var due: String?
         enum CodingKeys: String, CodingKey {
-            case id, kind, model, link, certificate, expandedUncertaintyPa = "expanded_uncertainty_pa"
+            case id, kind, model, link, certificate, expandedUncertainty = "expanded_uncertainty", unit
             case coverageFactor = "coverage_factor", due
         }
-        public init(id: String, kind: String, model: String, link: String, certificate: String,
-                    expandedUncertaintyPa: Double, coverageFactor: Double, due: String) {
+        public init(id: String, kind: String, model: String, link: String, certificate: String?,
+                    expandedUncertainty: Double?, unit: String?, coverageFactor: Double?, due: String?) {
             self.id = id
             self.kind = kind
             self.model = model
             self.link = link
             self.certificate = certificate
-            self.expandedUncertaintyPa = expandedUncertaintyPa
+            self.expandedUncertainty = expandedUncertainty
+            self.unit = unit
             self.coverageFactor = coverageFactor
             self.due = due
         }
@@ -127,7 +130,7 @@ public struct RigDescription: Codable, Sendable, Equatable {
 /// `devices.list`: each slot with what the daemon last saw there.
 public struct DeviceInfo: Codable, Sendable, Equatable {
     /// ready: answered its probe; absent: nothing acknowledged; wrong-chip: another chip answered;
-    /// error: another failure; busy: in a run.
+    /// error: another failure; busy: in a run; wired: a microphone on an audio channel (not probed).
     public var state: String
     public var slot: String
     public var chip: String

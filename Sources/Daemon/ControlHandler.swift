@@ -73,11 +73,15 @@ struct ControlHandler: RPCMethodHandler {
                 .init(slot: slot.id, bus: rig.bus(slot.bus)?.device ?? slot.bus, muxChannel: slot.mux?.channel,
                       address: slot.address.description, chip: slot.chip,
                       model: configuration.catalog.chip(slot.chip)?.model ?? slot.chip)
+            } + rig.microphones.map { microphone in
+                .init(slot: microphone.id, bus: rig.audioInterface(microphone.audio)?.pcm ?? microphone.audio, muxChannel: nil,
+                      address: "ch\(microphone.channel)", chip: microphone.chip,
+                      model: configuration.catalog.chip(microphone.chip)?.model ?? microphone.chip)
             },
             references: rig.references.map {
-                .init(id: $0.id, kind: $0.kind, model: $0.model, link: $0.link, certificate: $0.certificate.id,
-                      expandedUncertaintyPa: $0.certificate.expandedUncertaintyPa,
-                      coverageFactor: $0.certificate.coverageFactor, due: $0.certificate.due)
+                .init(id: $0.id, kind: $0.kind, model: $0.model, link: $0.link, certificate: $0.certificate?.id,
+                      expandedUncertainty: $0.certificate?.expandedUncertainty, unit: $0.certificate?.unit,
+                      coverageFactor: $0.certificate?.coverageFactor, due: $0.certificate?.due)
             })
     }
 }

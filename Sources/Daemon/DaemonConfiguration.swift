@@ -22,6 +22,8 @@ struct DaemonConfiguration: Sendable {
     var manualReference: ManualPressureReference?
     /// The simulated rig's SCPI controller, served for the daemon's lifetime (with --simulate).
     var simulatedController: SimulatedSCPIServer?
+    /// With --simulate: the acoustic chamber's PCM feed, read through ALSA's file plugin; kept for the daemon's life.
+    var simulatedChamber: ChamberFeed?
 
     var runsDirectory: String { stateDirectory + "/runs" }
 

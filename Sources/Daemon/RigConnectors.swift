@@ -29,6 +29,15 @@ struct LinuxRigConnector: RigConnector {
     func openPowerLine(_ line: Rig.GPIOLineReference) throws -> any PowerSwitch {
         try GPIOPowerSwitch(line)
     }
+
+    func openSoundSource(_ reference: Rig.Reference) throws -> any SoundSource {
+        guard reference.link.hasPrefix("alsa:"), let fullScale = reference.fullScaleSPL else {
+            throw ConnectorError(description: "sound source \(reference.id): link '\(reference.link)' is not alsa:<pcm>; sim: sources need --simulate")
+        }
+        // Stereo S32 at 48 kHz: name a plughw: device and ALSA converts to what the card takes.
+        return try ALSATonePlayer(device: String(reference.link.dropFirst("alsa:".count)),
+                                  format: PCMStreamFormat(sample: .s32, sampleRate: 48_000, channels: 2), fullScaleSPL: fullScale)
+    }
 }
 
 struct ConnectorError: Error, CustomStringConvertible {

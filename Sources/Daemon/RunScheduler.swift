@@ -90,22 +90,14 @@ actor RunScheduler: Service {
                            data: ["run": .string(active.status.id)])
         }
         let rig = configuration.rig
-        let slots = params.slots ?? rig.slots.map(\.id)
-        guard !slots.isEmpty else { throw RPCError.invalidParams("no slots to run on") }
-        guard Set(slots).count == slots.count else { throw RPCError.invalidParams("a slot is named twice in \(slots)") }
-        for slot in slots where rig.slot(slot) == nil {
-            throw RPCError.invalidParams("slot '\(slot)' is not on rig \(rig.name) (it has \(rig.slots.map(\.id).joined(separator: ", ")))")
-        }
-        for slot in (params.serials ?? [:]).keys where !slots.contains(slot) {
-            throw RPCError.invalidParams("a serial number is given for slot '\(slot)', which is not in this run")
-        }
         guard params.plan.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw RPCError.invalidParams("plan name '\(params.plan)' may hold letters, digits, - and _ only")
         }
-        for reference in rig.references where !reference.certificate.isValid(on: Date()) {
+        for reference in rig.references {
+            guard let certificate = reference.certificate, !certificate.isValid(on: Date()) else { continue }
             throw RPCError(code: .calibrationExpired,
-                           message: "reference \(reference.id) (\(reference.model)): certificate \(reference.certificate.id) was due \(reference.certificate.due)",
-                           data: ["reference": .string(reference.id), "due": .string(reference.certificate.due)])
+                           message: "reference \(reference.id) (\(reference.model)): certificate \(certificate.id) was due \(certificate.due)",
+                           data: ["reference": .string(reference.id), "due": .string(certificate.due)])
         }
         let specName = params.spec ?? configuration.defaultSpec
         guard specName.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
@@ -125,6 +117,18 @@ actor RunScheduler: Service {
         } catch {
             throw RPCError(code: .invalidPlan, message: error.description,
                            data: ["file": .string(error.file), "line": error.line.map { .int(Int64($0)) } ?? .null])
+        }
+        // The plan's class picks the slots: microphones for an acoustic plan, the I2C slots otherwise.
+        let classSlots = rig.slotIDs(sensorClass: plan.sensorClass)
+        let slots = params.slots ?? classSlots
+        guard !slots.isEmpty else { throw RPCError.invalidParams("rig \(rig.name) has no \(plan.sensorClass) slots for plan \(plan.name)") }
+        guard Set(slots).count == slots.count else { throw RPCError.invalidParams("a slot is named twice in \(slots)") }
+        for slot in slots where !classSlots.contains(slot) {
+            throw RPCError.invalidParams("slot '\(slot)' is not a \(plan.sensorClass) slot of rig \(rig.name) (those are "
+                + classSlots.joined(separator: ", ") + ")")
+        }
+        for slot in (params.serials ?? [:]).keys where !slots.contains(slot) {
+            throw RPCError.invalidParams("a serial number is given for slot '\(slot)', which is not in this run")
         }
         try Self.check(plan: &plan, planPath: planPath, slots: slots, rig: rig, catalog: configuration.catalog)
         runCounter += 1
@@ -177,7 +181,8 @@ actor RunScheduler: Service {
         var modes = 1
         for slot in slots {
             guard let chip = rig.slot(slot).flatMap({ catalog.chip($0.chip) }) else { continue }
-            let asked = plan.acquisition.settings(for: chip.chip).oversampling
+            guard let acquisition = plan.acquisition else { continue }
+            let asked = acquisition.settings(for: chip.chip).oversampling
             if !chip.oversamplingModes.isEmpty, !chip.oversamplingModes.contains(asked) {
                 throw RPCError(code: .invalidPlan,
                                message: "\(planPath): plan \(plan.name) asks oversampling \(asked) of slot \(slot) (\(chip.model)), which offers "
@@ -240,12 +245,19 @@ actor RunScheduler: Service {
         let dropped = droppedEvents
         let id = prepared.request.id
         let result = await DedicatedThread.run(name: "run \(id)") { () -> (RunOutcome, String?, String?) in
-            let engine = RunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
-                                   connector: configuration.connector, cancellation: prepared.cancellation,
-                                   captureDirectory: configuration.runsDirectory + "/" + id + "/raw") { event in
+            let events: RunEngine.EventSink = { event in
                 if case .dropped = sink.yield((id, event)) { dropped.add() }
             }
-            let outcome = engine.run()
+            let outcome: RunOutcome
+            if prepared.request.plan.sensorClass == "acoustic" {
+                outcome = MicrophoneRunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
+                                              connector: configuration.connector, cancellation: prepared.cancellation,
+                                              events: events).run()
+            } else {
+                outcome = RunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
+                                    connector: configuration.connector, cancellation: prepared.cancellation,
+                                    captureDirectory: configuration.runsDirectory + "/" + id + "/raw", events: events).run()
+            }
             let report = QualificationReport(outcome: outcome, request: prepared.request, rig: configuration.rig,
                                              software: software, started: prepared.started, finished: Date())
             do {

@@ -123,13 +123,24 @@ struct Sensorquald: AsyncParsableCommand {
             rig.reference(kind: "pressure-controller").flatMap { $0.link == "manual" ? ManualPressureReference(model: $0.model) : nil }
         }
         var server: SimulatedSCPIServer?
+        var chamber: ChamberFeed?
         if simulate {
             let simulated = SimulatedRig(seed: seed)
             // The simulated controller is reached as a real one: SCPI over a loopback TCP socket.
             if !manualReference { server = try simulated.startSCPIServer() }
             let link = server?.link ?? "manual"
+            // The chamber's microphones are captured as a real interface is: ALSA, here its file plugin on a FIFO.
+            let audio = state + "/simulated-audio"
+            try? FileManager.default.removeItem(atPath: audio)
+            try FileManager.default.createDirectory(atPath: audio, withIntermediateDirectories: true)
+            let feed = try ChamberFeed(chamber: simulated.chamber, format: SimulatedRig.audioFormat, folder: audio)
+            let alsaConfig = audio + "/asound.conf"
+            try feed.alsaConfiguration(pcmName: "chamber").write(toFile: alsaConfig, atomically: true, encoding: .utf8)
+            feed.start()
+            chamber = feed
             source = "built-in simulated rig (seed \(seed), reference \(link))"
-            rigModel = try Rig.parse(text: simulated.rigFile(referenceLink: link), name: "built-in simulated rig", catalog: catalog)
+            rigModel = try Rig.parse(text: simulated.rigFile(referenceLink: link, alsaConfig: alsaConfig),
+                                     name: "built-in simulated rig", catalog: catalog)
             manual = manualLink(of: rigModel)
             connector = SimulatedRigConnector(rig: simulated, manual: manual)
         } else {
@@ -141,7 +152,8 @@ struct Sensorquald: AsyncParsableCommand {
         }
         let configuration = DaemonConfiguration(stateDirectory: state, socketPath: socketPath, planFolders: plans, specFolders: specs,
                                    defaultSpec: defaultSpec, catalog: catalog, rig: rigModel, rigSource: source,
-                                   connector: connector, manualReference: manual, simulatedController: server)
+                                   connector: connector, manualReference: manual, simulatedController: server,
+                                   simulatedChamber: chamber)
         // A default spec that does not load is a configuration fault: find it now, not at the first run.
         guard let specPath = configuration.specPath(defaultSpec) else {
             throw ConfigurationError(file: defaultSpec + ".yaml", reason: "default spec profile not found in " + specs.joined(separator: ", "))

@@ -9,7 +9,14 @@ import SensorIO
 enum SlotProber {
     static func probe(rig: Rig, catalog: ChipCatalog, connector: any RigConnector) -> [DeviceInfo] {
         let transports = SlotTransports(rig: rig, connector: connector)
-        return rig.slots.map { slot in
+        // A microphone answers no probe short of a capture; it is listed as wired where the rig file puts it.
+        let microphones = rig.microphones.map { microphone in
+            DeviceInfo(state: "wired", slot: microphone.id, chip: microphone.chip,
+                       model: catalog.chip(microphone.chip)?.model ?? microphone.chip,
+                       bus: rig.audioInterface(microphone.audio)?.pcm ?? microphone.audio, muxChannel: nil,
+                       address: "ch\(microphone.channel)", chipID: nil, detail: nil)
+        }
+        return microphones + rig.slots.map { slot in
             let chip = catalog.chip(slot.chip)
             var info = DeviceInfo(state: "error", slot: slot.id, chip: slot.chip, model: chip?.model ?? slot.chip,
                                   bus: rig.bus(slot.bus)?.device ?? slot.bus, muxChannel: slot.mux?.channel,

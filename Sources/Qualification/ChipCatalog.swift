@@ -11,6 +11,7 @@ public struct ChipDescription: Sendable, Equatable, Codable {
     public var sensorClass: String
     public var driver: String
     public var datasheet: String
+    /// I2C addresses; empty for a part on an audio interface (a microphone).
     public var addresses: [I2CAddress]
     /// The id register and the values it may hold; nil for chips without one (MS5611: its PROM CRC is
     /// the identity check).
@@ -18,7 +19,17 @@ public struct ChipDescription: Sendable, Equatable, Codable {
     public var idValues: [UInt8]
     /// Pressure oversampling factors the chip offers, in the datasheet's numbers (`modes.oversampling`).
     public var oversamplingModes: [Int]
+    /// A microphone's output: analog (volts, sensitivity in dBV) or digital (PDM/I2S words, sensitivity in dBFS).
+    public var microphoneOutput: MicrophoneOutput?
     public var figures: [DatasheetFigure]
+
+    /// The datasheet figure of this name, if the catalog holds it.
+    public func figure(_ name: String) -> DatasheetFigure? { figures.first { $0.name == name } }
+}
+
+/// How a microphone delivers its signal (acoustic.md §1.1).
+public enum MicrophoneOutput: String, Sendable, Equatable, Codable {
+    case analog, digital
 }
 
 /// A figure from the vendor's datasheet, with the conditions it holds under and how sure we are of it.
@@ -72,7 +83,7 @@ public struct ChipCatalog: Sendable, Equatable {
 struct ChipDocument: Decodable {
     var chip: ChipDescription
 
-    enum Keys: String, CodingKey { case chip, vendor, model, `class`, driver, datasheet, addresses, identification, modes, figures }
+    enum Keys: String, CodingKey { case chip, vendor, model, `class`, driver, datasheet, addresses, identification, modes, output, figures }
     enum IDKeys: String, CodingKey { case register, values }
     enum ModeKeys: String, CodingKey { case oversampling }
     enum FigureKeys: String, CodingKey { case name, value, min, max, unit, kind, conditions, source }
@@ -82,7 +93,7 @@ struct ChipDocument: Decodable {
         let id = c.contains(.identification) ? try c.nestedContainer(keyedBy: IDKeys.self, forKey: .identification) : nil
         let modes = c.contains(.modes) ? try c.nestedContainer(keyedBy: ModeKeys.self, forKey: .modes) : nil
         var addresses: [I2CAddress] = []
-        for byte in try c.decode([HexByte].self, forKey: .addresses) {
+        for byte in try c.decodeIfPresent([HexByte].self, forKey: .addresses) ?? [] {
             guard let address = I2CAddress(rawValue: byte.value) else {
                 throw DecodingError.dataCorruptedError(forKey: .addresses, in: c, debugDescription: "\(byte.value) is not 7-bit")
             }
@@ -107,6 +118,14 @@ struct ChipDocument: Decodable {
             driver: try c.decode(String.self, forKey: .driver), datasheet: try c.decode(String.self, forKey: .datasheet),
             addresses: addresses, idRegister: try id?.decode(HexByte.self, forKey: .register).value,
             idValues: try id?.decode([HexByte].self, forKey: .values).map(\.value) ?? [],
-            oversamplingModes: try modes?.decodeIfPresent([Int].self, forKey: .oversampling) ?? [], figures: figures)
+            oversamplingModes: try modes?.decodeIfPresent([Int].self, forKey: .oversampling) ?? [],
+            microphoneOutput: try c.decodeIfPresent(MicrophoneOutput.self, forKey: .output), figures: figures)
+        if chip.sensorClass == "acoustic", chip.microphoneOutput == nil {
+            throw DecodingError.keyNotFound(Keys.output, .init(codingPath: c.codingPath,
+                                                               debugDescription: "a microphone states output: analog or digital"))
+        }
+        if chip.sensorClass != "acoustic", addresses.isEmpty {
+            throw DecodingError.keyNotFound(Keys.addresses, .init(codingPath: c.codingPath, debugDescription: "an I2C chip lists its addresses"))
+        }
     }
 }

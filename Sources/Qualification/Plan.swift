@@ -6,8 +6,19 @@ public struct Plan: Sendable, Equatable {
     public var name: String
     public var description: String
     public var sensorClass: String
-    public var acquisition: PressureAcquisition
+    /// How pressure DUTs are configured; nil for an acoustic plan.
+    public var acquisition: PressureAcquisition?
+    /// The stimulus of an acoustic plan; nil for a pressure plan.
+    public var acoustic: AcousticStimulus? = nil
     public var steps: [Step]
+
+    /// The tone an acoustic plan plays and how long each level settles before it is recorded.
+    public struct AcousticStimulus: Sendable, Equatable, Codable {
+        /// Stimulus frequency, Hz (1 kHz: the sensitivity, SNR and AOP definitions' frequency; acoustic.md §1.1).
+        public var toneHz: Double
+        /// Capture discarded after each level change, s: the microphone's and the source's transients (§5.12).
+        public var settle: Double
+    }
 
     /// How the pressure DUTs are configured and read: settings for every chip, and per-chip overrides
     /// (an LPS22HH has no oversampling, an MS5611 counts it as 256…4096).
@@ -35,6 +46,14 @@ public struct Plan: Sendable, Equatable {
         case noiseByMode(duration: Double, setpoint: Double)
         /// Setpoints up (and down) against the reference for accuracy.
         case sweep(Sweep)
+        /// Acoustic: the tone at `spl` (94 dB SPL), recorded for `duration` s: the sensitivity (acoustic.md §2).
+        case sensitivity(spl: Double, duration: Double)
+        /// Acoustic: THD and THD+N at each level (94 and 105 dB SPL; §1.4).
+        case distortion(levels: [Double], duration: Double)
+        /// Acoustic: the source off, the chamber quiet, recorded for the A-weighted noise floor (§1.3, §2).
+        case acousticNoise(duration: Double)
+        /// Acoustic: the tone stepped up in level for THD vs SPL and the overload point (§1.5, §2).
+        case overload(OverloadSweep)
 
         public var name: String {
             switch self {
@@ -42,7 +61,26 @@ public struct Plan: Sendable, Equatable {
             case .noise: "noise"
             case .noiseByMode: "noise by oversampling"
             case .sweep: "accuracy sweep"
+            case .sensitivity: "sensitivity"
+            case .distortion: "distortion"
+            case .acousticNoise: "noise (source off)"
+            case .overload: "overload sweep"
             }
+        }
+    }
+
+    /// Levels from `from` to `to` dB SPL in `step` dB; the sweep ends early once THD passes `stopAboveTHD` %
+    /// (the overload point and the 1 % point are behind it, and louder steps only stress the DUT and the source).
+    public struct OverloadSweep: Sendable, Equatable, Codable {
+        public var from: Double
+        public var to: Double
+        public var step: Double
+        public var duration: Double
+        public var stopAboveTHD: Double
+
+        public var levels: [Double] {
+            let count = Int(((to - from) / step).rounded(.down)) + 1
+            return (0..<count).map { from + Double($0) * step }
         }
     }
 
@@ -81,7 +119,10 @@ public struct Plan: Sendable, Equatable {
             switch step {
             case .noise: "rms-noise"
             case .sweep: "absolute-accuracy"
-            case .warmUp, .noiseByMode: nil
+            case .overload: "aop"
+            // SNR needs both the 94 dB SPL signal and the quiet noise floor.
+            case .acousticNoise where steps.contains { if case .sensitivity = $0 { true } else { false } }: "snr"
+            case .warmUp, .noiseByMode, .sensitivity, .distortion, .acousticNoise: nil
             }
         })
     }
@@ -93,6 +134,9 @@ public struct Plan: Sendable, Equatable {
             case .warmUp(let d), .noise(let d, _): total + d
             case .noiseByMode(let d, _): total + d * Double(modeCount)
             case .sweep(let s): total + Double(s.sequence.count) * (s.settleHold + s.dwell)
+            case .sensitivity(_, let d), .acousticNoise(let d): total + d + (acoustic?.settle ?? 0)
+            case .distortion(let levels, let d): total + Double(levels.count) * (d + (acoustic?.settle ?? 0))
+            case .overload(let sweep): total + Double(sweep.levels.count) * (sweep.duration + (acoustic?.settle ?? 0))
             }
         }
     }
@@ -111,10 +155,22 @@ extension Plan {
 
     static func parse(_ file: YAMLFile) throws(ConfigurationError) -> Plan {
         let document = try file.decode(PlanDocument.self)
+        switch document.class {
+        case "pressure": return try parsePressure(document, file: file)
+        case "acoustic": return try parseAcoustic(document, file: file)
+        default:
+            throw file.error(at: [PathKey("class")], "class '\(document.class)' has no run engine yet; this build runs pressure and acoustic plans")
+        }
+    }
+
+    static func parsePressure(_ document: PlanDocument, file: YAMLFile) throws(ConfigurationError) -> Plan {
+        guard let acquisition = document.acquisition else {
+            throw file.error(at: [PathKey("plan")], "a pressure plan needs an acquisition section (odr_hz, oversampling)")
+        }
         let acquisitionKey = PathKey("acquisition")
-        let settings = try document.acquisition.settings(file: file, at: [acquisitionKey])
+        let settings = try acquisition.settings(file: file, at: [acquisitionKey])
         var perChip: [String: PressureSettings] = [:]
-        for (chip, override) in document.acquisition.chips ?? [:] {
+        for (chip, override) in acquisition.chips ?? [:] {
             perChip[chip] = try override.settings(over: settings, file: file, at: [acquisitionKey, PathKey("chips"), PathKey(chip)])
         }
         let rate = settings.outputDataRate
@@ -122,7 +178,7 @@ extension Plan {
         for (index, step) in document.steps.enumerated() {
             let at = [PathKey("steps"), PathKey(index)]
             let kinds = [step.warmup != nil, step.noise != nil, step.noise_by_mode != nil, step.sweep != nil].filter { $0 }.count
-            guard kinds == 1 else { throw file.error(at: at, "a step is exactly one of warmup, noise, noise_by_mode or sweep") }
+            guard kinds == 1, !step.isAcoustic else { throw file.error(at: at, "a step is exactly one of warmup, noise, noise_by_mode or sweep") }
             if let stability = step.sweep?.stability, stability.max_rate_pa_per_s <= 0 || (stability.window_s ?? 10) <= 0 {
                 throw file.error(at: at + [PathKey("sweep"), PathKey("stability")], "stability rate and window must be positive")
             }
@@ -159,9 +215,6 @@ extension Plan {
                 throw file.error(at: at, "a step is exactly one of warmup, noise, noise_by_mode or sweep")
             }
         }
-        guard document.class == "pressure" else {
-            throw file.error(at: [PathKey("class")], "class '\(document.class)' has no run engine yet; this build runs pressure plans")
-        }
         return Plan(name: document.plan, description: document.description ?? "", sensorClass: document.class,
                     acquisition: PressureAcquisition(settings: settings, perChip: perChip), steps: steps)
     }
@@ -171,8 +224,11 @@ struct PlanDocument: Decodable {
     var plan: String
     var description: String?
     var `class`: String
-    var acquisition: Acquisition
+    var acquisition: Acquisition?
+    var stimulus: Stimulus?
     var steps: [StepDocument]
+
+    struct Stimulus: Decodable { var tone_hz: Double?; var settle_s: Double? }
 
     struct Acquisition: Decodable {
         var odr_hz: Double
@@ -206,6 +262,20 @@ struct PlanDocument: Decodable {
         var noise: Noise?
         var noise_by_mode: Noise?
         var sweep: SweepDocument?
+        var sensitivity: Level?
+        var distortion: Levels?
+        var overload: Overload?
+
+        var isAcoustic: Bool { sensitivity != nil || distortion != nil || overload != nil }
+    }
+    struct Level: Decodable { var spl_db: Double?; var duration_s: Double }
+    struct Levels: Decodable { var spl_db: [Double]; var duration_s: Double }
+    struct Overload: Decodable {
+        var from_db_spl: Double
+        var to_db_spl: Double
+        var step_db: Double
+        var duration_s: Double
+        var stop_above_thd_percent: Double?
     }
     struct Stability: Decodable { var max_rate_pa_per_s: Double; var window_s: Double? }
     struct Duration: Decodable { var duration_s: Double }

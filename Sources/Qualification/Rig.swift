@@ -7,7 +7,13 @@ public struct Rig: Sendable, Equatable, Codable {
     public var description: String?
     public var buses: [Bus]
     public var slots: [Slot]
+    /// PCM interfaces (ALSA) the microphones are captured through.
+    public var audioInterfaces: [AudioInterface] = []
+    /// Microphone DUTs: a channel of an audio interface each.
+    public var microphones: [MicrophoneSlot] = []
     public var references: [Reference]
+    /// The acoustic chamber's own noise as the lab measured it, dB SPL(A): the margin the noise record needs (acoustic.md §2).
+    public var chamberAmbientDBA: Double? = nil
 
     /// An I2C adapter: `/dev/i2c-N`, or `sim:…` for the simulated rig.
     public struct Bus: Sendable, Equatable, Codable {
@@ -53,16 +59,46 @@ public struct Rig: Sendable, Equatable, Codable {
         public var channel: Int
     }
 
+    /// An ALSA PCM capture interface (I2S/TDM/PDM codec, USB audio interface): one interleaved stream whose
+    /// channels (TDM slots) carry the microphones and the reference microphone.
+    public struct AudioInterface: Sendable, Equatable, Codable {
+        public var id: String
+        /// The ALSA PCM name: `hw:1,0`, `plughw:CARD=Rig`, or a name `alsaConfig` defines.
+        public var pcm: String
+        /// A self-contained ALSA configuration file defining `pcm` (e.g. a `file` plugin); nil: the system's.
+        public var alsaConfig: String?
+        public var format: PCMStreamFormat
+        /// The input voltage, V peak, of a 0 dBFS sine on analog channels (ADC full scale): turns dBFS into dBV
+        /// for analog microphones (acoustic.md §1.1). nil for interfaces that carry digital microphones only.
+        public var fullScaleVoltsPeak: Double?
+    }
+
+    /// Where one microphone sits: an audio interface channel.
+    public struct MicrophoneSlot: Sendable, Equatable, Codable {
+        public var id: String
+        /// Catalog chip name (`im73a135`).
+        public var chip: String
+        public var audio: String
+        public var channel: Int
+    }
+
     /// A reference instrument and its calibration certificate.
     public struct Reference: Sendable, Equatable, Codable {
         public var id: String
+        /// `pressure-controller`, `reference-microphone`, `sound-source`.
         public var kind: String
-        /// `sim:…`, later `scpi-tcp://host:5025`, `scpi-serial:///dev/ttyUSB0?baud=9600`.
+        /// `sim:…`, `scpi-tcp://host:5025`, `scpi-serial:///dev/ttyUSB0?baud=9600`, `manual`; for a reference
+        /// microphone `audio:<interface>/<channel>`.
         public var link: String
         public var model: String
         /// Range in Pa (pressure controllers).
         public var rangePa: [Double]?
-        public var certificate: Certificate
+        /// A reference microphone's sensitivity at 1 kHz from its certificate, dBV re 1 V/Pa (analog channel).
+        public var sensitivityDBV: Double?
+        /// An `alsa:` sound source's gain: the SPL at the microphones for a 0 dBFS sine, dB SPL (set-up measurement).
+        public var fullScaleSPL: Double?
+        /// The calibration certificate; nil only for a sound source, whose level the reference microphone measures.
+        public var certificate: Certificate?
         /// Height of the DUTs above the reference's port, m: 11.8 Pa per metre (sensors.md §8.3).
         public var headHeightM: Double
         /// SCPI dialect and command overrides (`scpi-tcp://`, `scpi-serial://` links).
@@ -83,8 +119,10 @@ public struct Rig: Sendable, Equatable, Codable {
 
     public struct Certificate: Sendable, Equatable, Codable {
         public var id: String
-        /// Expanded uncertainty, Pa.
-        public var expandedUncertaintyPa: Double
+        /// Expanded uncertainty U of what the instrument reports, in `unit`.
+        public var expandedUncertainty: Double
+        /// `Pa` for pressure references, `dB` for a reference microphone's sensitivity.
+        public var unit: String
         public var coverageFactor: Double
         /// Calibration due date as written on the certificate, YYYY-MM-DD.
         public var due: String
@@ -103,6 +141,12 @@ public struct Rig: Sendable, Equatable, Codable {
     }
 
     public func slot(_ id: String) -> Slot? { slots.first { $0.id == id } }
+    public func microphone(_ id: String) -> MicrophoneSlot? { microphones.first { $0.id == id } }
+    public func audioInterface(_ id: String) -> AudioInterface? { audioInterfaces.first { $0.id == id } }
+    /// The slot ids of a sensor class: microphones for `acoustic`, the I2C slots otherwise.
+    public func slotIDs(sensorClass: String) -> [String] {
+        sensorClass == "acoustic" ? microphones.map(\.id) : slots.map(\.id)
+    }
     public func bus(_ id: String) -> Bus? { buses.first { $0.id == id } }
     public func reference(kind: String) -> Reference? { references.first { $0.kind == kind } }
 }
@@ -187,7 +231,25 @@ extension Rig {
         }
         for (index, reference) in references.enumerated() {
             let at = [PathKey("references"), PathKey(index), PathKey("certificate")]
-            if reference.certificate.expandedUncertaintyPa <= 0 || reference.certificate.coverageFactor <= 0 {
+            guard let certificate = reference.certificate else {
+                guard reference.kind == "sound-source" else {
+                    throw file.error(at: [PathKey("references"), PathKey(index)], "reference \(reference.id): the certificate is missing")
+                }
+                guard reference.link.hasPrefix("sim:") || reference.link.hasPrefix("alsa:") else {
+                    throw file.error(at: [PathKey("references"), PathKey(index), PathKey("link")],
+                                     "reference \(reference.id): a sound source's link is alsa:<pcm> or sim:, not '\(reference.link)'")
+                }
+                if reference.link.hasPrefix("alsa:"), reference.fullScaleSPL == nil {
+                    throw file.error(at: [PathKey("references"), PathKey(index)],
+                                     "reference \(reference.id): an alsa: sound source needs full_scale_db_spl (the SPL of a 0 dBFS sine)")
+                }
+                continue
+            }
+            if (reference.kind == "reference-microphone") != (certificate.unit == "dB") {
+                throw file.error(at: at, "reference \(reference.id): a microphone certificate states expanded_uncertainty_db, "
+                    + "a pressure reference's expanded_uncertainty_pa")
+            }
+            if certificate.expandedUncertainty <= 0 || certificate.coverageFactor <= 0 {
                 throw file.error(at: at, "reference \(reference.id): certificate uncertainty and coverage factor must be positive")
             }
             if reference.link.hasPrefix("scpi-") {
@@ -197,6 +259,8 @@ extension Rig {
                 do throws(InstrumentLinkError) { _ = try InstrumentAddress(parsing: reference.link) } catch {
                     throw file.error(at: [PathKey("references"), PathKey(index), PathKey("link")], "reference \(reference.id): \(error)")
                 }
+            } else if reference.kind == "reference-microphone" {
+                try validateReferenceMicrophone(reference, at: [PathKey("references"), PathKey(index)], file: file)
             } else if !(reference.link == "manual" || reference.link.hasPrefix("sim:")) {
                 throw file.error(at: [PathKey("references"), PathKey(index), PathKey("link")],
                                  "reference \(reference.id): link '\(reference.link)' is not scpi-tcp://, scpi-serial://, manual or sim:")
@@ -204,11 +268,12 @@ extension Rig {
             if reference.operatorTimeout <= 0 || (reference.scpi?.timeout ?? 1) <= 0 {
                 throw file.error(at: [PathKey("references"), PathKey(index)], "reference \(reference.id): timeouts must be positive")
             }
-            if reference.certificate.dueDate == nil {
+            if certificate.dueDate == nil {
                 throw file.error(at: at + [PathKey("due")],
-                                 "reference \(reference.id): certificate due date '\(reference.certificate.due)' is not YYYY-MM-DD")
+                                 "reference \(reference.id): certificate due date '\(certificate.due)' is not YYYY-MM-DD")
             }
         }
+        try validateAudio(file: file, catalog: catalog)
     }
 }
 
@@ -216,22 +281,24 @@ extension Rig {
 struct RigDocument: Decodable {
     var rig: Rig
 
-    enum Keys: String, CodingKey { case rig, description, buses, slots, references }
+    enum Keys: String, CodingKey { case rig, description, buses, slots, references, audio, microphones, chamber_ambient_dba }
     enum BusKeys: String, CodingKey { case id, device, muxes }
     enum MuxKeys: String, CodingKey { case id, chip, address, mode, adapters }
     enum SlotKeys: String, CodingKey { case id, bus, mux, address, chip, data_ready, power }
     enum LineKeys: String, CodingKey { case chip, line, active_low }
     enum ChannelKeys: String, CodingKey { case id, channel }
-    enum ReferenceKeys: String, CodingKey { case id, kind, link, model, range_pa, certificate, head_height_m, scpi, operator_timeout_s }
+    enum ReferenceKeys: String, CodingKey {
+        case id, kind, link, model, range_pa, sensitivity_dbv, full_scale_db_spl, certificate, head_height_m, scpi, operator_timeout_s
+    }
     enum SCPIKeys: String, CodingKey { case dialect, timeout_s, commands }
-    enum CertificateKeys: String, CodingKey { case id, expanded_uncertainty_pa, coverage_factor, due }
+    enum CertificateKeys: String, CodingKey { case id, expanded_uncertainty_pa, expanded_uncertainty_db, coverage_factor, due }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         var buses: [Rig.Bus] = []
-        var busList = try c.nestedUnkeyedContainer(forKey: .buses)
-        while !busList.isAtEnd {
-            let b = try busList.nestedContainer(keyedBy: BusKeys.self)
+        var busList = c.contains(.buses) ? try c.nestedUnkeyedContainer(forKey: .buses) : nil
+        while !(busList?.isAtEnd ?? true) {
+            let b = try busList!.nestedContainer(keyedBy: BusKeys.self)
             var muxes: [Rig.Mux] = []
             if b.contains(.muxes) {
                 var muxList = try b.nestedUnkeyedContainer(forKey: .muxes)
@@ -250,9 +317,10 @@ struct RigDocument: Decodable {
                                  muxes: muxes))
         }
         var slots: [Rig.Slot] = []
-        var slotList = try c.nestedUnkeyedContainer(forKey: .slots)
-        while !slotList.isAtEnd {
-            let s = try slotList.nestedContainer(keyedBy: SlotKeys.self)
+        // A rig of microphones only has no I2C slots (and no buses).
+        var slotList = c.contains(.slots) ? try c.nestedUnkeyedContainer(forKey: .slots) : nil
+        while !(slotList?.isAtEnd ?? true) {
+            let s = try slotList!.nestedContainer(keyedBy: SlotKeys.self)
             var mux: Rig.MuxChannel?
             if s.contains(.mux) {
                 let m = try s.nestedContainer(keyedBy: ChannelKeys.self, forKey: .mux)
@@ -267,23 +335,24 @@ struct RigDocument: Decodable {
             var list = try c.nestedUnkeyedContainer(forKey: .references)
             while !list.isAtEnd {
                 let r = try list.nestedContainer(keyedBy: ReferenceKeys.self)
-                let cert = try r.nestedContainer(keyedBy: CertificateKeys.self, forKey: .certificate)
                 references.append(Rig.Reference(
                     id: try r.decode(String.self, forKey: .id), kind: try r.decode(String.self, forKey: .kind),
                     link: try r.decode(String.self, forKey: .link), model: try r.decode(String.self, forKey: .model),
                     rangePa: try r.decodeIfPresent([Double].self, forKey: .range_pa),
-                    certificate: Rig.Certificate(
-                        id: try cert.decode(String.self, forKey: .id),
-                        expandedUncertaintyPa: try cert.decode(Double.self, forKey: .expanded_uncertainty_pa),
-                        coverageFactor: try cert.decode(Double.self, forKey: .coverage_factor),
-                        due: try cert.decode(String.self, forKey: .due)),
+                    sensitivityDBV: try r.decodeIfPresent(Double.self, forKey: .sensitivity_dbv),
+                    fullScaleSPL: try r.decodeIfPresent(Double.self, forKey: .full_scale_db_spl),
+                    certificate: r.contains(.certificate) ? try Self.certificate(r) : nil,
                     headHeightM: try r.decodeIfPresent(Double.self, forKey: .head_height_m) ?? 0,
                     scpi: try Self.scpi(r),
                     operatorTimeout: try r.decodeIfPresent(Double.self, forKey: .operator_timeout_s) ?? 3600))
             }
         }
         rig = Rig(name: try c.decode(String.self, forKey: .rig), description: try c.decodeIfPresent(String.self, forKey: .description),
-                  buses: buses, slots: slots, references: references)
+                  buses: buses, slots: slots,
+                  audioInterfaces: try c.decodeIfPresent([AudioInterfaceDocument].self, forKey: .audio)?.map(\.interface) ?? [],
+                  microphones: try c.decodeIfPresent([MicrophoneDocument].self, forKey: .microphones)?.map(\.slot) ?? [],
+                  references: references,
+                  chamberAmbientDBA: try c.decodeIfPresent(Double.self, forKey: .chamber_ambient_dba))
     }
 
     static func line(_ s: KeyedDecodingContainer<SlotKeys>, _ key: SlotKeys) throws -> Rig.GPIOLineReference? {
@@ -291,6 +360,23 @@ struct RigDocument: Decodable {
         let c = try s.nestedContainer(keyedBy: LineKeys.self, forKey: key)
         return Rig.GPIOLineReference(chip: try c.decode(String.self, forKey: .chip), line: try c.decode(UInt32.self, forKey: .line),
                                      activeLow: try c.decodeIfPresent(Bool.self, forKey: .active_low) ?? false)
+    }
+
+    static func certificate(_ r: KeyedDecodingContainer<ReferenceKeys>) throws -> Rig.Certificate {
+        let c = try r.nestedContainer(keyedBy: CertificateKeys.self, forKey: .certificate)
+        // A certificate states its uncertainty in what the instrument reports: Pa, or dB for a microphone.
+        let uncertainty: (Double, String)
+        if let pascals = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_pa) {
+            uncertainty = (pascals, "Pa")
+        } else if let decibels = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_db) {
+            uncertainty = (decibels, "dB")
+        } else {
+            throw DecodingError.keyNotFound(CertificateKeys.expanded_uncertainty_pa, .init(
+                codingPath: c.codingPath, debugDescription: "a certificate states expanded_uncertainty_pa or expanded_uncertainty_db"))
+        }
+        return Rig.Certificate(id: try c.decode(String.self, forKey: .id), expandedUncertainty: uncertainty.0, unit: uncertainty.1,
+                               coverageFactor: try c.decode(Double.self, forKey: .coverage_factor),
+                               due: try c.decode(String.self, forKey: .due))
     }
 
     static func scpi(_ r: KeyedDecodingContainer<ReferenceKeys>) throws -> Rig.SCPISettings? {

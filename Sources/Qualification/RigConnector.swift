@@ -16,6 +16,10 @@ public protocol RigConnector: Sendable {
     func openDataReadyLine(_ line: Rig.GPIOLineReference) throws -> any DataReadyLine
     /// Requests a slot's power/enable line as an output, switched on.
     func openPowerLine(_ line: Rig.GPIOLineReference) throws -> any PowerSwitch
+    /// Opens an audio interface for capture in its rig-file format.
+    func openCapture(_ interface: Rig.AudioInterface) throws -> any AudioCapture
+    /// Opens the sound source a `sound-source` reference names.
+    func openSoundSource(_ reference: Rig.Reference) throws -> any SoundSource
 }
 
 /// A DUT's data-ready (INT) line: the conversions it announced since the last call, as edge timestamps

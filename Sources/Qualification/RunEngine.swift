@@ -39,6 +39,7 @@ public final class RunEngine {
 
     public init(request: RunRequest, rig: Rig, catalog: ChipCatalog, connector: any RigConnector,
                 cancellation: RunCancellation, captureDirectory: String? = nil, events: @escaping EventSink) {
+        precondition(request.plan.acquisition != nil, "the pressure run engine runs pressure plans, not \(request.plan.sensorClass)")
         self.captureDirectory = captureDirectory
         self.request = request
         self.rig = rig
@@ -85,6 +86,10 @@ public final class RunEngine {
 
     private var elapsedSeconds: Double { Double(clock.now() - runStart) * 1e-9 }
 
+    /// The plan's pressure acquisition settings: a pressure plan always has them (the plan parser insists, and
+    /// `init` checks the engine got a pressure plan).
+    private var acquisition: Plan.PressureAcquisition { request.plan.acquisition! }
+
     // MARK: Probe
 
     struct RunFailure: Error, CustomStringConvertible { var description: String }
@@ -120,7 +125,7 @@ public final class RunEngine {
                 dut.outcome.idRegisterValue = identity.idValue.map { String(format: "0x%02X", $0) }
                 dut.outcome.calibrationBytes = identity.calibration.isEmpty
                     ? nil : identity.calibration.map { String(format: "%02X", $0) }.joined()
-                let mode = try dut.configure(request.plan.acquisition.settings(for: chip.chip), now: clock.now())
+                let mode = try dut.configure(acquisition.settings(for: chip.chip), now: clock.now())
                 dut.outcome.conditions = PressureConditions(mode)
                 if let line = slot.dataReady {
                     dut.dataReady = try connector.openDataReadyLine(line)
@@ -235,6 +240,8 @@ public final class RunEngine {
                 }
                 detail = String(format: "%d points, settle %.1f–%.1f s, dwell %.0f s each", sweep.sequence.count,
                                 settles.min() ?? 0, settles.max() ?? 0, sweep.dwell)
+            case .sensitivity, .distortion, .acousticNoise, .overload:
+                throw RunFailure(description: "step \(step.name) is acoustic; the pressure engine does not run it")
             }
             steps.append(StepRecord(name: step.name, plannedSeconds: planned,
                                     actualSeconds: Double(clock.now() - started) * 1e-9, detail: detail))
@@ -246,14 +253,14 @@ public final class RunEngine {
     /// runs at the same time; a chip with fewer modes idles. Returns the number of modes run.
     private func noiseByMode(duration: Double) throws -> Int {
         let lists = duts.map { dut in
-            dut.chip.oversamplingModes.isEmpty ? [request.plan.acquisition.settings(for: dut.chip.chip).oversampling]
+            dut.chip.oversamplingModes.isEmpty ? [acquisition.settings(for: dut.chip.chip).oversampling]
                 : dut.chip.oversamplingModes
         }
         let count = lists.map(\.count).max() ?? 0
         for mode in 0..<count {
             var active = Set<Int>()
             for dut in duts where !dut.isLost && mode < lists[dut.index].count {
-                var settings = request.plan.acquisition.settings(for: dut.chip.chip)
+                var settings = acquisition.settings(for: dut.chip.chip)
                 settings.oversampling = lists[dut.index][mode]
                 switch reconfigure(dut, settings) {
                 case .success(let chosen):
@@ -280,7 +287,7 @@ public final class RunEngine {
         }
         // Back to the plan's mode for what follows.
         for dut in duts where !dut.isLost {
-            if case .failure(let error) = reconfigure(dut, request.plan.acquisition.settings(for: dut.chip.chip)) {
+            if case .failure(let error) = reconfigure(dut, acquisition.settings(for: dut.chip.chip)) {
                 dut.markLost("reconfigure after noise by mode: \(error)")
                 emit(.dutLost(slot: dut.slot.id, reason: "reconfigure: \(error)"))
             }
@@ -478,9 +485,8 @@ public final class RunEngine {
 
     private func analyse() {
         let spec = request.spec
-        let calibration = referenceConfig.map {
-            PressureAccuracy.ReferenceCalibration(expandedUncertainty: $0.certificate.expandedUncertaintyPa,
-                                                  coverageFactor: $0.certificate.coverageFactor)
+        let calibration = referenceConfig?.certificate.map {
+            PressureAccuracy.ReferenceCalibration(expandedUncertainty: $0.expandedUncertainty, coverageFactor: $0.coverageFactor)
         }
         for dut in duts where dut.mode != nil {
             let index = dut.index
@@ -527,7 +533,7 @@ public final class RunEngine {
                         missing.append(String(format: "accuracy point %.0f Pa %@", setpoint, direction.rawValue))
                     }
                 }
-            case .warmUp, .noiseByMode:
+            case .warmUp, .noiseByMode, .sensitivity, .distortion, .acousticNoise, .overload:
                 break
             }
         }

@@ -65,6 +65,10 @@ public struct DataIntegrity: Sendable, Codable, Equatable {
     public var intervalJitterMicroseconds = 0.0
     /// Where the DUT's readings come from: `data-ready line gpiochip0:17` or `status polling`.
     public var dataReadySource: String?
+    /// Audio: capture overruns (ALSA xruns) on the DUT's interface; each lost a stretch of samples.
+    public var xruns = 0
+    /// Audio: samples at or beyond digital full scale (acoustic.md §5.8), over the whole run.
+    public var clippedSamples = 0
 
     public init() {}
 
@@ -129,7 +133,9 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     /// The user-space-switched mux the slot sits behind, and its channel.
     public var mux: String?
     public var muxChannel: Int?
-    public var address: I2CAddress
+    /// The I2C address; nil for a microphone, which sits on `bus` (its audio interface) at `audioChannel`.
+    public var address: I2CAddress?
+    public var audioChannel: Int?
     public var serial: String?
     /// The chip's id register as read at probe, "0x60".
     public var idRegisterValue: String?
@@ -142,6 +148,8 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     /// Noise at each oversampling mode, when the plan asked for it.
     public var noiseByMode: [ModeNoise]?
     public var accuracy: PressureAccuracy.Result?
+    /// A microphone's sensitivity, noise, distortion and overload records.
+    public var acoustic: MicrophoneMeasurements?
     /// What the plan asked for that this DUT did not deliver (lost mid-run, run cancelled), and why.
     public var missing: [String] = []
     public var figures: [QualifiedFigure]

@@ -74,14 +74,22 @@ public struct QualificationReport: Sendable, Codable, Equatable {
         self.software = software
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let acoustic = request.plan.sensorClass == "acoustic"
+        // An acoustic run keeps time by its capture's sample count; a pressure run by the rig clock.
+        let clock = acoustic ? "audio samples" : outcome.simulated ? "simulated" : "monotonic"
         run = RunHeader(id: outcome.id, state: outcome.state, lot: request.lot, operator: request.operatorName,
                         startTime: iso.string(from: started), endTime: iso.string(from: finished),
-                        clock: outcome.simulated ? "simulated" : "monotonic", runSeconds: outcome.runSeconds,
-                        error: outcome.error)
+                        clock: clock, runSeconds: outcome.runSeconds, error: outcome.error)
+        // The instruments this run's class uses, each with what it answered as: the controller's *IDN?, the sound
+        // source's identity, the reference microphone's channel.
+        let used: Set<String> = acoustic ? ["reference-microphone", "sound-source"] : ["pressure-controller"]
         self.rig = RigSection(name: rig.name, description: rig.description, simulated: outcome.simulated, buses: rig.buses,
-                              references: rig.references.map {
-                                  ReferenceInstrument(configuration: $0,
-                                                      identity: $0.kind == "pressure-controller" ? outcome.referenceIdentity : nil)
+                              references: rig.references.filter { used.contains($0.kind) }.map {
+                                  let identity = switch $0.kind {
+                                  case "pressure-controller", "sound-source": outcome.referenceIdentity
+                                  default: outcome.state == .done ? $0.link : nil
+                                  }
+                                  return ReferenceInstrument(configuration: $0, identity: identity)
                               })
         plan = PlanSection(name: request.plan.name, description: request.plan.description,
                            plannedSeconds: request.plan.plannedDuration, steps: outcome.steps)

@@ -48,6 +48,9 @@ public struct SimulatedRig: Sendable {
     public let bench: SimulatedBench
     public let bus: SimulatedI2CBus
     public let controller: SimulatedPressureController
+    /// The acoustic chamber and its microphones (`SimulatedRig+Microphones.swift`).
+    public let chamber: AcousticChamber
+    public let microphones: [MicrophoneUnit]
 
     /// Builds the rig. The seed sets the noise realisations and the BMP390 units' NVM trimming; the lot's
     /// errors are fixed so that every seed shows the same kinds of unit. `clock` is virtual unless a paced
@@ -98,6 +101,8 @@ public struct SimulatedRig: Sendable {
         bus = SimulatedI2CBus(name: Self.busName, bench: bench)
         controller = SimulatedPressureController(identity: Self.controllerIdentity, range: 2_000...120_000,
                                                  stabilityBand: 0.5, bench: bench)
+        microphones = Self.microphoneLot
+        chamber = Self.chamber(microphones: microphones, seed: seed)
     }
 
     /// Serves the simulated controller over a real loopback TCP socket in its SCPI dialect, so that the
@@ -127,7 +132,7 @@ public struct SimulatedRig: Sendable {
     /// certificate is always in date: it was "calibrated" 180 days before `today`, due a year after that.
     /// `referenceLink` is where the controller is reached: `sim:pressure-controller` (in-process, for tests),
     /// a running `SimulatedSCPIServer`'s link, or `manual`.
-    public func rigFile(today: Date = Date(), referenceLink: String = "sim:pressure-controller") -> String {
+    public func rigFile(today: Date = Date(), referenceLink: String = "sim:pressure-controller", alsaConfig: String? = nil) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd"
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -156,9 +161,14 @@ public struct SimulatedRig: Sendable {
               coverage_factor: 2
               due: \(due)
             head_height_m: 0\(referenceLink.hasPrefix("scpi-") ? "\n    scpi: {dialect: \(Self.controllerDialect), timeout_s: 5}" : "")
-        slots:
 
         """
+        // The microphones exist on the rig file only when their stream is fed (`alsaConfig`: the chamber feed's).
+        if let alsaConfig {
+            let audio = audioRigFile(alsaConfig: alsaConfig, due: due)
+            text += audio.references + audio.sections
+        }
+        text += "slots:\n"
         for unit in units {
             text += """
               - id: \(unit.slot)

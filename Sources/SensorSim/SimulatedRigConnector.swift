@@ -29,6 +29,13 @@ public struct SimulatedRigConnector: RigConnector {
         throw SimulatedRigError(description: "the simulated rig has no instrument at \(reference.link)")
     }
 
+    public func openSoundSource(_ reference: Rig.Reference) throws -> any SoundSource {
+        guard reference.link == "sim:sound-source" else {
+            throw SimulatedRigError(description: "the simulated rig has no sound source at \(reference.link)")
+        }
+        return SimulatedSoundSource(chamber: rig.chamber)
+    }
+
     public func openDataReadyLine(_ line: Rig.GPIOLineReference) throws -> any DataReadyLine {
         guard line.chip == SimulatedRig.gpioChip, let unit = rig.units.first(where: { $0.dataReadyLine == line.line }) else {
             throw SimulatedRigError(description: "the simulated rig has no data-ready line \(line)")

@@ -42,7 +42,7 @@ import Testing
             #expect(report.spec.name == "miit-2020" && report.spec.decisionRule == .guardedAcceptance)
             #expect(report.plan.plannedSeconds == 1620)
             #expect(report.plan.steps.map(\.name) == ["warm-up", "noise", "accuracy sweep"])
-            #expect(report.rig.references.first?.configuration.certificate.id == "SIM-CAL-2026-0001")
+            #expect(report.rig.references.first?.configuration.certificate?.id == "SIM-CAL-2026-0001")
             #expect(report.rig.references.first?.identity == SimulatedRig.controllerIdentity)
             #expect(report.duts.map(\.serial) == ["SN1", nil, nil, "SN4", nil, nil, nil, nil])
             // The controller was reached over SCPI on a loopback socket, as a real one would be.

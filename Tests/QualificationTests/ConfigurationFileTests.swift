@@ -218,6 +218,7 @@ struct RecordingConnector: RigConnector {
     func openPressureReference(_ reference: Rig.Reference) throws -> any PressureReference { throw CocoaError(.featureUnsupported) }
     func openDataReadyLine(_ line: Rig.GPIOLineReference) throws -> any DataReadyLine { throw CocoaError(.featureUnsupported) }
     func openPowerLine(_ line: Rig.GPIOLineReference) throws -> any PowerSwitch { throw CocoaError(.featureUnsupported) }
+    func openSoundSource(_ reference: Rig.Reference) throws -> any SoundSource { throw CocoaError(.featureUnsupported) }
 }
 
 final class RecordingBus: I2CTransport {
