@@ -114,7 +114,10 @@ extension Sensorqual {
         }
 
         /// Subscribes, starts the run, follows it and prints the result; shared with `demo`.
-        static func start(_ params: RunStartParams, on connection: ControlClient, json: Bool, detach: Bool) async throws -> RunStatus {
+        /// Starts a run and, unless detached, follows it to its end. `printsResult: false` leaves the final status
+        /// to the caller (the demo prints its runs as one JSON object).
+        static func start(_ params: RunStartParams, on connection: ControlClient, json: Bool, detach: Bool,
+                          printsResult: Bool = true) async throws -> RunStatus {
             if !detach { _ = try await connection.call(Method.watch, params: nil) }
             let started: RunStatus = try await connection.call(Method.runsStart, params: params, as: RunStatus.self)
             if detach {
@@ -123,7 +126,9 @@ extension Sensorqual {
             }
             if !json { Terminal.write("run \(started.id): \(started.plan) on \(started.duts.count) slots, spec \(started.spec)\n") }
             let status = try await RunFollower(client: connection, run: started.id, quiet: json).follow()
-            if json {
+            if !printsResult {
+                return status
+            } else if json {
                 Terminal.write(try JSONValue(encoding: status).description + "\n")
             } else {
                 Terminal.write(VerdictTable.render(status))

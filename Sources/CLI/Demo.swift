@@ -17,7 +17,7 @@ extension Sensorqual {
                 were written, whatever the DUT verdicts; 2 otherwise.
                 """)
 
-        @Flag(help: "Print one JSON object instead of progress and tables.")
+        @Flag(help: "Print one JSON object, {\"runs\": [pressure run status, microphone run status]}, instead of progress and tables.")
         var json = false
 
         @Option(help: "Seed of the simulated rig.")
@@ -44,17 +44,17 @@ extension Sensorqual {
                                serials: Dictionary(uniqueKeysWithValues: (1...4).map { ("M\($0)", String(format: "SIM-MIC-%04d", $0)) }),
                                operator: "demo"),
             ]
-            var complete = true
+            var statuses: [RunStatus] = []
             for params in runs {
-                let status = try await Run.start(params, on: connection, json: json, detach: false)
-                guard status.state == "done", let path = status.reportPath else {
-                    complete = false
-                    continue
+                let status = try await Run.start(params, on: connection, json: json, detach: false, printsResult: !json)
+                statuses.append(status)
+                if !json, let path = status.reportPath {
+                    Terminal.write("open it any time with: sensorqual report --file \(path)\n\n")
                 }
-                if !json { Terminal.write("open it any time with: sensorqual report --file \(path)\n\n") }
             }
             await connection.close()
-            guard complete else { throw ExitStatus.error.code }
+            if json { Terminal.write(JSONValue.object(["runs": try JSONValue(encoding: statuses)]).description + "\n") }
+            guard statuses.allSatisfy({ $0.state == "done" && $0.reportPath != nil }) else { throw ExitStatus.error.code }
         }
 
         static func temporaryFolder() throws -> String {

@@ -7,7 +7,7 @@ import Testing
 /// `sensorqual analyze acoustic` and `analyze aop`, run as a technician would, on WAV files written by sox (an
 /// independent writer) and by SensorIO's `WAVFile`, with known answers from reference/acoustic.md §6.
 @Suite struct AnalyzeAcousticTests {
-    /// sox's path, if it is installed; the tests that need it are skipped without it.
+    /// sox's path: scripts/install-deps installs it, and the tests that need it fail without it.
     static let sox: String? = ["/usr/bin/sox", "/usr/local/bin/sox", "/bin/sox"]
         .first { FileManager.default.isExecutableFile(atPath: $0) }
 
@@ -55,7 +55,7 @@ import Testing
     /// A 1 kHz sine at vol 0.050118723 written by sox as 24-bit at 48 kHz reads −26.00 dBFS (±0.05 dB, TV-2), i.e.
     /// 94.00 dB SPL for a −26 dBFS mic; THD is below 0.001 %, nothing clips, no warning. The noise beside the
     /// tone is the tone's own leakage floor (about −119 dBFS(A)), and snr_db is S − noise_dbfs_a.
-    @Test(.enabled(if: sox != nil)) func soxToneAt94DBSPL() async throws {
+    @Test func soxToneAt94DBSPL() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         try await Self.runSox(["-n", "-r", "48000", "-b", "24", "tone.wav", "synth", "3", "sine", "1000", "vol", "0.050118723"], in: folder)
@@ -106,7 +106,7 @@ import Testing
 
     /// A 16-bit capture at 16 kHz (sox) is flagged twice: the 16-bit quantization floor, and the band stopping at
     /// fs/2 = 8 kHz, which makes the SNR "SNR(A, 20 Hz–fs/2)" rather than the spec figure (§5.5, §5.7).
-    @Test(.enabled(if: sox != nil)) func sixteenBitSixteenKilohertzIsFlagged() async throws {
+    @Test func sixteenBitSixteenKilohertzIsFlagged() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         try await Self.runSox(["-n", "-r", "16000", "-b", "16", "voice.wav", "synth", "3", "sine", "1000", "vol", "0.050118723"], in: folder)
@@ -141,7 +141,7 @@ import Testing
     /// there: pure clipping reaches 10 % THD at FS + 2.2 dB (TV-6), so the AOP reads 122.2 dB SPL (±0.05 dB: log
     /// interpolation between +2 and +2.5 dB) and is digitally limited; THD at +1 dB is TV-6's 4.433 % (±0.01 %);
     /// the 1 % point lies between +0.25 and +0.5 dB.
-    @Test(.enabled(if: sox != nil)) func aopOfAClippedSweep() async throws {
+    @Test func aopOfAClippedSweep() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         var levels: [String] = []

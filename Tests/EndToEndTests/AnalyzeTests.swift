@@ -59,7 +59,7 @@ import Testing
         defer { folder.remove() }
         let demo = try await runCommand("sensorqual", ["demo", "--json", "--state-dir", folder.path + "/demo"], in: folder)
         #expect(demo.status == 0)
-        let status = try JSONValue(parsing: demo.stdout).decode(RunStatus.self)
+        let status = try #require(JSONValue(parsing: demo.stdout)["runs"]?[0]).decode(RunStatus.self)
         let runFolder = try #require(status.reportPath).replacingOccurrences(of: "/report.json", with: "")
         let result = try await runCommand("sensorqual", ["analyze", "series", runFolder + "/raw/S1.sqraw", "--json"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")

@@ -49,15 +49,15 @@ import Testing
 
     /// Each broken rig file names its line and says what is wrong.
     @Test(arguments: [
-        ("channel: 1}", "channel: 0}", 11, "already used"),
-        ("channels: 4", "channels: 2", 11, "channel 3"),
-        ("chip: inmp441", "chip: bmp390", 11, "is a pressure sensor"),
-        ("format: S32_LE", "format: S20_LE", 4, "format must be one of"),
-        ("sensitivity_dbv: -48.7\n", "", 14, "sensitivity_dbv"),
-        ("expanded_uncertainty_db", "expanded_uncertainty_pa", 20, "expanded_uncertainty_db"),
-        ("link: alsa:plughw:2,0", "link: manual", 23, "alsa:<pcm> or sim:"),
-        ("full_scale_db_spl: 145", "x: 1", 21, "full_scale_db_spl"),
-        ("    full_scale_v_peak: 2.0\n", "", 10, "full_scale_v_peak"),
+        ("channel: 1}", "channel: 0}", 12, "already used"),
+        ("channels: 4", "channels: 2", 16, "channel 3"),
+        ("chip: inmp441", "chip: bmp390", 12, "is a pressure sensor"),
+        ("format: S32_LE", "format: S20_LE", 6, "format must be one of"),
+        ("    sensitivity_dbv: -48.7\n", "", 14, "sensitivity_dbv"),
+        ("expanded_uncertainty_db", "expanded_uncertainty_pa", 19, "expanded_uncertainty_db"),
+        ("link: alsa:plughw:2,0", "link: manual", 22, "alsa:<pcm> or sim:"),
+        ("full_scale_db_spl: 145", "x: 1", 20, "full_scale_db_spl"),
+        ("    full_scale_v_peak: 2.0\n", "", 15, "full_scale_v_peak"),
     ] as [(String, String, Int, String)])
     func brokenRigFilesSayWhere(_ find: String, _ replace: String, _ line: Int, _ reason: String) throws {
         let text = Self.rig.replacingOccurrences(of: find, with: replace)
@@ -89,11 +89,11 @@ import Testing
     }
 
     @Test(arguments: [
-        ("duration_s: 10}", "duration_s: 1}", 7, "at least 3.0 s"),
-        ("step_db: 1", "step_db: 0", 8, "rises"),
-        ("stop_above_thd_percent: 20", "stop_above_thd_percent: 5", 8, "past 10 %"),
-        ("spl_db: [94, 105]", "spl_db: [94, 175]", 6, "outside 40–160"),
-        ("- noise: {duration_s: 10}", "- {noise: {duration_s: 10}, sensitivity: {duration_s: 2}}", 7, "exactly one of"),
+        ("duration_s: 10}", "duration_s: 1}", 8, "at least 3.0 s"),
+        ("step_db: 1", "step_db: 0", 9, "rises"),
+        ("stop_above_thd_percent: 20", "stop_above_thd_percent: 5", 9, "past 10 %"),
+        ("spl_db: [94, 105]", "spl_db: [94, 175]", 7, "outside 40–160"),
+        ("- noise: {duration_s: 10}", "- {noise: {duration_s: 10}, sensitivity: {duration_s: 2}}", 8, "exactly one of"),
     ] as [(String, String, Int, String)])
     func brokenMicrophonePlansSayWhere(_ find: String, _ replace: String, _ line: Int, _ reason: String) throws {
         let text = try String(contentsOfFile: Repository.root + "/plans/mic-full.yaml", encoding: .utf8)

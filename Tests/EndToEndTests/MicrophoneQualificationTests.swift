@@ -1,0 +1,70 @@
+import ControlProtocol
+import Foundation
+import Reports
+import SensorMetrics
+import SensorSim
+import Testing
+
+/// A microphone qualification as a technician runs it: the daemon on the simulated rig, whose acoustic chamber
+/// reaches the daemon through the real libasound capture path (ALSA's `file` plugin on the chamber's FIFO), the
+/// CLI, the report. The figures are checked against what the simulator was built with: each unit's own
+/// sensitivity, its SNR with the chamber's ambient noise added power-wise, and its overload point.
+@Suite struct MicrophoneQualificationTests {
+    @Test func micFullThroughALSA() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        _ = try await DaemonUnderTest.with(folder: folder) { daemon in
+            let devices = try await runCommand("sensorqual", ["devices", "--socket", daemon.socket, "--json"], in: folder)
+            let slots = try JSONValue(parsing: devices.stdout).decode([DeviceInfo].self)
+            #expect(slots.filter { $0.state == "wired" }.map(\.slot) == ["M1", "M2", "M3", "M4"])
+
+            let run = try await runCommand("sensorqual", ["run", "--plan", "mic-full", "--serial", "M1=MIC-1", "--json"],
+                                           in: folder, environment: ["SENSORQUAL_SOCKET": daemon.socket])
+            #expect(run.status == 1, "stderr: \(run.stderr)")   // the lot holds failing parts
+            let status = try JSONValue(parsing: run.stdout).decode(RunStatus.self)
+            #expect(status.state == "done")
+            #expect(status.duts.map(\.verdict) == ["pass", "conditional-pass", "fail", "fail"])
+
+            let report = try QualificationReport.read(from: try #require(status.reportPath))
+            #expect(report.run.clock == "audio samples")
+            #expect(report.rig.references.map(\.configuration.kind) == ["reference-microphone", "sound-source"])
+            let rig = SimulatedRig(seed: 1)
+            for (dut, unit) in zip(report.duts, rig.microphones) {
+                let m = try #require(dut.acoustic, "\(dut.slot) has no acoustic record")
+                let simulated = try #require(rig.chamber.microphones[unit.channel])
+                #expect(dut.integrity.xruns == 0)
+                // The sensitivity against the unit's own, through the reference microphone: ±0.05 dB.
+                let sensitivity = try #require(m.sensitivity)
+                let measured = (sensitivity.dBV ?? sensitivity.dBFS).value
+                #expect(abs(measured - simulated.sensitivity) < 0.05, "\(dut.slot): \(measured) vs \(simulated.sensitivity)")
+                // The engine levels the source on the reference microphone to within 0.2 dB.
+                #expect(abs(sensitivity.spl.value - 94) < 0.2)
+                // SNR: the model's EIN and the chamber's 8 dB SPL(A) ambient add as powers (acoustic.md §2): ±0.1 dB.
+                let ein = unit.model.equivalentInputNoise
+                let noise = 10 * log10(pow(10, ein / 10) + pow(10, SimulatedRig.chamberAmbient / 10))
+                let snr = try #require(dut.figures.first { $0.metric == "snr" })
+                #expect(abs(snr.value.value - (94 - noise)) < 0.1, "\(dut.slot): SNR \(snr.value.value) vs \(94 - noise)")
+                #expect(m.noise?.isBandLimited == false && m.noise?.ambientDBA == SimulatedRig.chamberAmbient)
+                let overload = try #require(m.overload)
+                switch unit.model.output {
+                case .analog:
+                    // The membrane reaches 10 % THD at the model's AOP; 1 dB steps, log-THD interpolation: ±0.1 dB.
+                    let aop = try #require(overload.aopDBSPL)
+                    #expect(abs(aop - unit.model.acousticOverloadPoint) < 0.1, "\(dut.slot): AOP \(aop)")
+                    #expect(!overload.digitallyLimited)
+                case .digital:
+                    // 94 − S puts full scale near 120 dB SPL: the 10 % point lies just above it, digitally limited.
+                    let aop = try #require(overload.aopDBSPL)
+                    #expect(aop > 119 && aop < 123, "\(dut.slot): AOP \(aop)")
+                    #expect(overload.digitallyLimited)
+                    #expect(m.warnings.contains { $0.contains("digital full scale from") })
+                }
+                // THD at 94 and 105 dB SPL, as the plan asked.
+                #expect(m.distortion.map { ($0.spl * 10).rounded() / 10 } == [94, 105])
+            }
+            let text = try await runCommand("sensorqual", ["report", "--file", try #require(status.reportPath)], in: folder)
+            #expect(text.stdout.contains("DIGITALLY LIMITED"))
+            #expect(text.stdout.contains("M1 IM73A135V01 on audio chamber ch0"))
+        }
+    }
+}
