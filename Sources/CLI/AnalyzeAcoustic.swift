@@ -33,15 +33,7 @@ extension Sensorqual.Analyze {
         @Argument(help: "The recording: a WAV file (PCM 16/24/32-bit or float).")
         var file: String
 
-        @Option(name: .customLong("sensitivity-dbfs"), parsing: .unconditional,
-                help: "The microphone's sensitivity S: dBFS for a 1 kHz sine at 94 dB SPL (e.g. -26).")
-        var sensitivityDBFS: Double
-
-        @Option(name: .customLong("tone-hz"), help: "The nominal tone frequency; the peak within ±10 % is used.")
-        var toneHz: Double = 1000
-
-        @Option(help: "The channel to analyse, 0-based.")
-        var channel: Int = 0
+        @OptionGroup var tone: ToneOptions
 
         @Option(help: "A separate quiet capture (WAV) for noise_dbfs_a, the spec method.")
         var noise: String?
@@ -49,13 +41,8 @@ extension Sensorqual.Analyze {
         @Flag(help: "Print one JSON object.")
         var json = false
 
-        func validate() throws {
-            guard sensitivityDBFS.isFinite else { throw ValidationError("--sensitivity-dbfs must be a number of dBFS") }
-            guard toneHz.isFinite, toneHz > 0 else { throw ValidationError("--tone-hz must be a positive number of Hz") }
-            guard channel >= 0 else { throw ValidationError("--channel must be 0 or more") }
-        }
-
         func run() throws {
+            let (sensitivityDBFS, toneHz, channel) = (tone.sensitivityDBFS, tone.toneHz, tone.channel)
             let recording = try ChannelRecording(path: file, channel: channel)
             var report = AcousticReport(recording: recording, channel: channel, sensitivityDBFS: sensitivityDBFS)
 
@@ -114,26 +101,15 @@ extension Sensorqual.Analyze {
                 2.2 dB over full scale (§1.5, §5.8).
                 """)
 
-        @Option(name: .customLong("sensitivity-dbfs"), parsing: .unconditional,
-                help: "The microphone's sensitivity S: dBFS for a 1 kHz sine at 94 dB SPL (e.g. -26).")
-        var sensitivityDBFS: Double
+        @OptionGroup var tone: ToneOptions
 
         @Option(name: .customLong("level"), help: "One step of the sweep: SPL=FILE.wav (dB SPL at the reference mic).")
         var levels: [String] = []
-
-        @Option(name: .customLong("tone-hz"), help: "The nominal tone frequency; the peak within ±10 % is used.")
-        var toneHz: Double = 1000
-
-        @Option(help: "The channel to analyse in every file, 0-based.")
-        var channel: Int = 0
 
         @Flag(help: "Print one JSON object.")
         var json = false
 
         func validate() throws {
-            guard sensitivityDBFS.isFinite else { throw ValidationError("--sensitivity-dbfs must be a number of dBFS") }
-            guard toneHz.isFinite, toneHz > 0 else { throw ValidationError("--tone-hz must be a positive number of Hz") }
-            guard channel >= 0 else { throw ValidationError("--channel must be 0 or more") }
             guard !levels.isEmpty else { throw ValidationError("give at least one --level SPL=FILE.wav") }
             for level in levels where Self.parse(level) == nil {
                 throw ValidationError("--level takes SPL=FILE.wav with SPL a number of dB SPL, not '\(level)'")
@@ -149,6 +125,7 @@ extension Sensorqual.Analyze {
         }
 
         func run() throws {
+            let (sensitivityDBFS, toneHz, channel) = (tone.sensitivityDBFS, tone.toneHz, tone.channel)
             var steps: [AOPReport.Step] = []
             var warnings: [String] = []
             for level in levels {
@@ -187,6 +164,25 @@ extension Sensorqual.Analyze {
 }
 
 /// A recording that cannot be analysed: the file and the reason (exit status 2).
+/// What both acoustic analyses need to know about the recording: the microphone's sensitivity, the tone, the channel.
+struct ToneOptions: ParsableArguments {
+    @Option(name: .customLong("sensitivity-dbfs"), parsing: .unconditional,
+            help: "The microphone's sensitivity S: dBFS for a 1 kHz sine at 94 dB SPL (e.g. -26).")
+    var sensitivityDBFS: Double
+
+    @Option(name: .customLong("tone-hz"), help: "The nominal tone frequency; the peak within ±10 % is used.")
+    var toneHz: Double = 1000
+
+    @Option(help: "The channel to analyse (in every file), 0-based.")
+    var channel: Int = 0
+
+    func validate() throws {
+        guard sensitivityDBFS.isFinite else { throw ValidationError("--sensitivity-dbfs must be a number of dBFS") }
+        guard toneHz.isFinite, toneHz > 0 else { throw ValidationError("--tone-hz must be a positive number of Hz") }
+        guard channel >= 0 else { throw ValidationError("--channel must be 0 or more") }
+    }
+}
+
 struct AcousticFileError: Error, CustomStringConvertible {
     var path: String
     var reason: String
