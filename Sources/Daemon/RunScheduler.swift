@@ -252,6 +252,7 @@ actor RunScheduler: Service {
             if prepared.request.plan.sensorClass == "acoustic" {
                 outcome = MicrophoneRunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
                                               connector: configuration.connector, cancellation: prepared.cancellation,
+                                              recordingDirectory: configuration.runsDirectory + "/" + id + "/audio",
                                               events: events).run()
             } else {
                 outcome = RunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,

@@ -18,6 +18,9 @@ public final class MicrophoneRunEngine {
     let connector: any RigConnector
     let cancellation: RunCancellation
     let emit: RunEngine.EventSink
+    /// The run folder's `audio/`: every record the figures come from, as WAV per microphone (and the reference
+    /// microphone), so `sensorqual analyze` can redo any figure offline; nil for none.
+    let recordingDirectory: String?
 
     /// One microphone under test: its slot, catalog entry, stream channel and what was measured.
     private final class Microphone {
@@ -58,7 +61,8 @@ public final class MicrophoneRunEngine {
     static let levelTolerance = 0.2
 
     public init(request: RunRequest, rig: Rig, catalog: ChipCatalog, connector: any RigConnector,
-                cancellation: RunCancellation, events: @escaping RunEngine.EventSink) {
+                cancellation: RunCancellation, recordingDirectory: String? = nil, events: @escaping RunEngine.EventSink) {
+        self.recordingDirectory = recordingDirectory
         self.request = request
         self.rig = rig
         self.catalog = catalog
@@ -168,6 +172,7 @@ public final class MicrophoneRunEngine {
             case .sensitivity(let spl, let duration):
                 planned = duration + stimulus.settle
                 let tone = try measureTone(at: spl, duration: duration)
+                try save(tone.record, as: String(format: "sensitivity-%.1fdB", spl))
                 for (microphone, (analysis, clipped)) in zip(microphones, zip(tone.distortion, tone.clipped)) {
                     microphone.sensitivityAnalysis = analysis
                     microphone.clippedInFigures += clipped
@@ -181,6 +186,7 @@ public final class MicrophoneRunEngine {
                 var notes: [String] = []
                 for level in levels {
                     let tone = try measureTone(at: level, duration: duration)
+                    try save(tone.record, as: String(format: "distortion-%.1fdB", level))
                     for (microphone, point) in zip(microphones, tone.points(commanded: level)) {
                         guard let point else { continue }
                         microphone.measurements.distortion.append(point)
@@ -193,6 +199,7 @@ public final class MicrophoneRunEngine {
                 planned = duration + stimulus.settle
                 try source?.silence()
                 let analyses = try record(seconds: duration, settle: stimulus.settle)
+                try save(analyses, as: "noise")
                 for (microphone, analysis) in zip(microphones, analyses.microphones) {
                     microphone.noiseAnalysis = analysis.noise().map { ($0, analysis.durationSeconds) }
                     microphone.clippedInFigures += analysis.clippedSamples
@@ -204,6 +211,7 @@ public final class MicrophoneRunEngine {
                 var reached: [Double] = []
                 for level in sweep.levels {
                     let tone = try measureTone(at: level, duration: sweep.duration)
+                    try save(tone.record, as: String(format: "overload-%.1fdB", level))
                     for (microphone, point) in zip(microphones, tone.points(commanded: level)) {
                         if let point { microphone.overloadPoints.append(point) }
                     }
@@ -229,6 +237,8 @@ public final class MicrophoneRunEngine {
         var distortion: [HarmonicDistortion?]
         var clipped: [Int]
         var sourceNote: String
+        /// The record itself, for the WAV files.
+        var record: Record
 
         func points(commanded: Double) -> [MicrophoneMeasurements.TonePoint?] {
             zip(distortion, clipped).map { analysis, clipped in
@@ -268,7 +278,7 @@ public final class MicrophoneRunEngine {
             }
             return ToneRecord(commanded: commanded, spl: truth,
                               distortion: analyses.microphones.map { $0.distortion(nominalToneHz: stimulus.toneHz) },
-                              clipped: analyses.microphones.map(\.clippedSamples), sourceNote: note)
+                              clipped: analyses.microphones.map(\.clippedSamples), sourceNote: note, record: analyses)
         }
     }
 
@@ -285,10 +295,35 @@ public final class MicrophoneRunEngine {
     /// dBV of a 0 dBFS sine on an ADC whose full scale is `voltsPeak`: 20·log10(V_peak/√2).
     static func fullScaleDBV(_ voltsPeak: Double) -> Double { 20 * log10(voltsPeak / 2.0.squareRoot()) }
 
-    /// The per-channel analyses of one record.
+    /// The per-channel analyses of one record, and its samples when they are kept as WAV.
     private struct Record {
         var microphones: [AcousticChannelAnalysis]
         var reference: AcousticChannelAnalysis?
+        /// The kept samples of each microphone channel, then the reference microphone's; empty without a
+        /// recording directory.
+        var samples: [[Double]] = []
+    }
+
+    /// Writes a record as one mono WAV per microphone, `audio/<slot>/<name>.wav`, and the reference microphone's as
+    /// `audio/reference/<name>.wav`, in the capture's own sample format (bit-exact for 16/24/32-bit integer).
+    private func save(_ record: Record, as name: String) throws {
+        guard let recordingDirectory, let interface else { return }
+        let format = interface.format
+        // WAV stores 24-bit in three bytes; ALSA's 4-byte S24_LE container is the same samples.
+        let sample: PCMSampleFormat = format.sample == .s24 ? .s24Packed : format.sample
+        let owners = microphones.map(\.slot.id) + (referenceMicrophone == nil ? [] : ["reference"])
+        for (owner, samples) in zip(owners, record.samples) {
+            let folder = recordingDirectory + "/" + owner
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw RunFailure(description: "cannot create \(folder): \(error.localizedDescription)")
+            }
+            let file = WAVFile(format: PCMStreamFormat(sample: sample, sampleRate: format.sampleRate, channels: 1), interleaved: samples)
+            do throws(WAVError) { try file.write(path: folder + "/" + name + ".wav") } catch {
+                throw RunFailure(description: "recording not written: \(error)")
+            }
+        }
     }
 
     /// Reads and drops `settle` s, then feeds `seconds` s of every microphone channel (and the reference
@@ -301,6 +336,14 @@ public final class MicrophoneRunEngine {
                             reference: referenceMicrophone.map { _ in AcousticChannelAnalysis(sampleRate: sampleRate, clipLevel: clip) })
         var toDrop = Int((settle * sampleRate).rounded())
         var toKeep = Int((seconds * sampleRate).rounded())
+        let tracked = microphones.map(\.slot.channel) + (referenceMicrophone.map { [$0.channel] } ?? [])
+        if recordingDirectory != nil {
+            result.samples = tracked.map { _ in
+                var kept: [Double] = []
+                kept.reserveCapacity(toKeep)
+                return kept
+            }
+        }
         var channel = [Double](repeating: 0, count: Self.blockFrames)
         while toDrop + toKeep > 0 {
             if cancellation.isCancelled { throw Cancelled() }
@@ -321,6 +364,9 @@ public final class MicrophoneRunEngine {
                 feed(microphone.slot.channel, into: &result.microphones[position])
             }
             if let (_, index) = referenceMicrophone { feed(index, into: &result.reference!) }
+            for (position, index) in tracked.enumerated() where !result.samples.isEmpty {
+                for frame in 0..<frames { result.samples[position].append(block[frame * format.channels + index]) }
+            }
         }
         for (microphone, analysis) in zip(microphones, result.microphones) {
             microphone.outcome.integrity.samples += analysis.sampleCount
@@ -379,6 +425,7 @@ public final class MicrophoneRunEngine {
             }
             microphone.measurements = m
             microphone.outcome.acoustic = m
+            if recordingDirectory != nil { microphone.outcome.rawCapture = "audio/" + microphone.slot.id }
             microphone.outcome.missing = missing(for: microphone, plan: plan)
             microphone.outcome.figures = MicrophoneFigures.qualify(m, spec: request.spec)
             let judged = microphone.outcome.figures.compactMap(\.verdict)

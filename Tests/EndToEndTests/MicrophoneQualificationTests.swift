@@ -10,6 +10,12 @@ import Testing
 /// CLI, the report. The figures are checked against what the simulator was built with: each unit's own
 /// sensitivity, its SNR with the chamber's ambient noise added power-wise, and its overload point.
 @Suite struct MicrophoneQualificationTests {
+    static func analyze(_ arguments: [String], in folder: TemporaryFolder) async throws -> JSONValue {
+        let result = try await runCommand("sensorqual", ["analyze"] + arguments + ["--json"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        return try JSONValue(parsing: result.stdout)
+    }
+
     @Test func micFullThroughALSA() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -61,6 +67,24 @@ import Testing
                 }
                 // THD at 94 and 105 dB SPL, as the plan asked.
                 #expect(m.distortion.map { ($0.spl * 10).rounded() / 10 } == [94, 105])
+            }
+            // Every record is kept as WAV: the offline analysis of the files gives the daemon's own figures.
+            let runFolder = try #require(status.reportPath).replacingOccurrences(of: "/report.json", with: "")
+            for dut in [report.duts[0], report.duts[2]] {
+                let m = try #require(dut.acoustic)
+                let audio = runFolder + "/" + (try #require(dut.rawCapture))
+                let s = String(try #require(m.sensitivity).dBFS.value)
+                let acoustic = try await Self.analyze(["acoustic", audio + "/sensitivity-94.0dB.wav", "--sensitivity-dbfs", s,
+                                                       "--noise", audio + "/noise.wav"], in: folder)
+                #expect(abs((acoustic["signal_dbfs"]?.doubleValue ?? .nan) - m.sensitivity!.levelDBFS) < 1e-6)
+                let snr = try #require(dut.figures.first { $0.metric == "snr" }).value.value
+                #expect(abs((acoustic["snr_db"]?.doubleValue ?? .nan) - snr) < 1e-6, "\(dut.slot): \(acoustic)")
+                let levels = try #require(m.overload).points.flatMap {
+                    ["--level", String($0.spl) + "=" + audio + String(format: "/overload-%.1fdB.wav", $0.commandedSPL)]
+                }
+                let aop = try await Self.analyze(["aop", "--sensitivity-dbfs", s] + levels, in: folder)
+                #expect(abs((aop["aop_db_spl"]?.doubleValue ?? .nan) - (m.overload?.aopDBSPL ?? .nan)) < 1e-6, "\(dut.slot): \(aop)")
+                #expect(aop["digitally_limited"]?.boolValue == m.overload?.digitallyLimited)
             }
             let text = try await runCommand("sensorqual", ["report", "--file", try #require(status.reportPath)], in: folder)
             #expect(text.stdout.contains("DIGITALLY LIMITED"))
