@@ -5,20 +5,25 @@ import Foundation
 extension Sensorqual {
     struct Reference: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Work with the rig's pressure reference.",
-            subcommands: [Submit.self])
+            abstract: "Answer a run that waits for the technician: a manual pressure reading, or the hand-held calibrator.",
+            subcommands: [Submit.self, Quiet.self])
 
         struct Submit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Submit the reference instrument's reading for the point a run waits at (manual reference).",
-                discussion: "Example: sensorqual reference submit 90012.4 Pa   (units: Pa, hPa, mbar, kPa, bar, psi)")
+                abstract: "Submit the reference reading for the point a run waits at, or the calibrator's level.",
+                discussion: """
+                    Examples: sensorqual reference submit 90012.4 Pa   (manual pressure reference; units: Pa, hPa, mbar, \
+                    kPa, bar, psi)
+                              sensorqual reference submit 94.02 dB     (hand-held calibrator fitted on the microphone the \
+                    run asked for: its certificate level, dB SPL)
+                    """)
 
             @OptionGroup var client: ClientOptions
 
             @Argument(help: "The reading.")
             var value: Double
 
-            @Argument(help: "Its unit: Pa, hPa, mbar, kPa, bar or psi.")
+            @Argument(help: "Its unit: Pa, hPa, mbar, kPa, bar or psi; dB for a calibrator's level in dB SPL.")
             var unit: String
 
             @Option(help: "The run (default: the active run).")
@@ -28,23 +33,50 @@ extension Sensorqual {
             static let units: [String: Double] = ["pa": 1, "hpa": 100, "mbar": 100, "kpa": 1000, "bar": 100_000,
                                                   "psi": 6894.757293168361]
 
+            var isLevel: Bool { ["db", "dbspl", "db spl"].contains(unit.lowercased()) }
+
             func validate() throws {
-                guard Self.units[unit.lowercased()] != nil else {
-                    throw ValidationError("unit '\(unit)' is not one of Pa, hPa, mbar, kPa, bar, psi")
+                guard isLevel || Self.units[unit.lowercased()] != nil else {
+                    throw ValidationError("unit '\(unit)' is not one of Pa, hPa, mbar, kPa, bar, psi, dB")
                 }
-                guard value.isFinite, value > 0 else { throw ValidationError("the reading must be a positive number") }
+                guard value.isFinite, isLevel || value > 0 else { throw ValidationError("the reading must be a positive number") }
             }
 
             func run() async throws {
-                let pascal = value * Self.units[unit.lowercased()]!
-                let connection = try await client.connect()
-                defer { Task { await connection.close() } }
-                let result: ReferenceSubmitResult = try await connection.call(
-                    Method.referenceSubmit, params: ReferenceSubmitParams(valuePa: pascal, run: run), as: ReferenceSubmitResult.self)
-                Terminal.write(client.json ? try JSONValue(encoding: result).description + "\n"
-                               : String(format: "run %@: reference %.1f Pa recorded for the %.0f Pa point\n",
-                                        result.run, result.valuePa, result.setpointPa))
+                let params = isLevel ? ReferenceSubmitParams(levelDBSPL: value, run: run)
+                    : ReferenceSubmitParams(valuePa: value * (Self.units[unit.lowercased()] ?? 1), run: run)
+                let result = try await Reference.submit(params, client: client)
+                if client.json { return }
+                if let level = result.levelDBSPL {
+                    Terminal.write(String(format: "run %@: calibrator %.2f dB SPL recorded on %@\n", result.run, level, result.slot ?? "-"))
+                } else if let valuePa = result.valuePa, let setpoint = result.setpointPa {
+                    Terminal.write(String(format: "run %@: reference %.1f Pa recorded for the %.0f Pa point\n", result.run, valuePa, setpoint))
+                }
             }
+        }
+
+        struct Quiet: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Confirm the calibrator is off and removed and the chamber closed: the run's noise record may start.")
+
+            @OptionGroup var client: ClientOptions
+
+            @Option(help: "The run (default: the active run).")
+            var run: String?
+
+            func run() async throws {
+                let result = try await Reference.submit(ReferenceSubmitParams(quiet: true, run: run), client: client)
+                if !client.json { Terminal.write("run \(result.run): chamber quiet, noise record starts\n") }
+            }
+        }
+
+        /// Sends `reference.submit`; prints the result as JSON with --json.
+        static func submit(_ params: ReferenceSubmitParams, client: ClientOptions) async throws -> ReferenceSubmitResult {
+            let connection = try await client.connect()
+            defer { Task { await connection.close() } }
+            let result: ReferenceSubmitResult = try await connection.call(Method.referenceSubmit, params: params, as: ReferenceSubmitResult.self)
+            if client.json { Terminal.write(try JSONValue(encoding: result).description + "\n") }
+            return result
         }
     }
 }

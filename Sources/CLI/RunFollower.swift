@@ -32,12 +32,12 @@ struct RunFollower {
             if let e = event.elapsedS { elapsed = e }
             if let p = event.plannedS { planned = p }
             if notification.method == NotificationMethod.runReference, !quiet {
-                let line = event.referencePa.map {
+                // A calibrator's request carries its prompt as the detail; a manual pressure reference, the setpoint.
+                let line = event.detail.map { "waiting for the technician: " + $0 } ?? event.referencePa.map {
                     String(format: "waiting for the reference: set %.0f Pa, then `sensorqual reference submit <reading> Pa`", $0)
                 } ?? "reference reading received"
                 Terminal.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
-            }
-            if let slot = event.slot, let detail = event.detail, !quiet {
+            } else if let slot = event.slot, let detail = event.detail, !quiet {
                 Terminal.write((interactive ? "\r" : "") + "slot \(slot) lost: \(detail)\n")
             }
             if interactive { draw(step: step, elapsed: elapsed, planned: planned, state: event.state) }

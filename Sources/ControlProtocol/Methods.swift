@@ -213,11 +213,14 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public var error: String?
     /// The setpoint at which the run waits for a technician's reference reading, Pa.
     public var awaitingReferencePa: Double?
+    /// What the run waits for the technician to do with the hand-held calibrator.
+    public var awaitingCalibrator: String?
 
     enum CodingKeys: String, CodingKey {
         case id, plan, spec, state, simulated, step, elapsedS = "elapsed_s", plannedS = "planned_s"
         case startedUTC = "started_utc", finishedUTC = "finished_utc", duts, verdict, complete
         case reportPath = "report_path", error, awaitingReferencePa = "awaiting_reference_pa"
+        case awaitingCalibrator = "awaiting_calibrator"
     }
 
     public init(id: String, plan: String, spec: String, state: String, simulated: Bool, step: StepInfo?, elapsedS: Double,
@@ -312,12 +315,17 @@ public struct RunEventParams: Codable, Sendable, Equatable {
     public var detail: String?
     /// `run.reference`: the setpoint awaiting a reading, Pa.
     public var referencePa: Double?
+    /// `run.reference` for a hand-held calibrator: the level to fit on `slot`, dB SPL (absent for "remove it").
+    public var calibratorSPL: Double?
     enum CodingKeys: String, CodingKey {
         case run, state, step, elapsedS = "elapsed_s", plannedS = "planned_s", slot, detail, referencePa = "reference_pa"
+        case calibratorSPL = "calibrator_db_spl"
     }
     public init(run: String, state: String? = nil, step: RunStatus.StepInfo? = nil, elapsedS: Double? = nil,
-                plannedS: Double? = nil, slot: String? = nil, detail: String? = nil, referencePa: Double? = nil) {
+                plannedS: Double? = nil, slot: String? = nil, detail: String? = nil, referencePa: Double? = nil,
+                calibratorSPL: Double? = nil) {
         self.referencePa = referencePa
+        self.calibratorSPL = calibratorSPL
         self.run = run
         self.state = state
         self.step = step
@@ -330,25 +338,39 @@ public struct RunEventParams: Codable, Sendable, Equatable {
 
 /// `reference.submit` params: the reference instrument's reading for the point the run waits at.
 public struct ReferenceSubmitParams: Codable, Sendable, Equatable {
-    public var valuePa: Double
+    /// A manual pressure reference's reading, Pa.
+    public var valuePa: Double?
+    /// A hand-held calibrator's level, dB SPL, for the microphone it was asked on.
+    public var levelDBSPL: Double?
+    /// The calibrator is removed and the chamber quiet.
+    public var quiet: Bool?
     public var run: String?
-    enum CodingKeys: String, CodingKey { case valuePa = "value_pa", run }
-    public init(valuePa: Double, run: String? = nil) {
+    enum CodingKeys: String, CodingKey { case valuePa = "value_pa", levelDBSPL = "level_db_spl", quiet, run }
+    public init(valuePa: Double? = nil, levelDBSPL: Double? = nil, quiet: Bool? = nil, run: String? = nil) {
         self.valuePa = valuePa
+        self.levelDBSPL = levelDBSPL
+        self.quiet = quiet
         self.run = run
     }
 }
 
-/// `reference.submit` result: which point the reading was taken for.
+/// `reference.submit` result: which point (or microphone) the reading was taken for.
 public struct ReferenceSubmitResult: Codable, Sendable, Equatable {
     public var run: String
-    public var setpointPa: Double
-    public var valuePa: Double
-    enum CodingKeys: String, CodingKey { case run, setpointPa = "setpoint_pa", valuePa = "value_pa" }
-    public init(run: String, setpointPa: Double, valuePa: Double) {
+    public var setpointPa: Double?
+    public var valuePa: Double?
+    /// The calibrator's answer: the microphone it was on (absent for quiet) and its level.
+    public var slot: String?
+    public var levelDBSPL: Double?
+    enum CodingKeys: String, CodingKey {
+        case run, setpointPa = "setpoint_pa", valuePa = "value_pa", slot, levelDBSPL = "level_db_spl"
+    }
+    public init(run: String, setpointPa: Double? = nil, valuePa: Double? = nil, slot: String? = nil, levelDBSPL: Double? = nil) {
         self.run = run
         self.setpointPa = setpointPa
         self.valuePa = valuePa
+        self.slot = slot
+        self.levelDBSPL = levelDBSPL
     }
 }
 

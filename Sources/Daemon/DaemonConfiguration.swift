@@ -24,6 +24,8 @@ struct DaemonConfiguration: Sendable {
     var simulatedController: SimulatedSCPIServer?
     /// With --simulate: the acoustic chamber's PCM feed, read through ALSA's file plugin; kept for the daemon's life.
     var simulatedChamber: ChamberFeed?
+    /// The technician's hand-held calibrator, when the rig's sound source link is `manual`.
+    var calibrator: AcousticCalibrator?
 
     var runsDirectory: String { stateDirectory + "/runs" }
 

@@ -5,6 +5,7 @@ import SensorIO
 /// A real rig: Linux i2c-dev adapters on CLOCK_MONOTONIC.
 struct LinuxRigConnector: RigConnector {
     let manual: ManualPressureReference?
+    let calibrator: AcousticCalibrator?
     var clock: any RigClock { MonotonicClock() }
     var isSimulated: Bool { false }
 
@@ -31,6 +32,7 @@ struct LinuxRigConnector: RigConnector {
     }
 
     func openSoundSource(_ reference: Rig.Reference) throws -> any SoundSource {
+        if reference.link == "manual", let calibrator { return calibrator }
         guard reference.link.hasPrefix("alsa:"), let fullScale = reference.fullScaleSPL else {
             throw ConnectorError(description: "sound source \(reference.id): link '\(reference.link)' is not alsa:<pcm>; sim: sources need --simulate")
         }

@@ -160,6 +160,10 @@ actor RunScheduler: Service {
 
     /// A technician's reference reading for the point the active run waits at (manual reference).
     func submitReference(_ params: ReferenceSubmitParams) throws(RPCError) -> ReferenceSubmitResult {
+        if params.levelDBSPL != nil || params.quiet == true { return try submitCalibrator(params) }
+        guard let valuePa = params.valuePa else {
+            throw RPCError.invalidParams("reference.submit takes value_pa, level_db_spl or quiet: true")
+        }
         guard let manual = configuration.manualReference else {
             throw RPCError(code: .invalidParams, message: "this rig's reference is not manual; its controller reads the pressure itself")
         }
@@ -167,9 +171,27 @@ actor RunScheduler: Service {
             throw RPCError(code: .notFound, message: params.run.map { "run '\($0)' is not running" } ?? "no run is active")
         }
         do {
-            let setpoint = try manual.submit(params.valuePa)
-            logger.info("run \(active.status.id): reference reading \(params.valuePa) Pa submitted for \(setpoint) Pa")
-            return ReferenceSubmitResult(run: active.status.id, setpointPa: setpoint, valuePa: params.valuePa)
+            let setpoint = try manual.submit(valuePa)
+            logger.info("run \(active.status.id): reference reading \(valuePa) Pa submitted for \(setpoint) Pa")
+            return ReferenceSubmitResult(run: active.status.id, setpointPa: setpoint, valuePa: valuePa)
+        } catch {
+            throw RPCError(code: .invalidParams, message: "\(error)")
+        }
+    }
+
+    /// A technician's answer to the hand-held calibrator's request: its level on the microphone asked for, or quiet.
+    private func submitCalibrator(_ params: ReferenceSubmitParams) throws(RPCError) -> ReferenceSubmitResult {
+        guard let calibrator = configuration.calibrator else {
+            throw RPCError(code: .invalidParams, message: "this rig's sound source is not a hand-held calibrator; the reference microphone measures its level")
+        }
+        guard let active = runs.values.first(where: { !$0.status.isFinished }), params.run == nil || params.run == active.status.id else {
+            throw RPCError(code: .notFound, message: params.run.map { "run '\($0)' is not running" } ?? "no run is active")
+        }
+        do {
+            let level = params.quiet == true ? nil : params.levelDBSPL
+            let request = try calibrator.submit(level: level)
+            logger.info("run \(active.status.id): calibrator \(level.map { "\($0) dB SPL on \(request.slot ?? "-")" } ?? "removed, chamber quiet")")
+            return ReferenceSubmitResult(run: active.status.id, slot: request.slot, levelDBSPL: level)
         } catch {
             throw RPCError(code: .invalidParams, message: "\(error)")
         }
@@ -332,6 +354,15 @@ actor RunScheduler: Service {
             if let setpoint {
                 logger.notice("run \(id): waiting for the reference reading at \(setpoint) Pa (sensorqual reference submit VALUE Pa)")
                 notifier.status("run \(id) waiting for a reference reading at \(Int(setpoint)) Pa")
+            }
+        case .calibratorRequest(let request):
+            record.status.awaitingCalibrator = request?.prompt
+            params = RunEventParams(run: id, slot: request?.slot, detail: request?.prompt,
+                                    calibratorSPL: request?.spl)
+            method = NotificationMethod.runReference
+            if let request {
+                logger.notice("run \(id): waiting for the technician: \(request.prompt)")
+                notifier.status("run \(id) waiting for the technician: \(request.prompt)")
             }
         case .dutLost(let slot, let reason):
             if let index = record.status.duts.firstIndex(where: { $0.slot == slot }) { record.status.duts[index].lost = reason }

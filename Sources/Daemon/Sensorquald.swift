@@ -27,7 +27,7 @@ struct Sensorquald: AsyncParsableCommand {
     @Flag(help: "Run the built-in simulated rig (one DUT of each pressure chip behind a TCA9548A, simulated SCPI pressure controller).")
     var simulate = false
 
-    @Flag(help: "With --simulate: the technician is the reference (submit readings with `sensorqual reference submit`).")
+    @Flag(help: "With --simulate: the technician is the reference: the pressure readings and a hand-held acoustic calibrator (answer with `sensorqual reference submit` and `reference quiet`).")
     var manualReference = false
 
     @Option(help: "Rig file (default /etc/sensorqual/rig.yaml; ignored with --simulate).")
@@ -122,6 +122,7 @@ struct Sensorquald: AsyncParsableCommand {
         func manualLink(of rig: Rig) -> ManualPressureReference? {
             rig.reference(kind: "pressure-controller").flatMap { $0.link == "manual" ? ManualPressureReference(model: $0.model) : nil }
         }
+        var calibrator: AcousticCalibrator?
         var server: SimulatedSCPIServer?
         var chamber: ChamberFeed?
         if simulate {
@@ -139,21 +140,24 @@ struct Sensorquald: AsyncParsableCommand {
             feed.start()
             chamber = feed
             source = "built-in simulated rig (seed \(seed), reference \(link))"
-            rigModel = try Rig.parse(text: simulated.rigFile(referenceLink: link, alsaConfig: alsaConfig),
+            rigModel = try Rig.parse(text: simulated.rigFile(referenceLink: link, alsaConfig: alsaConfig,
+                                                             soundSourceLink: manualReference ? "manual" : "sim:sound-source"),
                                      name: "built-in simulated rig", catalog: catalog)
             manual = manualLink(of: rigModel)
-            connector = SimulatedRigConnector(rig: simulated, manual: manual)
+            calibrator = rigModel.reference(kind: "sound-source").flatMap { $0.link == "manual" ? simulated.calibrator(model: $0.model) : nil }
+            connector = SimulatedRigConnector(rig: simulated, manual: manual, calibrator: calibrator)
         } else {
             let path = rig ?? environment["SENSORQUAL_RIG"] ?? "/etc/sensorqual/rig.yaml"
             source = path
             rigModel = try Rig.load(path: path, catalog: catalog)
             manual = manualLink(of: rigModel)
-            connector = LinuxRigConnector(manual: manual)
+            calibrator = rigModel.reference(kind: "sound-source").flatMap { $0.link == "manual" ? AcousticCalibrator(model: $0.model) : nil }
+            connector = LinuxRigConnector(manual: manual, calibrator: calibrator)
         }
         let configuration = DaemonConfiguration(stateDirectory: state, socketPath: socketPath, planFolders: plans, specFolders: specs,
                                    defaultSpec: defaultSpec, catalog: catalog, rig: rigModel, rigSource: source,
                                    connector: connector, manualReference: manual, simulatedController: server,
-                                   simulatedChamber: chamber)
+                                   simulatedChamber: chamber, calibrator: calibrator)
         // A default spec that does not load is a configuration fault: find it now, not at the first run.
         guard let specPath = configuration.specPath(defaultSpec) else {
             throw ConfigurationError(file: defaultSpec + ".yaml", reason: "default spec profile not found in " + specs.joined(separator: ", "))

@@ -48,6 +48,9 @@ public final class MicrophoneRunEngine {
     private var interface: Rig.AudioInterface?
     private var capture: (any AudioCapture)?
     private var source: (any SoundSource)?
+    private var sourceReference: Rig.Reference?
+    /// The source when it is a hand-held calibrator: one level on one microphone at a time.
+    private var calibrator: AcousticCalibrator? { source as? AcousticCalibrator }
     private var referenceMicrophone: (reference: Rig.Reference, channel: Int)?
     private var steps: [StepRecord] = []
     private var framesCaptured: Int64 = 0
@@ -134,15 +137,26 @@ public final class MicrophoneRunEngine {
             default: false
             }
         }
-        if needsSource {
-            guard let sourceReference = rig.reference(kind: "sound-source") else {
-                throw RunFailure(description: "plan \(request.plan.name) plays tones, but rig \(rig.name) has no sound-source reference")
-            }
-            guard referenceMicrophone != nil else {
+        if let sourceReference = rig.reference(kind: "sound-source") {
+            self.sourceReference = sourceReference
+            let opened = try connector.openSoundSource(sourceReference)
+            source = opened
+            if opened.waitsForOperator {
+                // A calibrator's certificate gives the level: no reference microphone, but only its one level.
+                for step in request.plan.steps {
+                    switch step {
+                    case .distortion, .overload:
+                        throw RunFailure(description: "plan \(request.plan.name) has a \(step.name) step, which needs levels a hand-held "
+                            + "calibrator cannot play; rig \(rig.name) needs a driven source (alsa:) and a reference microphone for it")
+                    default: break
+                    }
+                }
+            } else if needsSource, referenceMicrophone == nil {
                 throw RunFailure(description: "plan \(request.plan.name) needs the true SPL at each level, but audio interface "
                     + "\(interface.id) has no reference-microphone channel")
             }
-            source = try connector.openSoundSource(sourceReference)
+        } else if needsSource {
+            throw RunFailure(description: "plan \(request.plan.name) plays tones, but rig \(rig.name) has no sound-source reference")
         }
         for microphone in microphones {
             let format = interface.format
@@ -169,6 +183,15 @@ public final class MicrophoneRunEngine {
             var planned = 0.0
             var detail = ""
             switch step {
+            case .sensitivity(let spl, let duration) where calibrator != nil:
+                planned = Double(microphones.count) * (duration + stimulus.settle)
+                var levels: [String] = []
+                for (index, microphone) in microphones.enumerated() {
+                    let level = try measureWithCalibrator(microphone, index: index, at: spl, duration: duration)
+                    levels.append(String(format: "%@ %.2f dB SPL", microphone.slot.id, level))
+                }
+                detail = String(format: "%.0f Hz hand-held calibrator, one microphone at a time, %.1f s each: ", stimulus.toneHz, duration)
+                    + levels.joined(separator: ", ")
             case .sensitivity(let spl, let duration):
                 planned = duration + stimulus.settle
                 let tone = try measureTone(at: spl, duration: duration)
@@ -198,6 +221,7 @@ public final class MicrophoneRunEngine {
             case .acousticNoise(let duration):
                 planned = duration + stimulus.settle
                 try source?.silence()
+                if let calibrator { _ = try askTechnician(calibrator, AcousticCalibrator.Request(slot: nil, spl: nil)) }
                 let analyses = try record(seconds: duration, settle: stimulus.settle)
                 try save(analyses, as: "noise")
                 for (microphone, analysis) in zip(microphones, analyses.microphones) {
@@ -282,6 +306,48 @@ public final class MicrophoneRunEngine {
         }
     }
 
+    /// One microphone's sensitivity with the calibrator on it: the technician fits it and submits its certificate
+    /// level, which is the true SPL of the record, with the certificate's uncertainty. Returns that level.
+    private func measureWithCalibrator(_ microphone: Microphone, index: Int, at spl: Double, duration: Double) throws -> Double {
+        guard let calibrator else { throw RunFailure(description: "no calibrator is open") }
+        try calibrator.play(frequency: stimulus.toneHz, spl: spl)
+        guard let level = try askTechnician(calibrator, AcousticCalibrator.Request(slot: microphone.slot.id, spl: spl)) else {
+            throw RunFailure(description: "the calibrator's level for \(microphone.slot.id) was not given")
+        }
+        let record = try record(seconds: duration, settle: stimulus.settle)
+        try save(record, as: String(format: "sensitivity-%.1fdB", spl), only: index)
+        let certificate = sourceReference?.certificate.map { $0.expandedUncertainty / $0.coverageFactor } ?? 0
+        let truth = UncertainValue(level, standardUncertainty: certificate, unit: "dB SPL")
+        let analysis = record.microphones[index].distortion(nominalToneHz: stimulus.toneHz)
+        microphone.sensitivityAnalysis = analysis
+        microphone.clippedInFigures += record.microphones[index].clippedSamples
+        if let analysis { microphone.measurements.sensitivity = sensitivity(of: microphone, analysis: analysis, at: truth) }
+        return level
+    }
+
+    /// Asks the technician and waits for the answer, up to the source's operator timeout, reading and dropping the
+    /// capture meanwhile so the interface does not overrun (those frames are not the run's: its clock stops).
+    /// Returns the submitted level (nil for a quiet confirmation).
+    private func askTechnician(_ calibrator: AcousticCalibrator, _ question: AcousticCalibrator.Request) throws -> Double? {
+        guard let capture else { throw RunFailure(description: "the capture is not open") }
+        calibrator.ask(question)
+        emit(.calibratorRequest(question))
+        let timeout = sourceReference?.operatorTimeout ?? 3600
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while true {
+            if cancellation.isCancelled { throw Cancelled() }
+            let answer = calibrator.awaitAnswer(upTo: 0)
+            if answer.answered {
+                emit(.calibratorRequest(nil))
+                return answer.level
+            }
+            guard ContinuousClock.now < deadline else {
+                throw RunFailure(description: "no answer from the technician within \(Int(timeout)) s: \(question.prompt)")
+            }
+            _ = try capture.read(frames: Self.blockFrames, timeout: 5 + Double(Self.blockFrames) / sampleRate)
+        }
+    }
+
     /// The SPL at the reference microphone: its tone in dBFS → dBV through the ADC's full scale → dB SPL through
     /// its certificate sensitivity (acoustic.md §1.1), with the certificate's uncertainty.
     private func trueSPL(_ reference: HarmonicDistortion) -> UncertainValue? {
@@ -306,13 +372,13 @@ public final class MicrophoneRunEngine {
 
     /// Writes a record as one mono WAV per microphone, `audio/<slot>/<name>.wav`, and the reference microphone's as
     /// `audio/reference/<name>.wav`, in the capture's own sample format (bit-exact for 16/24/32-bit integer).
-    private func save(_ record: Record, as name: String) throws {
+    private func save(_ record: Record, as name: String, only microphone: Int? = nil) throws {
         guard let recordingDirectory, let interface else { return }
         let format = interface.format
         // WAV stores 24-bit in three bytes; ALSA's 4-byte S24_LE container is the same samples.
         let sample: PCMSampleFormat = format.sample == .s24 ? .s24Packed : format.sample
         let owners = microphones.map(\.slot.id) + (referenceMicrophone == nil ? [] : ["reference"])
-        for (owner, samples) in zip(owners, record.samples) {
+        for (position, (owner, samples)) in zip(owners, record.samples).enumerated() where microphone.map({ $0 == position }) ?? true {
             let folder = recordingDirectory + "/" + owner
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

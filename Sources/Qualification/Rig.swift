@@ -236,8 +236,9 @@ extension Rig {
                     throw file.error(at: [PathKey("references"), PathKey(index)], "reference \(reference.id): the certificate is missing")
                 }
                 guard reference.link.hasPrefix("sim:") || reference.link.hasPrefix("alsa:") else {
-                    throw file.error(at: [PathKey("references"), PathKey(index), PathKey("link")],
-                                     "reference \(reference.id): a sound source's link is alsa:<pcm> or sim:, not '\(reference.link)'")
+                    throw file.error(at: [PathKey("references"), PathKey(index), PathKey("link")], reference.link == "manual"
+                        ? "reference \(reference.id): a hand-held calibrator (link manual) states its certificate: its level is the reference"
+                        : "reference \(reference.id): a sound source's link is alsa:<pcm>, sim: or manual, not '\(reference.link)'")
                 }
                 if reference.link.hasPrefix("alsa:"), reference.fullScaleSPL == nil {
                     throw file.error(at: [PathKey("references"), PathKey(index)],
@@ -245,9 +246,13 @@ extension Rig {
                 }
                 continue
             }
-            if (reference.kind == "reference-microphone") != (certificate.unit == "dB") {
-                throw file.error(at: at, "reference \(reference.id): a microphone certificate states expanded_uncertainty_db, "
+            if ["reference-microphone", "sound-source"].contains(reference.kind) != (certificate.unit == "dB") {
+                throw file.error(at: at, "reference \(reference.id): an acoustic certificate states expanded_uncertainty_db, "
                     + "a pressure reference's expanded_uncertainty_pa")
+            }
+            if reference.kind == "sound-source", reference.link != "manual" {
+                throw file.error(at: at, "reference \(reference.id): only a hand-held calibrator (link manual) has a certificate "
+                    + "of its level; a driven source is measured by the reference microphone")
             }
             if certificate.expandedUncertainty <= 0 || certificate.coverageFactor <= 0 {
                 throw file.error(at: at, "reference \(reference.id): certificate uncertainty and coverage factor must be positive")

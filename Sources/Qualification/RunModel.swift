@@ -43,6 +43,8 @@ public enum RunEvent: Sendable {
     /// The run waits for a technician to set the pressure and submit the reference reading (`setpoint`), or
     /// has got it (nil).
     case referenceRequest(setpoint: Double?)
+    /// The run waits for a technician to fit (or remove) the hand-held calibrator, or has got the answer (nil).
+    case calibratorRequest(AcousticCalibrator.Request?)
 }
 
 /// Counters that say whether the data can be trusted (DESIGN.md §3: overflow is never silent).

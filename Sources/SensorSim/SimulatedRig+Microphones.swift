@@ -61,7 +61,7 @@ extension SimulatedRig {
 
     /// The rig file's audio part: the chamber stream (through `alsaConfig`, the chamber feed's ALSA configuration),
     /// the microphones, the reference microphone with its certificate, and the sound source.
-    func audioRigFile(alsaConfig: String, due: String) -> (references: String, sections: String) {
+    func audioRigFile(alsaConfig: String, due: String, soundSourceLink: String) -> (references: String, sections: String) {
         let reference = chamber.referenceCertificate ?? MicrophoneModel.referenceQuarterInch.sensitivity
         let references = """
           - id: refmic
@@ -70,12 +70,22 @@ extension SimulatedRig {
             model: Simulated 1/4-inch free-field measurement microphone
             sensitivity_dbv: \(String(format: "%.3f", reference))
             certificate: {id: SIM-CAL-2026-0002, expanded_uncertainty_db: 0.2, coverage_factor: 2, due: \(due)}
+
+        """ + (soundSourceLink == "manual" ? """
+          - id: calibrator
+            kind: sound-source
+            link: manual
+            model: Simulated class-1 acoustic calibrator, 94 dB SPL at 1 kHz
+            certificate: {id: SIM-CAL-2026-0003, expanded_uncertainty_db: 0.2, coverage_factor: 2, due: \(due)}
+            operator_timeout_s: 600
+
+        """ : """
           - id: driver
             kind: sound-source
-            link: sim:sound-source
+            link: \(soundSourceLink)
             model: Simulated chamber driver
 
-        """
+        """)
         var sections = """
         chamber_ambient_dba: \(Self.chamberAmbient)
         audio:
@@ -93,6 +103,22 @@ extension SimulatedRig {
             sections += "  - {id: \(unit.slot), chip: \(unit.chip), audio: \(Self.audioInterface), channel: \(unit.channel)}\n"
         }
         return (references, sections)
+    }
+}
+
+extension SimulatedRig {
+    /// A hand-held calibrator on the simulated rig: when the run asks for it on a microphone, the chamber plays the
+    /// calibrator's tone at its true level (its certificate's; the chamber driver's gain error taken out), and
+    /// stops when the run asks for quiet.
+    public func calibrator(model: String) -> AcousticCalibrator {
+        let chamber = self.chamber
+        return AcousticCalibrator(model: model) { spl in
+            if let spl {
+                try? chamber.setTone(frequency: 1000, spl: spl - chamber.sourceGainError)
+            } else {
+                chamber.silence()
+            }
+        }
     }
 }
 

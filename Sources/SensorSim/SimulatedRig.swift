@@ -132,7 +132,8 @@ public struct SimulatedRig: Sendable {
     /// certificate is always in date: it was "calibrated" 180 days before `today`, due a year after that.
     /// `referenceLink` is where the controller is reached: `sim:pressure-controller` (in-process, for tests),
     /// a running `SimulatedSCPIServer`'s link, or `manual`.
-    public func rigFile(today: Date = Date(), referenceLink: String = "sim:pressure-controller", alsaConfig: String? = nil) -> String {
+    public func rigFile(today: Date = Date(), referenceLink: String = "sim:pressure-controller", alsaConfig: String? = nil,
+                        soundSourceLink: String = "sim:sound-source") -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd"
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -165,7 +166,7 @@ public struct SimulatedRig: Sendable {
         """
         // The microphones exist on the rig file only when their stream is fed (`alsaConfig`: the chamber feed's).
         if let alsaConfig {
-            let audio = audioRigFile(alsaConfig: alsaConfig, due: due)
+            let audio = audioRigFile(alsaConfig: alsaConfig, due: due, soundSourceLink: soundSourceLink)
             text += audio.references + audio.sections
         }
         text += "slots:\n"

@@ -8,12 +8,14 @@ import SensorIO
 public struct SimulatedRigConnector: RigConnector {
     public let rig: SimulatedRig
     public let manual: ManualPressureReference?
+    public let calibrator: AcousticCalibrator?
     public var clock: any RigClock { rig.clock }
     public var isSimulated: Bool { true }
 
-    public init(rig: SimulatedRig, manual: ManualPressureReference? = nil) {
+    public init(rig: SimulatedRig, manual: ManualPressureReference? = nil, calibrator: AcousticCalibrator? = nil) {
         self.rig = rig
         self.manual = manual
+        self.calibrator = calibrator
     }
 
     public func openBus(_ bus: Rig.Bus) throws -> any I2CTransport {
@@ -30,6 +32,7 @@ public struct SimulatedRigConnector: RigConnector {
     }
 
     public func openSoundSource(_ reference: Rig.Reference) throws -> any SoundSource {
+        if reference.link == "manual", let calibrator { return calibrator }
         guard reference.link == "sim:sound-source" else {
             throw SimulatedRigError(description: "the simulated rig has no sound source at \(reference.link)")
         }

@@ -92,3 +92,68 @@ import Testing
         }
     }
 }
+
+/// The hand-held calibrator: the run asks the technician to fit it on each microphone in turn and submit its
+/// certificate level, then to remove it for the quiet record; the calibrator's level is the reference.
+@Suite struct CalibratorTests {
+    @Test func sensitivityAndNoiseWithAHandHeldCalibrator() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        _ = try await DaemonUnderTest.with(folder: folder, arguments: ["--simulate", "--manual-reference"]) { daemon in
+            let early = try await runCommand("sensorqual", ["reference", "quiet", "--socket", daemon.socket], in: folder)
+            #expect(early.status == 2 && early.stderr.contains("no run is active"))
+            // A calibrator plays one level: a plan with an overload sweep is refused at the start of the run.
+            let aop = try await runCommand("sensorqual", ["run", "--plan", "mic-aop", "--json", "--socket", daemon.socket], in: folder)
+            let refused = try JSONValue(parsing: aop.stdout).decode(RunStatus.self)
+            #expect(refused.state == "failed" && refused.error?.contains("calibrator cannot play") == true, "\(refused)")
+
+            let client = try await daemon.client()
+            _ = try await client.call(Method.watch, params: nil)
+            let run = try await client.call(Method.runsStart, params: RunStartParams(plan: "mic-noise", slots: ["M1", "M3"]),
+                                            as: RunStatus.self)
+            var asked: [String] = []
+            for await notification in client.notifications {
+                if notification.method == NotificationMethod.runReference, let prompt = notification.params["detail"]?.stringValue {
+                    let status = try await client.call(Method.runsStatus, params: RunReference(run: run.id), as: RunStatus.self)
+                    #expect(status.awaitingCalibrator == prompt)
+                    if let slot = notification.params["slot"]?.stringValue {
+                        #expect(notification.params["calibrator_db_spl"]?.doubleValue == 94)
+                        asked.append(slot)
+                        let submit = try await runCommand("sensorqual", ["reference", "submit", "94.0", "dB", "--socket", daemon.socket],
+                                                          in: folder)
+                        #expect(submit.stdout.contains("calibrator 94.00 dB SPL recorded on \(slot)"), "\(submit.stderr)")
+                    } else {
+                        asked.append("quiet")
+                        // The run waits for quiet, not for a level.
+                        let wrong = try await runCommand("sensorqual", ["reference", "submit", "94.0", "dB", "--socket", daemon.socket],
+                                                         in: folder)
+                        #expect(wrong.status == 2 && wrong.stderr.contains("not for a level"))
+                        let quiet = try await runCommand("sensorqual", ["reference", "quiet", "--socket", daemon.socket], in: folder)
+                        #expect(quiet.status == 0, "\(quiet.stderr)")
+                    }
+                }
+                if notification.method == NotificationMethod.runFinished { break }
+            }
+            await client.close()
+            #expect(asked == ["M1", "M3", "quiet"])
+            let reportPath = try #require(try await daemon.client().call(Method.runsStatus, params: RunReference(run: run.id),
+                                                                          as: RunStatus.self).reportPath)
+            let report = try QualificationReport.read(from: reportPath)
+            #expect(report.run.state == .done)
+            #expect(report.rig.references.map(\.configuration.kind) == ["reference-microphone", "sound-source"])
+            #expect(report.rig.references.last?.identity?.hasPrefix("acoustic calibrator") == true)
+            let rig = SimulatedRig(seed: 1)
+            for (dut, unit) in zip(report.duts, [rig.microphones[0], rig.microphones[2]]) {
+                let simulated = try #require(rig.chamber.microphones[unit.channel])
+                let sensitivity = try #require(dut.acoustic?.sensitivity)
+                // The calibrator's level is the truth, with its certificate's U = 0.2 dB (k = 2).
+                #expect(sensitivity.spl.value == 94 && abs(sensitivity.spl.expandedUncertainty - 0.2) < 1e-12)
+                #expect(abs((sensitivity.dBV ?? sensitivity.dBFS).value - simulated.sensitivity) < 0.05)
+                let noise = 10 * log10(pow(10, unit.model.equivalentInputNoise / 10) + pow(10, SimulatedRig.chamberAmbient / 10))
+                let snr = try #require(dut.figures.first { $0.metric == "snr" })
+                #expect(abs(snr.value.value - (94 - noise)) < 0.1, "\(dut.slot): SNR \(snr.value.value)")
+            }
+            #expect(report.duts.map(\.verdict) == [.pass, .fail])
+        }
+    }
+}

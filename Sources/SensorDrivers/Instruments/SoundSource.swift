@@ -10,4 +10,10 @@ public protocol SoundSource: AnyObject {
     func silence() throws
     /// Releases the source.
     func close()
+    /// Whether a person applies the stimulus (`AcousticCalibrator`): the run then asks and waits for them.
+    var waitsForOperator: Bool { get }
+}
+
+extension SoundSource {
+    public var waitsForOperator: Bool { false }
 }
