@@ -28,7 +28,6 @@ public final class MicrophoneRunEngine {
         let chip: ChipDescription
         var outcome: DUTOutcome
         var measurements: MicrophoneMeasurements
-        var sensitivityAnalysis: HarmonicDistortion?
         var noiseAnalysis: (noise: WeightedNoise, seconds: Double)?
         var overloadPoints: [MicrophoneMeasurements.TonePoint] = []
         /// Samples at full scale in the records the sensitivity, distortion and noise figures come from.
@@ -62,6 +61,8 @@ public final class MicrophoneRunEngine {
     static let blockFrames = 4096
     /// A level is re-commanded when the reference microphone finds it further than this from the target, dB.
     static let levelTolerance = 0.2
+    /// The least margin of the microphone's noise over the chamber's ambient without a warning, dB (acoustic.md §2).
+    static let ambientMargin = 10.0
 
     public init(request: RunRequest, rig: Rig, catalog: ChipCatalog, connector: any RigConnector,
                 cancellation: RunCancellation, recordingDirectory: String? = nil, events: @escaping RunEngine.EventSink) {
@@ -197,7 +198,6 @@ public final class MicrophoneRunEngine {
                 let tone = try measureTone(at: spl, duration: duration)
                 try save(tone.record, as: String(format: "sensitivity-%.1fdB", spl))
                 for (microphone, (analysis, clipped)) in zip(microphones, zip(tone.distortion, tone.clipped)) {
-                    microphone.sensitivityAnalysis = analysis
                     microphone.clippedInFigures += clipped
                     guard let analysis else { continue }
                     microphone.measurements.sensitivity = sensitivity(of: microphone, analysis: analysis, at: tone.spl)
@@ -319,7 +319,6 @@ public final class MicrophoneRunEngine {
         let certificate = sourceReference?.certificate.map { $0.expandedUncertainty / $0.coverageFactor } ?? 0
         let truth = UncertainValue(level, standardUncertainty: certificate, unit: "dB SPL")
         let analysis = record.microphones[index].distortion(nominalToneHz: stimulus.toneHz)
-        microphone.sensitivityAnalysis = analysis
         microphone.clippedInFigures += record.microphones[index].clippedSamples
         if let analysis { microphone.measurements.sensitivity = sensitivity(of: microphone, analysis: analysis, at: truth) }
         return level
@@ -470,7 +469,16 @@ public final class MicrophoneRunEngine {
             var m = microphone.measurements
             if let s = m.sensitivity { m.fullScaleSPL = 94 - s.dBFS.value }
             if let (noise, seconds) = microphone.noiseAnalysis {
-                m.noise = noiseRecord(noise, seconds: seconds, sensitivity: m.sensitivity)
+                let record = noiseRecord(noise, seconds: seconds, sensitivity: m.sensitivity)
+                m.noise = record
+                // §2: the ambient must sit well below the EIN; 10 dB of margin adds 0.41 dB.
+                if rig.chamberAmbientDBA == nil {
+                    m.warnings.append("the rig file states no chamber_ambient_dba: the noise record's margin over the chamber's "
+                        + "own noise is unchecked (acoustic.md §2)")
+                } else if let margin = record.ambientMarginDB, margin < Self.ambientMargin {
+                    m.warnings.append(String(format: "the chamber's ambient is only %.1f dB under the microphone's noise: it adds "
+                        + "%.2f dB to the noise floor (acoustic.md §2 asks ≥ %.0f dB)", margin, record.ambientErrorDB ?? 0, Self.ambientMargin))
+                }
             }
             let points = microphone.overloadPoints.map { OverloadPoint.Point(spl: $0.spl, thdPercent: $0.thdPercent) }
             if let aop = OverloadPoint(points: points, thresholdPercent: 10, fullScaleSPL: m.fullScaleSPL) {

@@ -63,8 +63,9 @@ public final class ChamberFeed: Sendable {
     ///   - format: how the samples are encoded, e.g. S24_LE, 48 000 Hz, 4 channels.
     ///   - folder: an existing folder for the FIFO (a temporary folder in tests).
     ///   - name: the FIFO's name without its `.fifo` suffix; no slash.
-    ///   - pipeCapacity: the pipe capacity to ask for, bytes, or nil for the kernel's default (64 KiB). A larger one
-    ///     lets a capture read larger periods, and delays what it hears of a source change by as much.
+    ///   - pipeCapacity: the pipe capacity to ask for, bytes, or nil for `latencyCapacity(for:)`: about 20 ms of
+    ///     frames. The pipe is how far the feed runs ahead of its reader, so it is how late the reader hears a source
+    ///     change: the kernel's 64 KiB would be a whole second of 16-bit stereo at 16 kHz, longer than a run settles.
     /// - Throws: `FeedError` when the format does not match the chamber, a frame exceeds 4096 bytes, the name is
     ///   not a file name, or the FIFO cannot be made (it exists already, the folder is missing…) or opened.
     public init(chamber: AcousticChamber, format: PCMStreamFormat, folder: String, name: String = "acoustic-chamber",
@@ -101,9 +102,9 @@ public final class ChamberFeed: Sendable {
             ChamberFeedSyscalls.unlink(path)
             return error
         }
-        if let requestedCapacity,
-           case .failure(let error) = ChamberFeedSyscalls.setPipeCapacity(fifo, bytes: requestedCapacity) {
-            throw abandon(explain("fcntl(F_SETPIPE_SZ, \(requestedCapacity))", error.errno))
+        let requested = requestedCapacity ?? Self.latencyCapacity(for: format)
+        if case .failure(let error) = ChamberFeedSyscalls.setPipeCapacity(fifo, bytes: requested) {
+            throw abandon(explain("fcntl(F_SETPIPE_SZ, \(requested))", error.errno))
         }
         let capacity: Int
         switch ChamberFeedSyscalls.pipeCapacity(fifo) {
@@ -126,6 +127,12 @@ public final class ChamberFeed: Sendable {
     }
 
     deinit { stop() }
+
+    /// About 20 ms of `format`'s frames, in bytes: at least one page (4096 bytes, the kernel's smallest pipe), so
+    /// a source change reaches the reader well inside a run's settling time (acoustic.md §5.12).
+    public static func latencyCapacity(for format: PCMStreamFormat) -> Int {
+        max(ChamberFeedSyscalls.atomicWriteLimit, format.bytesPerFrame * format.sampleRate / 50)
+    }
 
     /// Starts the writing thread. Calling it again, or after `stop()`, does nothing.
     public func start() {
