@@ -3,23 +3,14 @@ import SensorStats
 import Testing
 @testable import SensorMetrics
 
-/// Seeded test signals for the acoustic tests: SplitMix64 and Box–Muller, so every run draws the same noise.
+/// Seeded test signals for the acoustic tests: the shared SplitMix64 and Box–Muller generator (`Gaussian`), so every
+/// run draws the same noise.
 struct AcousticSignal {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    private mutating func bits() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    private mutating func uniform() -> Double { (Double(bits() >> 11) + 0.5) / 9_007_199_254_740_992.0 }
+    private var random: Gaussian
+    init(seed: UInt64) { random = Gaussian(seed: seed) }
 
     /// A standard normal deviate.
-    mutating func gaussian() -> Double { (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
+    mutating func gaussian() -> Double { random.next() }
 
     /// `count` samples of white Gaussian noise of standard deviation `sigma` plus `offset`.
     mutating func noise(sigma: Double, offset: Double = 0, count: Int) -> [Double] {
