@@ -10,11 +10,6 @@ import Testing
 /// CLI, the report. The figures are checked against what the simulator was built with: each unit's own
 /// sensitivity, its SNR with the chamber's ambient noise added power-wise, and its overload point.
 @Suite struct MicrophoneQualificationTests {
-    static func analyze(_ arguments: [String], in folder: TemporaryFolder) async throws -> JSONValue {
-        let result = try await runCommand("sensorqual", ["analyze"] + arguments + ["--json"], in: folder)
-        #expect(result.status == 0, "\(result.stderr)")
-        return try JSONValue(parsing: result.stdout)
-    }
 
     @Test func micFullThroughALSA() async throws {
         let folder = try TemporaryFolder()
@@ -74,7 +69,7 @@ import Testing
                 let m = try #require(dut.acoustic)
                 let audio = runFolder + "/" + (try #require(dut.rawCapture))
                 let s = String(try #require(m.sensitivity).dBFS.value)
-                let acoustic = try await Self.analyze(["acoustic", audio + "/sensitivity-94.0dB.wav", "--sensitivity-dbfs", s,
+                let acoustic = try await AnalyzeAcousticTests.analyze(["acoustic", audio + "/sensitivity-94.0dB.wav", "--sensitivity-dbfs", s,
                                                        "--noise", audio + "/noise.wav"], in: folder)
                 #expect(abs((acoustic["signal_dbfs"]?.doubleValue ?? .nan) - m.sensitivity!.levelDBFS) < 1e-6)
                 let snr = try #require(dut.figures.first { $0.metric == "snr" }).value.value
@@ -82,7 +77,7 @@ import Testing
                 let levels = try #require(m.overload).points.flatMap {
                     ["--level", String($0.spl) + "=" + audio + String(format: "/overload-%.1fdB.wav", $0.commandedSPL)]
                 }
-                let aop = try await Self.analyze(["aop", "--sensitivity-dbfs", s] + levels, in: folder)
+                let aop = try await AnalyzeAcousticTests.analyze(["aop", "--sensitivity-dbfs", s] + levels, in: folder)
                 #expect(abs((aop["aop_db_spl"]?.doubleValue ?? .nan) - (m.overload?.aopDBSPL ?? .nan)) < 1e-6, "\(dut.slot): \(aop)")
                 #expect(aop["digitally_limited"]?.boolValue == m.overload?.digitallyLimited)
             }
