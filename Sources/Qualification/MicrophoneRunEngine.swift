@@ -140,9 +140,8 @@ public final class MicrophoneRunEngine {
         }
         if let sourceReference = rig.reference(kind: "sound-source") {
             self.sourceReference = sourceReference
-            let opened = try connector.openSoundSource(sourceReference)
-            source = opened
-            if opened.waitsForOperator {
+            // The plan is checked against the rig before any instrument is opened.
+            if sourceReference.link == "manual" {
                 // A calibrator's certificate gives the level: no reference microphone, but only its one level.
                 for step in request.plan.steps {
                     switch step {
@@ -156,6 +155,7 @@ public final class MicrophoneRunEngine {
                 throw RunFailure(description: "plan \(request.plan.name) needs the true SPL at each level, but audio interface "
                     + "\(interface.id) has no reference-microphone channel")
             }
+            source = try connector.openSoundSource(sourceReference)
         } else if needsSource {
             throw RunFailure(description: "plan \(request.plan.name) plays tones, but rig \(rig.name) has no sound-source reference")
         }
