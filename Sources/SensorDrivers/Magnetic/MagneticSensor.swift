@@ -112,13 +112,15 @@ public struct MagneticReading: Sendable, Equatable {
 
 /// The magnetometer drivers by their catalog name (`driver:` in `Devices/<chip>.yaml`).
 public enum MagneticDrivers {
-    public static let names = [RM3100.driverName, MMC5983MA.driverName]
+    public static let names = [RM3100.driverName, MMC5983MA.driverName, LIS3MDL.driverName, BMM150.driverName]
 
     /// A driver for the chip at `device`, or nil when no driver has that name.
     public static func sensor(driver name: String, device: I2CDevice) -> (any MagneticSensor)? {
         switch name {
         case RM3100.driverName: RM3100(device: device)
         case MMC5983MA.driverName: MMC5983MA(device: device)
+        case LIS3MDL.driverName: LIS3MDL(device: device)
+        case BMM150.driverName: BMM150(device: device)
         default: nil
         }
     }

@@ -1,0 +1,184 @@
+import SensorDrivers
+
+/// Register-level model of an ST LIS3MDL (reference/sensors.md §3.3): WHO_AM_I, the CTRL_REG1…5 reset values,
+/// continuous and single conversion (CTRL_REG3 MD) on the DO / FAST_ODR schedule, SOFT_RST, STATUS with per-axis
+/// and ZYXDA/ZYXOR bits (an axis's bit is cleared by reading its high byte), the full scales, the temperature
+/// output, and the I2C sub-address rule: a transfer auto-increments only when bit 7 of the sub-address is set, so
+/// a burst sent to a plain address reads one register over and over, as the chip does (sensors.md §3.3, §7).
+/// Raw counts invert the driver's conversion: counts = (field + offset + noise)·sensitivity/100, rounded and
+/// clipped to int16; temperature counts = (T − 25)·8.
+///
+/// Modelling assumptions, none of them datasheet figures:
+/// * the noise is white, `noiseUltraHigh` µT RMS per axis in UHP mode (datasheet, unverified: 3.2 mG X/Y and
+///   4.1 mG Z at ±4 G), growing by √2 per step down to HP, MP and LP (each halves the averaging), independent of
+///   the full scale;
+/// * the first conversion is ready one period after the mode starts; a single conversion takes one period of the
+///   set rate, after which MD reads 11 (power-down);
+/// * BDU is stored but not modelled: a burst read is one transaction and so always one conversion.
+struct LIS3MDLModel: SimulatedI2CChip {
+    private typealias Register = LIS3MDL.Register
+
+    /// The field at the sensor, µT, in the chip's axes: what a coil or the rig applies.
+    var appliedField: FieldVector
+    /// Die temperature, °C.
+    var temperature: Double
+    /// The unit's offset, µT (Hall/AMR null offset plus a board's hard iron).
+    let offset: FieldVector
+    /// White noise per axis in UHP mode, µT RMS.
+    let noiseUltraHigh: FieldVector
+    private var random: SeededRandom
+    private var registers = [UInt8](repeating: 0, count: 0x80)
+    private var pointer: UInt8 = 0
+    /// Whether the current transfer's sub-address had bit 7 set.
+    private var increments = false
+    /// Start of continuous mode and the index of the last conversion (conversion k completes at start + k/rate).
+    private var continuousStart: Double?
+    private var lastConversion = 0
+    private var singleDue: Double?
+
+    init(appliedField: FieldVector = FieldVector(x: 0, y: 0, z: 0), temperature: Double = 25,
+         offset: FieldVector = FieldVector(x: 0, y: 0, z: 0),
+         noiseUltraHigh: FieldVector = FieldVector(x: 0.32, y: 0.32, z: 0.41), random: SeededRandom) {
+        self.appliedField = appliedField
+        self.temperature = temperature
+        self.offset = offset
+        self.noiseUltraHigh = noiseUltraHigh
+        self.random = random
+        reset()
+    }
+
+    /// Power-on / SOFT_RST values: CTRL_REG1 0x10 (10 Hz, LP), CTRL_REG3 0x03 (power-down), WHO_AM_I 0x3D.
+    private mutating func reset() {
+        registers = [UInt8](repeating: 0, count: 0x80)
+        registers[Int(Register.whoAmI.rawValue)] = LIS3MDL.whoAmIValue
+        registers[Int(Register.control1.rawValue)] = 0x10
+        registers[Int(Register.control3.rawValue)] = LIS3MDL.powerDown
+        continuousStart = nil
+        lastConversion = 0
+        singleDue = nil
+    }
+
+    private func register(_ r: Register) -> UInt8 { registers[Int(r.rawValue)] }
+
+    /// The set conversion rate, Hz: the X/Y mode's FAST_ODR rate, or the DO rate.
+    private var rate: Double {
+        let control1 = register(.control1)
+        let mode = LIS3MDL.OperatingMode(rawValue: Int(control1 >> 5 & 0x03)) ?? .lowPower
+        return control1 & LIS3MDL.fastDataRate != 0 ? mode.fastRate : LIS3MDL.dataRates[Int(control1 >> 2 & 0x07)]
+    }
+
+    // MARK: I2C
+
+    /// A write: the first byte is the sub-address (bit 7: auto-increment); further bytes go to that register and,
+    /// with bit 7 set, the ones after it.
+    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+        guard let first = bytes.first else { return }
+        update(at: time)
+        pointer = first & 0x7F
+        increments = first & LIS3MDL.autoIncrement != 0
+        for value in bytes.dropFirst() {
+            store(value, in: pointer, at: time)
+            if increments { pointer = (pointer &+ 1) & 0x7F }
+        }
+    }
+
+    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+        update(at: time)
+        var out: [UInt8] = []
+        out.reserveCapacity(count)
+        for _ in 0..<count {
+            out.append(load(pointer))
+            if increments { pointer = (pointer &+ 1) & 0x7F }
+        }
+        return out
+    }
+
+    /// Reading OUT_X_H/OUT_Y_H/OUT_Z_H clears that axis's data-ready and overrun bits; ZYXDA and ZYXOR clear
+    /// with the last of them.
+    private mutating func load(_ register: UInt8) -> UInt8 {
+        let value = registers[Int(register)]
+        if register == 0x29 || register == 0x2B || register == 0x2D {
+            let axis = (register - 0x29) / 2
+            let status = Int(Register.status.rawValue)
+            registers[status] &= ~(1 << axis | 0x10 << axis)
+            if registers[status] & 0x07 == 0 { registers[status] &= ~LIS3MDL.dataReady }
+            if registers[status] & 0x70 == 0 { registers[status] &= ~LIS3MDL.overrun }
+        }
+        return value
+    }
+
+    private mutating func store(_ value: UInt8, in register: UInt8, at time: Double) {
+        switch register {
+        case Register.control1.rawValue:
+            registers[Int(register)] = value
+            restart(at: time)
+        case Register.control2.rawValue:
+            if value & LIS3MDL.softReset != 0 { reset(); return }
+            registers[Int(register)] = value & 0x60          // REBOOT reloads the trim and clears itself at once
+        case Register.control3.rawValue:
+            registers[Int(register)] = value & 0x27
+            restart(at: time)
+        case Register.control4.rawValue:
+            registers[Int(register)] = value & 0x0E
+        case Register.control5.rawValue:
+            registers[Int(register)] = value & 0xC0
+        case 0x05...0x0A, 0x30, 0x32, 0x33:                  // offset and interrupt registers
+            registers[Int(register)] = value
+        default:
+            break                                            // read-only registers ignore writes
+        }
+    }
+
+    private mutating func restart(at time: Double) {
+        let mode = register(.control3) & 0x03
+        continuousStart = mode == LIS3MDL.continuousMode ? time : nil
+        lastConversion = 0
+        singleDue = mode == LIS3MDL.singleMode ? time + 1 / rate : nil
+    }
+
+    // MARK: Conversions
+
+    /// Produces a finished single conversion and the latest continuous one completed by `time`.
+    private mutating func update(at time: Double) {
+        if let due = singleDue, time >= due {
+            singleDue = nil
+            registers[Int(Register.control3.rawValue)] |= LIS3MDL.powerDown
+            convert()
+        }
+        guard let start = continuousStart else { return }
+        let latest = Int(((time - start) * rate).rounded(.down))
+        guard latest > lastConversion else { return }
+        // Conversions between two accesses were made and overwritten unread: the last one finds them (overrun).
+        if latest - lastConversion > 1 { registers[Int(Register.status.rawValue)] |= 0x07 | LIS3MDL.dataReady }
+        lastConversion = latest
+        convert()
+    }
+
+    private mutating func convert() {
+        let scale = Int(register(.control2) >> 5 & 0x03)
+        let countsPerMicrotesla = LIS3MDL.sensitivities[scale] / 100
+        let modes = [Int(register(.control1) >> 5 & 0x03), Int(register(.control1) >> 5 & 0x03), Int(register(.control4) >> 2 & 0x03)]
+        let field = [appliedField.x + offset.x, appliedField.y + offset.y, appliedField.z + offset.z]
+        let sigma = [noiseUltraHigh.x, noiseUltraHigh.y, noiseUltraHigh.z]
+        var bytes: [UInt8] = []
+        for axis in 0..<3 {
+            let noise = sigma[axis] * Foundation.pow(2, Double(3 - modes[axis]) / 2)
+            let counts = ((field[axis] + noise * random.gaussian()) * countsPerMicrotesla).rounded()
+            bytes += Self.littleEndian(counts)
+        }
+        registers.replaceSubrange(0x28...0x2D, with: bytes)
+        if register(.control1) & LIS3MDL.temperatureEnable != 0 {
+            registers.replaceSubrange(0x2E...0x2F, with: Self.littleEndian(((temperature - 25) * 8).rounded()))
+        }
+        let status = Int(Register.status.rawValue)
+        registers[status] |= (registers[status] & 0x0F) << 4         // unread axes overrun
+        registers[status] |= 0x07 | LIS3MDL.dataReady
+    }
+
+    private static func littleEndian(_ counts: Double) -> [UInt8] {
+        let word = UInt16(bitPattern: Int16(Swift.min(Swift.max(counts, -32768), 32767)))
+        return [UInt8(word & 0xFF), UInt8(word >> 8)]
+    }
+}
+
+import Foundation
