@@ -219,7 +219,7 @@ import Testing
         let applied = [Self.field.x, Self.field.y, Self.field.z]
         var sums = [0.0, 0.0, 0.0], worst = [0.0, 0.0, 0.0]
         for _ in 0..<100 {
-            let reading = try Self.nextReading(bmm, clock: bench.clock)
+            let reading = try nextMagneticReading(bmm, clock: bench.clock)
             #expect(reading.raw[3] == 6200)
             let measured = [reading.field.x, reading.field.y, reading.field.z]
             for axis in 0..<3 {
@@ -239,7 +239,7 @@ import Testing
         let (bench, bmm) = bench(field: FieldVector(x: 2000, y: 0, z: 0), seed: 4)
         _ = try bmm.probe()
         _ = try bmm.configure(MagneticSettings(outputDataRate: 10))
-        let reading = try Self.nextReading(bmm, clock: bench.clock)
+        let reading = try nextMagneticReading(bmm, clock: bench.clock)
         #expect(reading.raw[0] == BMM150.overflowXY)
         #expect(reading.field.x.isNaN && !reading.field.y.isNaN)
     }
@@ -266,14 +266,4 @@ import Testing
         #expect(try bmm.poll() == .notReady)
     }
 
-    static func nextReading(_ sensor: any MagneticSensor, clock: SimulatedClock) throws -> MagneticReading {
-        for _ in 0..<100_000 {
-            switch try sensor.poll() {
-            case .reading(let reading): return reading
-            case .converting(let seconds): clock.advance(by: seconds)
-            case .notReady: clock.advance(by: 0.0005)
-            }
-        }
-        throw DriverError.configurationRejected(model: "test", reason: "no reading in 100000 polls")
-    }
 }

@@ -144,7 +144,7 @@ import Testing
         let applied = [Self.field.x, Self.field.y, Self.field.z]
         var sums = [0.0, 0.0, 0.0], worst = [0.0, 0.0, 0.0]
         for _ in 0..<200 {
-            let reading = try Self.nextReading(lis, clock: bench.clock)
+            let reading = try nextMagneticReading(lis, clock: bench.clock)
             let measured = [reading.field.x, reading.field.y, reading.field.z]
             for axis in 0..<3 {
                 let error = measured[axis] - applied[axis]
@@ -201,16 +201,6 @@ import Testing
         #expect(try lis.poll() == .notReady)
     }
 
-    static func nextReading(_ sensor: any MagneticSensor, clock: SimulatedClock) throws -> MagneticReading {
-        for _ in 0..<100_000 {
-            switch try sensor.poll() {
-            case .reading(let reading): return reading
-            case .converting(let seconds): clock.advance(by: seconds)
-            case .notReady: clock.advance(by: 0.0005)
-            }
-        }
-        throw DriverError.configurationRejected(model: "test", reason: "no reading in 100000 polls")
-    }
 }
 
 import Foundation

@@ -147,7 +147,7 @@ import Testing
         let halfCode = 0.5 / 163.84
         var fieldSums = [0.0, 0.0, 0.0], offsetSums = [0.0, 0.0, 0.0], worst = 0.0
         for _ in 0..<100 {
-            let reading = try RM3100Tests.nextReading(mmc, clock: bench.clock)
+            let reading = try nextMagneticReading(mmc, clock: bench.clock)
             let offset = try #require(reading.offset)
             let fieldError = Self.errors(reading.field, Self.field), offsetError = Self.errors(offset, Self.bridgeOffset)
             worst = max(worst, (fieldError + offsetError).map(abs).max()!)
@@ -169,7 +169,7 @@ import Testing
         let truth = FieldVector(x: Self.field.x + Self.bridgeOffset.x, y: Self.field.y + Self.bridgeOffset.y,
                                 z: Self.field.z + Self.bridgeOffset.z)
         for _ in 0..<20 {
-            let reading = try RM3100Tests.nextReading(mmc, clock: bench.clock)
+            let reading = try nextMagneticReading(mmc, clock: bench.clock)
             #expect(reading.offset == nil)
             #expect(Self.errors(reading.field, truth).map(abs).max()! < 5 * 0.04 + 0.5 / 163.84)
         }

@@ -127,7 +127,7 @@ import Testing
         let halfStep = 0.5 / mode.countsPerMicrotesla
         var sums = [0.0, 0.0, 0.0], worst = 0.0
         for _ in 0..<200 {
-            let reading = try Self.nextReading(rm, clock: bench.clock)
+            let reading = try nextMagneticReading(rm, clock: bench.clock)
             let error = [reading.field.x - Self.field.x, reading.field.y - Self.field.y, reading.field.z - Self.field.z]
             worst = max(worst, error.map(abs).max()!)
             for axis in 0..<3 { sums[axis] += error[axis] }
@@ -143,7 +143,7 @@ import Testing
     @Test func offsetIsReadAsField() throws {
         let (bench, rm) = bench(field: FieldVector(x: 0, y: 0, z: 0), offset: FieldVector(x: 1.5, y: -0.5, z: 0), seed: 3)
         _ = try rm.configure(MagneticSettings(outputDataRate: 37))
-        let reading = try Self.nextReading(rm, clock: bench.clock)
+        let reading = try nextMagneticReading(rm, clock: bench.clock)
         #expect(abs(reading.field.x - 1.5) < 5 * 0.015 + 0.5 / 75)
         #expect(abs(reading.field.y + 0.5) < 5 * 0.015 + 0.5 / 75)
     }
@@ -169,14 +169,4 @@ import Testing
         #expect(try rm.poll() == .notReady)
     }
 
-    static func nextReading(_ sensor: any MagneticSensor, clock: SimulatedClock) throws -> MagneticReading {
-        for _ in 0..<100_000 {
-            switch try sensor.poll() {
-            case .reading(let reading): return reading
-            case .converting(let seconds): clock.advance(by: seconds)
-            case .notReady: clock.advance(by: 0.0005)
-            }
-        }
-        throw DriverError.configurationRejected(model: "test", reason: "no reading in 100000 polls")
-    }
 }

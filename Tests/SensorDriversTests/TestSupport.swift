@@ -46,3 +46,16 @@ struct SingleUnitBench {
         device = I2CDevice(transport: SimulatedI2CBus(name: "sim:test", bench: bench), address: address)
     }
 }
+
+/// Polls a magnetometer on the simulated clock until it delivers a reading: advancing by the conversion time it
+/// asks for, or by 0.5 ms while it is not ready.
+func nextMagneticReading(_ sensor: any MagneticSensor, clock: SimulatedClock) throws -> MagneticReading {
+    for _ in 0..<100_000 {
+        switch try sensor.poll() {
+        case .reading(let reading): return reading
+        case .converting(let seconds): clock.advance(by: seconds)
+        case .notReady: clock.advance(by: 0.0005)
+        }
+    }
+    throw DriverError.configurationRejected(model: "test", reason: "no reading in 100000 polls")
+}
