@@ -3,15 +3,14 @@ import SensorDrivers
 import SensorIO
 import Synchronization
 
-/// A reading on its way from a bus thread to the run thread.
-struct TimedReading: Sendable {
-    /// The DUT's index in the run.
-    var dut: Int
-    /// Run clock when the read started (or the data-ready edge's kernel timestamp), ns.
-    var time: Int64
-    var reading: PressureReading
-    /// Conversions missed just before this one: the noise estimators mark a gap here.
-    var missedBefore: Int
+/// The bus scheduler's fixed policy, shared by every sensor class.
+enum AcquisitionTiming {
+    /// Consecutive failed transfers after which a DUT is declared lost.
+    static let lostAfterErrors = 3
+    /// Time after the expected conversion at which a DUT is polled: covers the STATUS read's transfer.
+    static let pollMargin: Int64 = 500_000
+    /// Not-ready polls before a conversion is counted missed.
+    static let notReadyRetries = 4
 }
 
 /// Serves every DUT of one I2C bus in deadline order: polls each at its conversion instants, reads it when
@@ -21,25 +20,18 @@ struct TimedReading: Sendable {
 /// others. On a real rig each `BusAcquisition` runs on its own thread (`start()`); on a virtual clock the run
 /// thread interleaves all buses itself (`serveNext()`), so a simulated run is exactly reproducible.
 /// The DUTs are confined to the serving thread; other threads reach them only through `perform(_:)`.
-final class BusAcquisition: @unchecked Sendable {
-    /// Consecutive failed transfers after which a DUT is declared lost.
-    static let lostAfterErrors = 3
-    /// Time after the expected conversion at which a DUT is polled: covers the STATUS read's transfer.
-    static let pollMargin: Int64 = 500_000
-    /// Not-ready polls before a conversion is counted missed.
-    static let notReadyRetries = 4
-
+final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     let bus: Rig.Bus
-    let duts: [PressureDUT]
+    let duts: [DUT]
     let clock: any RigClock
     let emit: RunEngine.EventSink
-    private let outbox = Mutex<[TimedReading]>([])
+    private let outbox = Mutex<[TimedReading<DUT.Reading>]>([])
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let stopRequested = Atomic(false)
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
-    init(bus: Rig.Bus, duts: [PressureDUT], clock: any RigClock, events: @escaping RunEngine.EventSink) {
+    init(bus: Rig.Bus, duts: [DUT], clock: any RigClock, events: @escaping RunEngine.EventSink) {
         self.bus = bus
         self.duts = duts
         self.clock = clock
@@ -47,10 +39,10 @@ final class BusAcquisition: @unchecked Sendable {
     }
 
     /// The earliest poll due among live DUTs; nil when none is left.
-    var nextDeadline: Int64? { duts.lazy.filter { !$0.isLost }.map(\.pollAt).min() }
+    var nextDeadline: Int64? { duts.lazy.filter { !$0.isLost }.map(\.schedule.pollAt).min() }
 
     /// Readings delivered since the last call, in the order they were read.
-    func takeReadings() -> [TimedReading] {
+    func takeReadings() -> [TimedReading<DUT.Reading>] {
         outbox.withLock { readings in
             defer { readings.removeAll(keepingCapacity: true) }
             return readings
@@ -95,15 +87,15 @@ final class BusAcquisition: @unchecked Sendable {
         done.wait()
     }
 
-    /// Puts a DUT in a new mode, on the serving thread.
-    func reconfigure(dut index: Int, _ settings: PressureSettings) -> Result<PressureMode, DriverError> {
-        let result = Mutex<Result<PressureMode, DriverError>?>(nil)
+    /// Runs `body` on a DUT on the serving thread (a mode change) and returns its result.
+    func perform<T: Sendable>(on index: Int, _ body: @escaping @Sendable (DUT) -> T) -> T? {
+        let result = Mutex<T?>(nil)
         perform { [self] in
             guard let dut = duts.first(where: { $0.index == index }) else { return }
-            let outcome = Result { () throws(DriverError) -> PressureMode in try dut.configure(settings, now: clock.now()) }
-            result.withLock { $0 = outcome }
+            let value = body(dut)
+            result.withLock { $0 = value }
         }
-        return result.withLock { $0 } ?? .failure(.configurationRejected(model: "?", reason: "DUT \(index) is not on bus \(bus.id)"))
+        return result.withLock { $0 }
     }
 
     private func runJobs() {
@@ -114,79 +106,81 @@ final class BusAcquisition: @unchecked Sendable {
 
     /// Polls the DUT whose deadline is earliest; the caller has waited until that deadline.
     func serveNext() {
-        guard let dut = duts.filter({ !$0.isLost }).min(by: { $0.pollAt < $1.pollAt }) else { return }
+        guard let dut = duts.filter({ !$0.isLost }).min(by: { $0.schedule.pollAt < $1.schedule.pollAt }) else { return }
         serve(dut)
     }
 
     /// Polls one DUT and reads it when ready. Bus errors are counted and never thrown; three in a row lose
     /// the DUT, with the error (and its errno) as the reason.
-    private func serve(_ dut: PressureDUT) {
+    private func serve(_ dut: DUT) {
+        let schedule = dut.schedule
         let started = clock.now()
-        let period = dut.periodNanoseconds
-        if !dut.followUp { dut.recordLateness(started - dut.pollAt) }
+        let period = schedule.period
+        if !schedule.followUp { schedule.recordLateness(started - schedule.pollAt, into: &dut.integrity) }
         do {
             var stamp = started
-            let poll: PressurePoll
-            if let line = dut.dataReady, !dut.followUp || dut.retries > 0 {
+            let poll: AcquiredPoll<DUT.Reading>
+            if let line = dut.dataReady, !schedule.followUp || schedule.retries > 0 {
                 // Deadline-scheduled, edge-confirmed: the INT edges queued since the last read say whether a
                 // conversion is waiting (no STATUS transfer) and when it completed, to the kernel's timestamp.
                 let edges = try line.takeEdges()
                 if let last = edges.last {
-                    dut.outcome.integrity.missedSamples += edges.count - 1
-                    dut.missedBeforeReading += edges.count - 1
+                    dut.integrity.missedSamples += edges.count - 1
+                    schedule.missedBeforeReading += edges.count - 1
                     stamp = last
-                    poll = .reading(try dut.sensor.readConversion())
+                    poll = try dut.readAfterEdge()
                 } else {
                     poll = .notReady
                 }
             } else {
-                poll = try dut.sensor.poll()
+                poll = try dut.pollSensor()
             }
             switch poll {
             case .reading(let reading):
-                dut.outcome.integrity.samples += 1
-                dut.consecutiveErrors = 0
-                dut.followUp = false
-                dut.recordReading(at: stamp, gap: dut.missedBeforeReading > 0)
+                dut.integrity.samples += 1
+                schedule.consecutiveErrors = 0
+                schedule.followUp = false
+                schedule.recordReading(at: stamp, gap: schedule.missedBeforeReading > 0, into: &dut.integrity)
+                let missed = schedule.missedBeforeReading
                 outbox.withLock {
-                    $0.append(TimedReading(dut: dut.index, time: stamp, reading: reading, missedBefore: dut.missedBeforeReading))
+                    $0.append(TimedReading(dut: dut.index, time: stamp, reading: reading, missedBefore: missed))
                 }
-                dut.missedBeforeReading = 0
+                schedule.missedBeforeReading = 0
                 // Found only after not-ready retries: the chip converts later in its period than the schedule
                 // assumed (its own oscillator, its start-up). Re-phase on this conversion.
-                if dut.retries > 0 { dut.expected = started - Self.pollMargin }
-                dut.retries = 0
+                if schedule.retries > 0 { schedule.expected = started - AcquisitionTiming.pollMargin }
+                schedule.retries = 0
                 // Conversions that completed while we were late are gone: count them; the next reading follows a gap.
-                dut.expected += period
-                while dut.expected + period <= clock.now() {
-                    dut.expected += period
-                    dut.outcome.integrity.missedSamples += 1
-                    dut.missedBeforeReading += 1
+                schedule.expected += period
+                while schedule.expected + period <= clock.now() {
+                    schedule.expected += period
+                    dut.integrity.missedSamples += 1
+                    schedule.missedBeforeReading += 1
                 }
-                dut.pollAt = dut.expected + Self.pollMargin
+                schedule.pollAt = schedule.expected + AcquisitionTiming.pollMargin
             case .converting(let seconds):
-                dut.consecutiveErrors = 0
-                dut.followUp = true
-                dut.pollAt = clock.now() + Int64(seconds * 1e9)
-            case .notReady where dut.retries < Self.notReadyRetries:
-                dut.retries += 1
-                dut.followUp = true
-                dut.outcome.integrity.notReadyPolls += 1
-                dut.pollAt = clock.now() + period / 10
+                schedule.consecutiveErrors = 0
+                schedule.followUp = true
+                schedule.pollAt = clock.now() + Int64(seconds * 1e9)
+            case .notReady where schedule.retries < AcquisitionTiming.notReadyRetries:
+                schedule.retries += 1
+                schedule.followUp = true
+                dut.integrity.notReadyPolls += 1
+                schedule.pollAt = clock.now() + period / 10
             case .notReady:
-                dut.retries = 0
-                dut.followUp = false
-                dut.outcome.integrity.missedSamples += 1
-                dut.missedBeforeReading += 1
-                dut.expected += period
-                dut.pollAt = dut.expected + Self.pollMargin
+                schedule.retries = 0
+                schedule.followUp = false
+                dut.integrity.missedSamples += 1
+                schedule.missedBeforeReading += 1
+                schedule.expected += period
+                schedule.pollAt = schedule.expected + AcquisitionTiming.pollMargin
             }
         } catch {
-            dut.outcome.integrity.busErrors += 1
-            dut.consecutiveErrors += 1
-            dut.followUp = false
-            dut.pollAt = clock.now() + period
-            if dut.consecutiveErrors >= Self.lostAfterErrors {
+            dut.integrity.busErrors += 1
+            schedule.consecutiveErrors += 1
+            schedule.followUp = false
+            schedule.pollAt = clock.now() + period
+            if schedule.consecutiveErrors >= AcquisitionTiming.lostAfterErrors {
                 dut.markLost("\(error)")
                 emit(.dutLost(slot: dut.slot.id, reason: "\(error)"))
             }

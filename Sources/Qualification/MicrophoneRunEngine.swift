@@ -75,9 +75,6 @@ public final class MicrophoneRunEngine {
         emit = events
     }
 
-    struct Cancelled: Error {}
-    struct RunFailure: Error, CustomStringConvertible { var description: String }
-
     /// Runs the plan to the end, cancellation or failure, and returns what was measured.
     public func run() -> RunOutcome {
         var state = RunState.done
@@ -87,7 +84,7 @@ public final class MicrophoneRunEngine {
             try prepare()
             try executeSteps()
             emit(.state(.analysing))
-        } catch is Cancelled {
+        } catch is RunCancelled {
             state = .cancelled
         } catch {
             state = .failed
@@ -334,7 +331,7 @@ public final class MicrophoneRunEngine {
         let timeout = sourceReference?.operatorTimeout ?? 3600
         let deadline = ContinuousClock.now + .seconds(timeout)
         while true {
-            if cancellation.isCancelled { throw Cancelled() }
+            if cancellation.isCancelled { throw RunCancelled() }
             let answer = calibrator.awaitAnswer(upTo: 0)
             if answer.answered {
                 emit(.calibratorRequest(nil))
@@ -411,7 +408,7 @@ public final class MicrophoneRunEngine {
         }
         var channel = [Double](repeating: 0, count: Self.blockFrames)
         while toDrop + toKeep > 0 {
-            if cancellation.isCancelled { throw Cancelled() }
+            if cancellation.isCancelled { throw RunCancelled() }
             let frames = min(Self.blockFrames, toDrop > 0 ? toDrop : toKeep)
             let block = try capture.read(frames: frames, timeout: 5 + Double(frames) / sampleRate).interleaved
             framesCaptured += Int64(frames)

@@ -22,16 +22,14 @@ public final class RunEngine {
     let emit: EventSink
     /// The run folder's `raw/`, where each DUT's raw capture is written; nil for none.
     let captureDirectory: String?
-    private var currentStep = 0
     var clock: any RigClock { connector.clock }
 
     private var duts: [PressureDUT] = []
-    private var buses: [BusAcquisition] = []
+    private var session: AcquisitionSession<PressureDUT>!
     private var reference: (any PressureReference)?
     private var referenceConfig: Rig.Reference?
     private var steps: [StepRecord] = []
     private var runStart: Int64 = 0
-    private var lastProgress: Int64 = 0
     /// Longest wait for the controller to settle before a noise record, s.
     static let noiseSettleTimeout = 300.0
     /// Readings within this long after a mode change are discarded: the chip's filters settle.
@@ -49,34 +47,37 @@ public final class RunEngine {
         emit = events
     }
 
-    struct Cancelled: Error {}
-
     /// Runs the plan to the end, cancellation or failure, and returns what was measured.
     public func run() -> RunOutcome {
         runStart = clock.now()
+        session = AcquisitionSession(clock: clock, cancellation: cancellation, plannedDuration: request.plan.plannedDuration,
+                                     runStart: runStart, events: emit) { reading in
+            [reading.pressure, reading.temperature, Double(reading.rawPressure), Double(reading.rawTemperature)]
+        }
+        session.observe = { [unowned self] timed in
+            resolution[timed.dut] = Swift.max(resolution[timed.dut] ?? 0, timed.reading.pressureStep)
+        }
         var state = RunState.done
         var failure: String?
         do {
             try probe()
-            startBuses()
+            session.start()
             try executeSteps()
             emit(.state(.analysing))
-        } catch is Cancelled {
+        } catch is RunCancelled {
             state = .cancelled
         } catch {
             state = .failed
             failure = "\(error)"
         }
-        stopBuses()
-        drain()
+        session.stop()
+        session.drain()
         analyse()
         for dut in duts where !dut.isLost { try? dut.sensor.standby() }
         for dut in duts { try? dut.power?.set(on: false) }
-        for dut in duts {
-            do { try captures[dut.index]?.close() } catch {
-                state = .failed
-                failure = failure ?? "raw capture \(captures[dut.index]?.path ?? ""): \(error.localizedDescription)"
-            }
+        if let closeFailure = session.closeCaptures() {
+            state = .failed
+            failure = failure ?? closeFailure
         }
         emit(.state(state))
         return RunOutcome(id: request.id, state: state, planName: request.plan.name, specName: request.spec.name,
@@ -84,18 +85,13 @@ public final class RunEngine {
                           duts: duts.map(\.outcome), referenceIdentity: reference?.identity, error: failure)
     }
 
-    private var elapsedSeconds: Double { Double(clock.now() - runStart) * 1e-9 }
+    private var elapsedSeconds: Double { session.elapsedSeconds }
 
     /// The plan's pressure acquisition settings: a pressure plan always has them (the plan parser insists, and
     /// `init` checks the engine got a pressure plan).
     private var acquisition: Plan.PressureAcquisition { request.plan.acquisition! }
 
     // MARK: Probe
-
-    struct RunFailure: Error, CustomStringConvertible { var description: String }
-
-    /// Raw capture writers by DUT index, owned by the run thread.
-    private var captures: [Int: RawCaptureWriter] = [:]
 
     private func probe() throws {
         emit(.state(.probing))
@@ -142,10 +138,7 @@ public final class RunEngine {
         guard duts.contains(where: { !$0.isLost }) else {
             throw RunFailure(description: "no DUT answered its probe")
         }
-        for bus in rig.buses {
-            let served = duts.filter { $0.bus.id == bus.id }
-            if !served.isEmpty { buses.append(BusAcquisition(bus: bus, duts: served, clock: clock, events: emit)) }
-        }
+        session.attach(duts, rig: rig)
         guard let referenceConfig = rig.reference(kind: "pressure-controller") else {
             throw RunFailure(description: "the rig has no pressure-controller reference")
         }
@@ -153,8 +146,7 @@ public final class RunEngine {
         reference = try connector.openPressureReference(referenceConfig)
     }
 
-    /// Creates `raw/<slot>.sqraw`. A capture that cannot be created fails the run: data that is not kept is
-    /// not measured.
+    /// Creates `raw/<slot>.sqraw` (AcquisitionSession.openCapture).
     private func openCapture(for dut: PressureDUT) throws {
         guard let captureDirectory else { return }
         let header = RawCaptureHeader(
@@ -162,26 +154,8 @@ public final class RunEngine {
             clock: connector.isSimulated ? "simulated" : "monotonic", sampleRateHz: dut.mode?.outputDataRate ?? 0,
             columns: [.init(name: "step", unit: "1"), .init(name: "pressure", unit: "Pa"), .init(name: "temperature", unit: "°C"),
                       .init(name: "raw_pressure", unit: "LSB"), .init(name: "raw_temperature", unit: "LSB")])
-        let name = "raw/\(dut.slot.id).sqraw"
-        do {
-            try FileManager.default.createDirectory(atPath: captureDirectory, withIntermediateDirectories: true)
-            captures[dut.index] = try RawCaptureWriter(path: captureDirectory + "/" + dut.slot.id + ".sqraw", header: header)
-        } catch {
-            throw RunFailure(description: "cannot create the raw capture \(name): \(error.localizedDescription)")
-        }
+        let name = try session.openCapture(for: dut, in: captureDirectory, header: header)
         dut.outcome.rawCapture = name
-    }
-
-    // MARK: Buses
-
-    /// Each bus on its own thread on a real clock; on a virtual clock the run thread serves them all.
-    private func startBuses() {
-        guard !clock.isVirtual else { return }
-        for bus in buses { bus.start() }
-    }
-
-    private func stopBuses() {
-        for bus in buses { bus.stop() }
     }
 
     // MARK: Steps
@@ -197,7 +171,7 @@ public final class RunEngine {
     private func executeSteps() throws {
         let plan = request.plan
         for (index, step) in plan.steps.enumerated() {
-            currentStep = index + 1
+            session.currentStep = index + 1
             emit(.step(index: index + 1, count: plan.steps.count, name: step.name))
             let started = clock.now()
             var planned = 0.0
@@ -206,7 +180,7 @@ public final class RunEngine {
             case .warmUp(let duration):
                 emit(.state(.warming))
                 planned = duration
-                try acquire(for: duration) { _, _ in }
+                try session.acquire(for: duration) { _, _ in }
                 detail = "readings discarded"
             case .noise(let duration, let setpoint):
                 emit(.state(.measuring))
@@ -218,7 +192,7 @@ public final class RunEngine {
                 for dut in duts {
                     noiseRecords[dut.index] = PressureNoise(outputDataRate: dut.mode?.outputDataRate ?? 1, averagingTimes: dwellTimes)
                 }
-                try acquire(for: duration) { dut, reading in
+                try session.acquire(for: duration) { dut, reading in
                     if reading.missedBefore > 0 { self.noiseRecords[dut]?.markGap(missedReadings: reading.missedBefore) }
                     self.noiseRecords[dut]?.add(reading.reading.pressure)
                     self.temperatures[dut, default: RunningMoments()].add(reading.reading.temperature)
@@ -245,7 +219,7 @@ public final class RunEngine {
             }
             steps.append(StepRecord(name: step.name, plannedSeconds: planned,
                                     actualSeconds: Double(clock.now() - started) * 1e-9, detail: detail))
-            try flushCaptures()
+            try session.flushCaptures()
         }
     }
 
@@ -274,7 +248,7 @@ public final class RunEngine {
                         conditions: nil, noise: nil, skipped: "oversampling \(settings.oversampling): \(error)"))
                 }
             }
-            try acquire(for: duration, skip: Self.modeSettle) { dut, reading in
+            try session.acquire(for: duration, skip: Self.modeSettle) { dut, reading in
                 guard active.contains(dut) else { return }
                 if reading.missedBefore > 0 { self.modeRecords[dut]?.markGap(missedReadings: reading.missedBefore) }
                 self.modeRecords[dut]?.add(reading.reading.pressure)
@@ -297,10 +271,9 @@ public final class RunEngine {
 
     /// Reconfigures a DUT on the thread that serves its bus.
     private func reconfigure(_ dut: PressureDUT, _ settings: PressureSettings) -> Result<PressureMode, DriverError> {
-        guard let bus = buses.first(where: { $0.bus.id == dut.bus.id }) else {
-            return .failure(.configurationRejected(model: dut.chip.model, reason: "no bus"))
-        }
-        return bus.reconfigure(dut: dut.index, settings)
+        session.perform(on: dut) { [clock] dut in
+            Result { () throws(DriverError) -> PressureMode in try dut.configure(settings, now: clock.now()) }
+        } ?? .failure(.configurationRejected(model: dut.chip.model, reason: "no bus"))
     }
 
     /// Commands the setpoint and waits, the buses acquiring all along, until the controller reports stable
@@ -325,10 +298,10 @@ public final class RunEngine {
                                                      reference.identity, setpoint, limit))
             }
             if operatorPaced {
-                if cancellation.isCancelled { throw Cancelled() }
+                if cancellation.isCancelled { throw RunCancelled() }
                 reference.awaitOperator(upTo: 0.5)
             } else {
-                try pass(until: clock.now() + 500_000_000)
+                try session.pass(until: clock.now() + 500_000_000)
             }
         }
         if reference.waitsForOperator { emit(.referenceRequest(setpoint: nil)) }
@@ -340,7 +313,7 @@ public final class RunEngine {
                 let windowStart = clock.now()
                 var t = windowStart
                 while t < windowStart + Int64(sweep.stabilityWindow * 1e9) {
-                    try pass(until: t)
+                    try session.pass(until: t)
                     fit.add(x: Double(clock.now() - windowStart) * 1e-9, y: try reference.measure())
                     t += Int64(sweep.referenceInterval * 1e9)
                 }
@@ -352,7 +325,7 @@ public final class RunEngine {
             }
         }
         let toStable = Double(clock.now() - started) * 1e-9
-        if hold > 0 { try acquire(for: hold) { _, _ in } }
+        if hold > 0 { try session.acquire(for: hold) { _, _ in } }
         return toStable
     }
 
@@ -363,7 +336,7 @@ public final class RunEngine {
         let headCorrection = -11.8 * referenceConfig.headHeightM
         var record = duts.map { _ in PressureAccuracy.Dwell(setpoint: setpoint, direction: direction, duration: sweep.dwell) }
         var referenceReadings = RunningMoments()
-        try acquire(for: sweep.dwell, referenceInterval: reference.waitsForOperator ? nil : sweep.referenceInterval, reference: {
+        try session.acquire(for: sweep.dwell, referenceInterval: reference.waitsForOperator ? nil : sweep.referenceInterval, reference: {
             referenceReadings.add(try reference.measure() + headCorrection)
         }) { dut, reading in
             record[dut].dut.add(reading.reading.pressure)
@@ -373,112 +346,6 @@ public final class RunEngine {
             record[dut.index].reference = referenceReadings
             dwells[dut.index, default: []].append(record[dut.index])
         }
-    }
-
-    // MARK: Acquisition
-
-    /// A span of run time whose readings go to `sink`.
-    private struct Window {
-        var start: Int64
-        var end: Int64
-        var sink: (Int, TimedReading) -> Void
-    }
-
-    private var window: Window?
-    /// Readings stamped after the current window's end, kept for the next one.
-    private var pending: [TimedReading] = []
-
-    /// Lets `duration` seconds of run time pass while the buses acquire, handing every reading stamped in
-    /// that span (after `skip` ns) to `sink`, and reading the reference every `referenceInterval` seconds.
-    private func acquire(for duration: Double, skip: Int64 = 0, referenceInterval: Double? = nil,
-                         reference readReference: (() throws -> Void)? = nil,
-                         sink: @escaping (Int, TimedReading) -> Void) throws {
-        let start = clock.now()
-        let end = start + Int64(duration * 1e9)
-        window = Window(start: start + skip, end: end, sink: sink)
-        defer { window = nil }
-        if let referenceInterval, let readReference {
-            var next = start
-            while next < end {
-                try pass(until: next)
-                try readReference()
-                next += Int64(referenceInterval * 1e9)
-            }
-        }
-        try pass(until: end)
-        // Bus threads stamp a reading when its read starts: give reads begun before the end time to land.
-        if !clock.isVirtual { try pass(until: end + 30_000_000) }
-    }
-
-    /// Lets run time pass until `deadline`, the buses acquiring, then routes what they read.
-    private func pass(until deadline: Int64) throws {
-        if clock.isVirtual {
-            // Serve every bus from this thread in deadline order.
-            while true {
-                if cancellation.isCancelled { throw Cancelled() }
-                guard let (bus, next) = buses.compactMap({ bus in bus.nextDeadline.map { (bus, $0) } }).min(by: { $0.1 < $1.1 }),
-                      next < deadline else { break }
-                clock.sleep(until: next)
-                bus.serveNext()
-            }
-            clock.sleep(until: deadline)
-        } else {
-            while clock.now() < deadline {
-                if cancellation.isCancelled { throw Cancelled() }
-                clock.sleep(until: Swift.min(deadline, clock.now() + 100_000_000))
-                drain()
-            }
-        }
-        if cancellation.isCancelled { throw Cancelled() }
-        drain()
-        reportProgress()
-    }
-
-    /// Takes the buses' readings: each goes to the raw capture, and to the window's sink if stamped inside it.
-    private func drain() {
-        var readings = pending + buses.flatMap { $0.takeReadings() }
-        pending = []
-        if buses.count > 1 { readings.sort { $0.time < $1.time } }
-        for reading in readings {
-            if let window, reading.time >= window.end {
-                pending.append(reading)
-                continue
-            }
-            record(reading)
-            if let window, reading.time >= window.start { window.sink(reading.dut, reading) }
-        }
-    }
-
-    private func record(_ timed: TimedReading) {
-        let reading = timed.reading
-        resolution[timed.dut] = Swift.max(resolution[timed.dut] ?? 0, reading.pressureStep)
-        guard let capture = captures[timed.dut] else { return }
-        do {
-            try capture.append(time: timed.time, [Double(currentStep), reading.pressure, reading.temperature,
-                                                  Double(reading.rawPressure), Double(reading.rawTemperature)])
-        } catch {
-            // Data that cannot be kept is not measured: the run stops at its next step boundary.
-            captureFailure = captureFailure ?? "raw capture \(capture.path): \(error.localizedDescription)"
-        }
-    }
-
-    private var captureFailure: String?
-
-    /// Forces every capture to disk (at the end of each step), so a crash loses at most one step's tail.
-    private func flushCaptures() throws {
-        if let captureFailure { throw RunFailure(description: captureFailure) }
-        for capture in captures.values {
-            do { try capture.flush() } catch {
-                throw RunFailure(description: "raw capture \(capture.path): \(error.localizedDescription)")
-            }
-        }
-    }
-
-    private func reportProgress() {
-        let now = clock.now()
-        guard now - lastProgress >= 5_000_000_000 else { return }
-        lastProgress = now
-        emit(.progress(elapsed: elapsedSeconds, planned: request.plan.plannedDuration))
     }
 
     // MARK: Analysis

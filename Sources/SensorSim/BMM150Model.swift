@@ -24,8 +24,11 @@ struct BMM150Model: SimulatedI2CChip {
     static let typicalTrim = BMM150Trim(x1: 3, y1: -2, x2: 26, y2: 24, z1: 24747, z2: 761, z3: -120, z4: -35,
                                         xy1: 29, xy2: -3, xyz1: 6604)
 
-    /// The field at the sensor, µT, in the chip's axes: what a coil or the rig applies.
+    /// A field the unit sees besides the bench coil's (a test's fixed field, a board's hard iron), µT, chip axes.
     var appliedField: FieldVector
+    /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
+    /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
+    private var coilField = FieldVector(x: 0, y: 0, z: 0)
     /// The unit's RHALL word (Hall-plate resistance; it follows temperature on a real part).
     var hallResistance: UInt16
     let trim: BMM150Trim
@@ -83,7 +86,8 @@ struct BMM150Model: SimulatedI2CChip {
 
     // MARK: I2C
 
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        coilField = environment.coil.field(at: time)
         guard let first = bytes.first else { return }
         update(at: time)
         pointer = first & 0x7F
@@ -95,7 +99,8 @@ struct BMM150Model: SimulatedI2CChip {
 
     /// Reads from the pointer on; in suspend mode everything but POWER_CONTROL reads 0. Reading any data
     /// register clears data ready once the transfer ends.
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        coilField = environment.coil.field(at: time)
         update(at: time)
         var out: [UInt8] = []
         out.reserveCapacity(count)
@@ -153,9 +158,9 @@ struct BMM150Model: SimulatedI2CChip {
         let rhall = Double(hallResistance)
         let (nXY, nZ) = repetitions
         let xyFactor = (9 / Double(nXY)).squareRoot(), zFactor = (15 / Double(nZ)).squareRoot()
-        let b = [appliedField.x + offset.x + noiseRegular.x * xyFactor * random.gaussian(),
-                 appliedField.y + offset.y + noiseRegular.y * xyFactor * random.gaussian(),
-                 appliedField.z + offset.z + noiseRegular.z * zFactor * random.gaussian()]
+        let b = [(appliedField.x + coilField.x) + offset.x + noiseRegular.x * xyFactor * random.gaussian(),
+                 (appliedField.y + coilField.y) + offset.y + noiseRegular.y * xyFactor * random.gaussian(),
+                 (appliedField.z + coilField.z) + offset.z + noiseRegular.z * zFactor * random.gaussian()]
         func invert(_ f: (Double) -> Double, _ target: Double) -> Double {
             let f0 = f(0)
             return ((target - f0) / (f(1) - f0)).rounded()

@@ -52,7 +52,8 @@ struct BMP390Model: SimulatedI2CChip {
 
     /// A write: first byte sets the register pointer; further bytes are (data, address, data …) pairs as the
     /// BMP3 interface defines a multi-byte write (datasheet §6.1.2): the first data byte goes to the pointer.
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        let chamber = environment.pressure
         guard let first = bytes.first else { return }
         pointer = first & 0x7F
         shadow = nil
@@ -66,7 +67,8 @@ struct BMP390Model: SimulatedI2CChip {
     }
 
     /// A read from the register pointer with auto-increment.
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        let chamber = environment.pressure
         update(at: time, chamber: chamber)
         var out: [UInt8] = []
         out.reserveCapacity(count)
@@ -128,7 +130,7 @@ struct BMP390Model: SimulatedI2CChip {
     // MARK: Conversions
 
     /// INT pulses at each conversion end while INT_CTRL.drdy_en (bit 6) is set (datasheet §3.7).
-    mutating func dataReadyEdges(through time: Double, chamber: PressureChamber) -> [Double] {
+    mutating func dataReadyEdges(through time: Double, environment: BenchEnvironment) -> [Double] {
         guard let start = normalStart, registers[0x19] & 0x40 != 0 else { return [] }
         let configuration = configuration
         let period = 1 / configuration.outputDataRate.hertz

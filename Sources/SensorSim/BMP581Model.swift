@@ -63,7 +63,8 @@ struct BMP581Model: SimulatedI2CChip {
 
     /// A write: the first byte sets the register pointer, further bytes go to consecutive registers (the
     /// BMP5 API writes OSR_CONFIG and ODR_CONFIG in one transfer).
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        let chamber = environment.pressure
         guard let first = bytes.first else { return }
         update(at: time, chamber: chamber)
         pointer = first & 0x7F
@@ -75,7 +76,8 @@ struct BMP581Model: SimulatedI2CChip {
     }
 
     /// A read from the register pointer with auto-increment.
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        let chamber = environment.pressure
         update(at: time, chamber: chamber)
         var out: [UInt8] = []
         out.reserveCapacity(count)

@@ -86,7 +86,8 @@ struct DPS310Model: SimulatedI2CChip {
     // MARK: I2C
 
     /// A write: the first byte sets the register pointer, further bytes go to consecutive registers.
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        let chamber = environment.pressure
         guard let first = bytes.first else { return }
         update(at: time, chamber: chamber)
         pointer = first & 0x7F
@@ -96,7 +97,8 @@ struct DPS310Model: SimulatedI2CChip {
     }
 
     /// A read from the register pointer with auto-increment.
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        let chamber = environment.pressure
         update(at: time, chamber: chamber)
         var out: [UInt8] = []
         out.reserveCapacity(count)
@@ -166,7 +168,7 @@ struct DPS310Model: SimulatedI2CChip {
     /// The SDO/INT pin pulses at each pressure result while the mode runs with CFG_REG INT_SEL PRS (bit 4) set.
     /// The driver leaves it off: in I2C mode SDO also straps the address, and a board that ties it to a rail
     /// must not have the chip drive it.
-    mutating func dataReadyEdges(through time: Double, chamber: PressureChamber) -> [Double] {
+    mutating func dataReadyEdges(through time: Double, environment: BenchEnvironment) -> [Double] {
         guard let mode, mode.interruptOnPressure, let index = mode.latestPressure(at: time), index > lastEdge else { return [] }
         let edges = (lastEdge + 1...index).map { mode.pressureCompletion($0) }
         lastEdge = index

@@ -18,8 +18,11 @@ import SensorDrivers
 struct LIS3MDLModel: SimulatedI2CChip {
     private typealias Register = LIS3MDL.Register
 
-    /// The field at the sensor, µT, in the chip's axes: what a coil or the rig applies.
+    /// A field the unit sees besides the bench coil's (a test's fixed field, a board's hard iron), µT, chip axes.
     var appliedField: FieldVector
+    /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
+    /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
+    private var coilField = FieldVector(x: 0, y: 0, z: 0)
     /// Die temperature, °C.
     var temperature: Double
     /// The unit's offset, µT (Hall/AMR null offset plus a board's hard iron).
@@ -71,7 +74,8 @@ struct LIS3MDLModel: SimulatedI2CChip {
 
     /// A write: the first byte is the sub-address (bit 7: auto-increment); further bytes go to that register and,
     /// with bit 7 set, the ones after it.
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        coilField = environment.coil.field(at: time)
         guard let first = bytes.first else { return }
         update(at: time)
         pointer = first & 0x7F
@@ -82,7 +86,8 @@ struct LIS3MDLModel: SimulatedI2CChip {
         }
     }
 
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        coilField = environment.coil.field(at: time)
         update(at: time)
         var out: [UInt8] = []
         out.reserveCapacity(count)
@@ -158,7 +163,7 @@ struct LIS3MDLModel: SimulatedI2CChip {
         let scale = Int(register(.control2) >> 5 & 0x03)
         let countsPerMicrotesla = LIS3MDL.sensitivities[scale] / 100
         let modes = [Int(register(.control1) >> 5 & 0x03), Int(register(.control1) >> 5 & 0x03), Int(register(.control4) >> 2 & 0x03)]
-        let field = [appliedField.x + offset.x, appliedField.y + offset.y, appliedField.z + offset.z]
+        let field = [(appliedField.x + coilField.x) + offset.x, (appliedField.y + coilField.y) + offset.y, (appliedField.z + coilField.z) + offset.z]
         let sigma = [noiseUltraHigh.x, noiseUltraHigh.y, noiseUltraHigh.z]
         var bytes: [UInt8] = []
         for axis in 0..<3 {

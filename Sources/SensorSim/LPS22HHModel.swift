@@ -68,7 +68,8 @@ struct LPS22HHModel: SimulatedI2CChip {
 
     /// A write: the first byte sets the register pointer; further bytes go to consecutive registers while
     /// IF_ADD_INC is on, else all to the same one.
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        let chamber = environment.pressure
         guard let first = bytes.first else { return }
         update(at: time, chamber: chamber)
         pointer = first & 0x7F
@@ -78,7 +79,8 @@ struct LPS22HHModel: SimulatedI2CChip {
         }
     }
 
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        let chamber = environment.pressure
         update(at: time, chamber: chamber)
         var out: [UInt8] = []
         out.reserveCapacity(count)

@@ -22,8 +22,11 @@ struct MMC5983MAModel: SimulatedI2CChip {
     static let noiseByBandwidth = [0.04, 0.06, 0.08, 0.12]
     static let temperatureTime = 0.002
 
-    /// The field at the sensor, µT, in the chip's axes: what a coil or the rig applies.
+    /// A field the unit sees besides the bench coil's (a test's fixed field, a board's hard iron), µT, chip axes.
     var appliedField: FieldVector
+    /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
+    /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
+    private var coilField = FieldVector(x: 0, y: 0, z: 0)
     /// The unit's bridge offset, µT: it survives SET and RESET, which is what the sequence removes.
     let bridgeOffset: FieldVector
     /// Noise relative to the datasheet figure.
@@ -75,7 +78,8 @@ struct MMC5983MAModel: SimulatedI2CChip {
 
     // MARK: I2C
 
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        coilField = environment.coil.field(at: time)
         guard let first = bytes.first else { return }
         update(at: time)
         pointer = first & 0x3F
@@ -85,7 +89,8 @@ struct MMC5983MAModel: SimulatedI2CChip {
         }
     }
 
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        coilField = environment.coil.field(at: time)
         update(at: time)
         var out: [UInt8] = []
         out.reserveCapacity(count)
@@ -145,7 +150,7 @@ struct MMC5983MAModel: SimulatedI2CChip {
     /// One measurement with the field term signed by the magnetisation: the 18-bit codes packed as §3.2 lays them
     /// out, and Meas_M_Done.
     private mutating func convert(sign: Double) {
-        let field = [appliedField.x, appliedField.y, appliedField.z]
+        let field = [(appliedField.x + coilField.x), (appliedField.y + coilField.y), (appliedField.z + coilField.z)]
         let offsets = [bridgeOffset.x, bridgeOffset.y, bridgeOffset.z]
         let sigma = Self.noiseByBandwidth[bandwidth] * noiseFactor
         var low: UInt8 = 0

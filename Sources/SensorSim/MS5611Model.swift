@@ -51,7 +51,8 @@ struct MS5611Model: SimulatedI2CChip {
     // MARK: I2C
 
     /// A command byte, each in its own write.
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        let chamber = environment.pressure
         guard let command = bytes.first else { return }
         if command == MS5611.Command.reset {
             reloadingUntil = time + Self.resetTime
@@ -82,7 +83,7 @@ struct MS5611Model: SimulatedI2CChip {
     }
 
     /// A plain read: the answer the last command prepared, zeros past it.
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
         (0..<count).map { $0 < output.count ? output[$0] : 0 }
     }
 

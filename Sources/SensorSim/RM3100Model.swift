@@ -15,8 +15,11 @@ import SensorDrivers
 struct RM3100Model: SimulatedI2CChip {
     private typealias Register = RM3100.Register
 
-    /// The field at the sensor, µT, in the chip's axes: what a coil or the rig applies.
+    /// A field the unit sees besides the bench coil's (a test's fixed field, a board's hard iron), µT, chip axes.
     var appliedField: FieldVector
+    /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
+    /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
+    private var coilField = FieldVector(x: 0, y: 0, z: 0)
     /// The unit's offset, µT (magneto-inductive sensors have little; a board's hard iron adds to it).
     let offset: FieldVector
     /// White noise per axis at cycle count 200, µT RMS.
@@ -75,7 +78,8 @@ struct RM3100Model: SimulatedI2CChip {
 
     /// A write: the first byte sets the register pointer, further bytes go to consecutive registers. Any register
     /// write clears DRDY (sensors.md §3.1).
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber) {
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+        coilField = environment.coil.field(at: time)
         guard let first = bytes.first else { return }
         update(at: time)
         pointer = first & 0x3F
@@ -87,7 +91,8 @@ struct RM3100Model: SimulatedI2CChip {
         }
     }
 
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8] {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        coilField = environment.coil.field(at: time)
         update(at: time)
         var out: [UInt8] = []
         out.reserveCapacity(count)
@@ -131,7 +136,7 @@ struct RM3100Model: SimulatedI2CChip {
     }
 
     private mutating func convert(axes: UInt8) {
-        let field = [appliedField.x, appliedField.y, appliedField.z]
+        let field = [(appliedField.x + coilField.x), (appliedField.y + coilField.y), (appliedField.z + coilField.z)]
         let offsets = [offset.x, offset.y, offset.z]
         for axis in 0..<3 where axes & (0x10 << UInt8(axis)) != 0 {
             let count = cycleCount(axis: axis)

@@ -1,8 +1,9 @@
+import SensorDrivers
 import SensorIO
 import Synchronization
 
-/// The whole simulated test bench behind one lock: the pressure manifold, the reference controller's state,
-/// a TCA9548A mux and the BMP390 units behind it. Buses and instruments are thin fronts onto it, so the
+/// The whole simulated test bench behind one lock: the pressure manifold, the coil set in the magnetic shield, the
+/// gas chamber, the reference controller's state, a TCA9548A mux and the units behind it. Buses and instruments are thin fronts onto it, so the
 /// daemon's probe at start-up and a run's acquisition thread see one consistent world.
 public final class SimulatedBench: Sendable {
     struct Location: Hashable {
@@ -11,7 +12,7 @@ public final class SimulatedBench: Sendable {
     }
 
     struct State {
-        var chamber = PressureChamber()
+        var environment = BenchEnvironment()
         var muxAddress: I2CAddress
         var muxMask: UInt8 = 0
         var units: [Location: any SimulatedI2CChip] = [:]
@@ -56,9 +57,9 @@ public final class SimulatedBench: Sendable {
                 return .failure(I2CError(.noAcknowledge, bus: bus, address: address, operation: "transfer",
                                          errno: 6 /* ENXIO: nothing acknowledged the address */))
             }
-            let chamber = state.chamber
-            if !bytes.isEmpty { state.units[location]!.write(bytes, at: t, chamber: chamber) }
-            return .success(readCount > 0 ? state.units[location]!.read(count: readCount, at: t, chamber: chamber) : [])
+            let environment = state.environment
+            if !bytes.isEmpty { state.units[location]!.write(bytes, at: t, environment: environment) }
+            return .success(readCount > 0 ? state.units[location]!.read(count: readCount, at: t, environment: environment) : [])
         }
         return try result.get()
     }
@@ -86,8 +87,8 @@ public final class SimulatedBench: Sendable {
         return state.withLock { state in
             let location = Location(channel: channel, address: address)
             guard state.units[location] != nil, !state.absent.contains(location), !state.unpowered.contains(location) else { return [] }
-            let chamber = state.chamber
-            return state.units[location]!.dataReadyEdges(through: t, chamber: chamber)
+            let environment = state.environment
+            return state.units[location]!.dataReadyEdges(through: t, environment: environment)
         }
     }
 
@@ -103,24 +104,61 @@ public final class SimulatedBench: Sendable {
 
     func command(setpoint: Double) {
         let t = time
-        state.withLock { $0.chamber.command(target: setpoint, at: t) }
+        state.withLock { $0.environment.pressure.command(target: setpoint, at: t) }
     }
 
-    func setpoint() -> Double { state.withLock { $0.chamber.target } }
+    func setpoint() -> Double { state.withLock { $0.environment.pressure.target } }
 
     /// The manifold's true pressure now, Pa (tests compare the reference and the DUTs with it).
     public func truePressure() -> Double {
         let t = time
-        return state.withLock { $0.chamber.settledPressure(at: t) }
+        return state.withLock { $0.environment.pressure.settledPressure(at: t) }
     }
 
     func referenceReading() -> Double {
         let t = time
         return state.withLock { state in
-            state.chamber.settledPressure(at: t) + state.referenceBias
+            state.environment.pressure.settledPressure(at: t) + state.referenceBias
                 + state.referenceNoise * state.referenceRandom.gaussian()
         }
     }
+
+    // MARK: Coil current source
+
+    /// The current source drives one coil axis (0/1/2 = X/Y/Z), A.
+    func driveCoil(axis: Int, amperes: Double) {
+        let t = time
+        state.withLock { $0.environment.coil.drive(axis: axis, amperes: amperes, at: t) }
+    }
+
+    /// The current the source drives in each coil axis, A.
+    func coilCurrents() -> [Double] { state.withLock { $0.environment.coil.current } }
+
+    /// The true field at the DUTs now, µT (tests compare the DUTs and the coil constant with it).
+    public func trueField() -> FieldVector {
+        let t = time
+        return state.withLock { $0.environment.coil.field(at: t) }
+    }
+
+    // MARK: Gas mixer
+
+    /// The mixer starts delivering `mixture` (ppm by gas) into the chamber.
+    func deliver(mixture: [String: Double]) {
+        let t = time
+        state.withLock { $0.environment.gas.command(mixture: mixture, at: t) }
+    }
+
+    /// The mixture the mixer is set to, ppm by gas.
+    func mixture() -> [String: Double] { state.withLock { $0.environment.gas.setting } }
+
+    /// The true concentration of `gas` at the DUTs now, ppm.
+    public func trueConcentration(of gas: String) -> Double {
+        let t = time
+        return state.withLock { $0.environment.gas.concentration(of: gas, at: t) }
+    }
+
+    /// The chamber's flush time constant V/Q, s.
+    public var gasFlushTimeConstant: Double { state.withLock { $0.environment.gas.flushTimeConstant } }
 }
 
 /// A simulated I2C adapter: one bus of a `SimulatedBench`.

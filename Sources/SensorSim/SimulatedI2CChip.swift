@@ -3,13 +3,13 @@
 /// Register-mapped chips take a register pointer as the first written byte; command-based chips take a
 /// command. Times are seconds on the simulated clock.
 protocol SimulatedI2CChip: Sendable {
-    mutating func write(_ bytes: [UInt8], at time: Double, chamber: PressureChamber)
-    mutating func read(count: Int, at time: Double, chamber: PressureChamber) -> [UInt8]
+    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment)
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8]
     /// Times of the rising edges the chip's INT pin made since the last call, up to `time`: one per
     /// conversion while the chip's data-ready interrupt is enabled. Chips without one return none.
-    mutating func dataReadyEdges(through time: Double, chamber: PressureChamber) -> [Double]
+    mutating func dataReadyEdges(through time: Double, environment: BenchEnvironment) -> [Double]
 }
 
 extension SimulatedI2CChip {
-    mutating func dataReadyEdges(through time: Double, chamber: PressureChamber) -> [Double] { [] }
+    mutating func dataReadyEdges(through time: Double, environment: BenchEnvironment) -> [Double] { [] }
 }

@@ -102,7 +102,7 @@ final class EventLog: Sendable {
         #expect(lost.lost?.contains("noAcknowledge") == true)
         #expect(lost.verdict == nil)
         #expect(lost.lost?.contains("errno 6") == true)
-        #expect(lost.integrity.busErrors == BusAcquisition.lostAfterErrors)
+        #expect(lost.integrity.busErrors == AcquisitionTiming.lostAfterErrors)
         // The report names what is missing: every accuracy point, and why.
         #expect(lost.missing.contains("accuracy point 30000 Pa up") && lost.missing.contains("accuracy point 30000 Pa down"))
         #expect(lost.missing.last?.hasPrefix("cause: ") == true)

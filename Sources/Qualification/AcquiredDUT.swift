@@ -1,0 +1,90 @@
+import SensorDrivers
+import SensorMetrics
+import SensorStats
+
+/// A DUT of any sensor class as a bus thread serves it: a driver to poll, a read schedule and the integrity
+/// counters. `BusAcquisition` and `AcquisitionSession` need nothing else, so pressure, magnetic and gas runs
+/// share one scheduler (DESIGN.md §3: per-bus, deadline-ordered).
+protocol AcquiredDUT: AnyObject {
+    associatedtype Reading: Sendable
+    /// Index in the run's DUT list: how readings name their DUT across threads.
+    var index: Int { get }
+    var slot: Rig.Slot { get }
+    var bus: Rig.Bus { get }
+    var schedule: DUTSchedule { get }
+    var integrity: DataIntegrity { get set }
+    /// The INT line when wired: edges confirm each conversion and timestamp it; else the driver polls STATUS.
+    var dataReady: (any DataReadyLine)? { get }
+    var isLost: Bool { get }
+    func markLost(_ reason: String)
+    /// Asks the driver for a new conversion.
+    func pollSensor() throws(DriverError) -> AcquiredPoll<Reading>
+    /// Reads the conversion a data-ready edge announced.
+    func readAfterEdge() throws(DriverError) -> AcquiredPoll<Reading>
+}
+
+/// What one poll of any driver found (the common shape of `PressurePoll`, `MagneticPoll`, `GasPoll`).
+enum AcquiredPoll<Reading: Sendable> {
+    case reading(Reading)
+    case notReady
+    /// The driver started a conversion (or a step of a sequence): poll again after this many seconds.
+    case converting(Double)
+}
+
+/// A reading on its way from a bus thread to the run thread.
+struct TimedReading<Reading: Sendable>: Sendable {
+    /// The DUT's index in the run.
+    var dut: Int
+    /// Run clock when the read started (or the data-ready edge's kernel timestamp), ns.
+    var time: Int64
+    var reading: Reading
+    /// Conversions missed just before this one: the noise estimators mark a gap here.
+    var missedBefore: Int
+}
+
+/// When a DUT is next read and how its reads have kept time. Confined, like its DUT, to the serving thread.
+final class DUTSchedule {
+    /// Nanoseconds between conversions in the mode the DUT is in.
+    private(set) var period: Int64 = 1_000_000_000
+    /// Next conversion expected (run clock, ns), and when to poll for it.
+    var expected: Int64 = 0
+    var pollAt: Int64 = 0
+    /// Whether the next poll follows up a conversion the driver started (command-based chips), rather than
+    /// being a scheduled deadline.
+    var followUp = false
+    var retries = 0
+    /// Conversions missed before the reading now being delivered: the estimators mark a gap there.
+    var missedBeforeReading = 0
+    var consecutiveErrors = 0
+    private var lateness = RunningMoments()
+    private var intervals = RunningMoments()
+    private var lastReading: Int64?
+
+    /// Starts the schedule of a freshly configured mode: the first conversion is due `firstConversion` ns after
+    /// `now`, then one every `period` ns.
+    func restart(now: Int64, firstConversion: Int64, period: Int64) {
+        self.period = period
+        expected = now + firstConversion
+        pollAt = expected + AcquisitionTiming.pollMargin
+        followUp = false
+        retries = 0
+        lastReading = nil
+    }
+
+    /// How late a scheduled poll started; returns whether it was an overrun (more than a period late).
+    func recordLateness(_ nanoseconds: Int64, into integrity: inout DataIntegrity) {
+        lateness.add(Double(nanoseconds) / 1000)
+        integrity.latenessMeanMicroseconds = lateness.mean
+        integrity.latenessMaxMicroseconds = lateness.maximum
+        if nanoseconds > period { integrity.overruns += 1 }
+    }
+
+    /// The interval from the previous reading, for the timing jitter: only between consecutive conversions.
+    func recordReading(at time: Int64, gap: Bool, into integrity: inout DataIntegrity) {
+        if let lastReading, !gap {
+            intervals.add(Double(time - lastReading - period) / 1000)
+            integrity.intervalJitterMicroseconds = intervals.sampleStandardDeviation ?? 0
+        }
+        lastReading = time
+    }
+}

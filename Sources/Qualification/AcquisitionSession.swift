@@ -1,0 +1,199 @@
+import Foundation
+import SensorIO
+
+/// Why a run stopped before its end: a technician's cancel, or a failure the run cannot go on from.
+struct RunCancelled: Error {}
+
+struct RunFailure: Error, CustomStringConvertible { var description: String }
+
+/// The run thread's side of acquisition for I2C DUTs of any class: lets run time pass while the buses read
+/// their DUTs, routes each reading (stamped on the run clock) to the raw capture and to whichever record the
+/// current plan step has open, and reports progress. The engines of each sensor class own the plan; this owns
+/// the time.
+///
+/// On a real clock each bus runs on a thread of its own and this thread only drains their outboxes; on a
+/// virtual clock this thread serves every bus itself in deadline order, so a simulated run is reproducible.
+final class AcquisitionSession<DUT: AcquiredDUT> {
+    let clock: any RigClock
+    let cancellation: RunCancellation
+    let emit: RunEngine.EventSink
+    /// The plan's duration, s, for progress events.
+    let plannedDuration: Double
+    let runStart: Int64
+    private(set) var buses: [BusAcquisition<DUT>] = []
+    /// The capture row of a reading: the values after the step number (the header's columns, in order).
+    private let captureRow: (DUT.Reading) -> [Double]
+    /// Raw capture writers by DUT index, owned by the run thread.
+    private var captures: [Int: RawCaptureWriter] = [:]
+    private var captureFailure: String?
+    private var lastProgress: Int64 = 0
+    /// The plan step now running (1-based), written into every capture row.
+    var currentStep = 0
+    /// Called for every reading in time order, before the window's sink (the engine's running trackers).
+    var observe: ((TimedReading<DUT.Reading>) -> Void)?
+
+    init(clock: any RigClock, cancellation: RunCancellation, plannedDuration: Double, runStart: Int64,
+         events: @escaping RunEngine.EventSink, captureRow: @escaping (DUT.Reading) -> [Double]) {
+        self.clock = clock
+        self.cancellation = cancellation
+        self.plannedDuration = plannedDuration
+        self.runStart = runStart
+        emit = events
+        self.captureRow = captureRow
+    }
+
+    var elapsedSeconds: Double { Double(clock.now() - runStart) * 1e-9 }
+
+    // MARK: Buses
+
+    /// One bus acquisition per rig bus that serves a DUT of the run.
+    func attach(_ duts: [DUT], rig: Rig) {
+        for bus in rig.buses {
+            let served = duts.filter { $0.bus.id == bus.id }
+            if !served.isEmpty { buses.append(BusAcquisition(bus: bus, duts: served, clock: clock, events: emit)) }
+        }
+    }
+
+    /// Each bus on its own thread on a real clock; on a virtual clock the run thread serves them all.
+    func start() {
+        guard !clock.isVirtual else { return }
+        for bus in buses { bus.start() }
+    }
+
+    func stop() {
+        for bus in buses { bus.stop() }
+    }
+
+    /// Runs `body` on the DUT on the thread that serves its bus, and returns its result.
+    func perform<T: Sendable>(on dut: DUT, _ body: @escaping @Sendable (DUT) -> T) -> T? {
+        buses.first { $0.bus.id == dut.bus.id }?.perform(on: dut.index, body)
+    }
+
+    // MARK: Raw captures
+
+    /// Creates `<directory>/<slot>.sqraw`. A capture that cannot be created fails the run: data that is not kept
+    /// is not measured. Returns the name relative to the run folder (`raw/<slot>.sqraw`).
+    func openCapture(for dut: DUT, in directory: String, header: RawCaptureHeader) throws -> String {
+        let name = "raw/\(dut.slot.id).sqraw"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            captures[dut.index] = try RawCaptureWriter(path: directory + "/" + dut.slot.id + ".sqraw", header: header)
+        } catch {
+            throw RunFailure(description: "cannot create the raw capture \(name): \(error.localizedDescription)")
+        }
+        return name
+    }
+
+    /// Forces every capture to disk (at the end of each step), so a crash loses at most one step's tail.
+    func flushCaptures() throws {
+        if let captureFailure { throw RunFailure(description: captureFailure) }
+        for capture in captures.values {
+            do { try capture.flush() } catch {
+                throw RunFailure(description: "raw capture \(capture.path): \(error.localizedDescription)")
+            }
+        }
+    }
+
+    /// Closes every capture; returns the first failure.
+    func closeCaptures() -> String? {
+        var failure: String?
+        for capture in captures.values {
+            do { try capture.close() } catch {
+                failure = failure ?? "raw capture \(capture.path): \(error.localizedDescription)"
+            }
+        }
+        return failure
+    }
+
+    // MARK: Time and routing
+
+    /// A span of run time whose readings go to `sink`.
+    private struct Window {
+        var start: Int64
+        var end: Int64
+        var sink: (Int, TimedReading<DUT.Reading>) -> Void
+    }
+
+    private var window: Window?
+    /// Readings stamped after the current window's end, kept for the next one.
+    private var pending: [TimedReading<DUT.Reading>] = []
+
+    /// Lets `duration` seconds of run time pass while the buses acquire, handing every reading stamped in
+    /// that span (after `skip` ns) to `sink`, and calling `reference` every `referenceInterval` seconds.
+    func acquire(for duration: Double, skip: Int64 = 0, referenceInterval: Double? = nil,
+                 reference readReference: (() throws -> Void)? = nil,
+                 sink: @escaping (Int, TimedReading<DUT.Reading>) -> Void) throws {
+        let start = clock.now()
+        let end = start + Int64(duration * 1e9)
+        window = Window(start: start + skip, end: end, sink: sink)
+        defer { window = nil }
+        if let referenceInterval, let readReference {
+            var next = start
+            while next < end {
+                try pass(until: next)
+                try readReference()
+                next += Int64(referenceInterval * 1e9)
+            }
+        }
+        try pass(until: end)
+        // Bus threads stamp a reading when its read starts: give reads begun before the end time to land.
+        if !clock.isVirtual { try pass(until: end + 30_000_000) }
+    }
+
+    /// Lets run time pass until `deadline`, the buses acquiring, then routes what they read.
+    func pass(until deadline: Int64) throws {
+        if clock.isVirtual {
+            // Serve every bus from this thread in deadline order.
+            while true {
+                if cancellation.isCancelled { throw RunCancelled() }
+                guard let (bus, next) = buses.compactMap({ bus in bus.nextDeadline.map { (bus, $0) } }).min(by: { $0.1 < $1.1 }),
+                      next < deadline else { break }
+                clock.sleep(until: next)
+                bus.serveNext()
+            }
+            clock.sleep(until: deadline)
+        } else {
+            while clock.now() < deadline {
+                if cancellation.isCancelled { throw RunCancelled() }
+                clock.sleep(until: Swift.min(deadline, clock.now() + 100_000_000))
+                drain()
+            }
+        }
+        if cancellation.isCancelled { throw RunCancelled() }
+        drain()
+        reportProgress()
+    }
+
+    /// Takes the buses' readings: each goes to the raw capture, and to the window's sink if stamped inside it.
+    func drain() {
+        var readings = pending + buses.flatMap { $0.takeReadings() }
+        pending = []
+        if buses.count > 1 { readings.sort { $0.time < $1.time } }
+        for reading in readings {
+            if let window, reading.time >= window.end {
+                pending.append(reading)
+                continue
+            }
+            observe?(reading)
+            record(reading)
+            if let window, reading.time >= window.start { window.sink(reading.dut, reading) }
+        }
+    }
+
+    private func record(_ timed: TimedReading<DUT.Reading>) {
+        guard let capture = captures[timed.dut] else { return }
+        do {
+            try capture.append(time: timed.time, [Double(currentStep)] + captureRow(timed.reading))
+        } catch {
+            // Data that cannot be kept is not measured: the run stops at its next step boundary.
+            captureFailure = captureFailure ?? "raw capture \(capture.path): \(error.localizedDescription)"
+        }
+    }
+
+    private func reportProgress() {
+        let now = clock.now()
+        guard now - lastProgress >= 5_000_000_000 else { return }
+        lastProgress = now
+        emit(.progress(elapsed: elapsedSeconds, planned: plannedDuration))
+    }
+}
