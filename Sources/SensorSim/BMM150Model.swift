@@ -29,6 +29,8 @@ struct BMM150Model: SimulatedI2CChip {
     /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
     /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
     private var coilField = FieldVector(x: 0, y: 0, z: 0)
+    /// The unit's scale and cross-axis response to the coil's field.
+    var response = FieldResponse.ideal
     /// The unit's RHALL word (Hall-plate resistance; it follows temperature on a real part).
     var hallResistance: UInt16
     let trim: BMM150Trim
@@ -87,7 +89,7 @@ struct BMM150Model: SimulatedI2CChip {
     // MARK: I2C
 
     mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
-        coilField = environment.coil.field(at: time)
+        coilField = response.apply(environment.coil.field(at: time))
         guard let first = bytes.first else { return }
         update(at: time)
         pointer = first & 0x7F
@@ -100,7 +102,7 @@ struct BMM150Model: SimulatedI2CChip {
     /// Reads from the pointer on; in suspend mode everything but POWER_CONTROL reads 0. Reading any data
     /// register clears data ready once the transfer ends.
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        coilField = environment.coil.field(at: time)
+        coilField = response.apply(environment.coil.field(at: time))
         update(at: time)
         var out: [UInt8] = []
         out.reserveCapacity(count)

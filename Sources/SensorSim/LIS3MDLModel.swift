@@ -23,6 +23,8 @@ struct LIS3MDLModel: SimulatedI2CChip {
     /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
     /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
     private var coilField = FieldVector(x: 0, y: 0, z: 0)
+    /// The unit's scale and cross-axis response to the coil's field.
+    var response = FieldResponse.ideal
     /// Die temperature, °C.
     var temperature: Double
     /// The unit's offset, µT (Hall/AMR null offset plus a board's hard iron).
@@ -75,7 +77,7 @@ struct LIS3MDLModel: SimulatedI2CChip {
     /// A write: the first byte is the sub-address (bit 7: auto-increment); further bytes go to that register and,
     /// with bit 7 set, the ones after it.
     mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
-        coilField = environment.coil.field(at: time)
+        coilField = response.apply(environment.coil.field(at: time))
         guard let first = bytes.first else { return }
         update(at: time)
         pointer = first & 0x7F
@@ -87,7 +89,7 @@ struct LIS3MDLModel: SimulatedI2CChip {
     }
 
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        coilField = environment.coil.field(at: time)
+        coilField = response.apply(environment.coil.field(at: time))
         update(at: time)
         var out: [UInt8] = []
         out.reserveCapacity(count)

@@ -27,6 +27,8 @@ struct MMC5983MAModel: SimulatedI2CChip {
     /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
     /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
     private var coilField = FieldVector(x: 0, y: 0, z: 0)
+    /// The unit's scale and cross-axis response to the coil's field.
+    var response = FieldResponse.ideal
     /// The unit's bridge offset, µT: it survives SET and RESET, which is what the sequence removes.
     let bridgeOffset: FieldVector
     /// Noise relative to the datasheet figure.
@@ -79,7 +81,7 @@ struct MMC5983MAModel: SimulatedI2CChip {
     // MARK: I2C
 
     mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
-        coilField = environment.coil.field(at: time)
+        coilField = response.apply(environment.coil.field(at: time))
         guard let first = bytes.first else { return }
         update(at: time)
         pointer = first & 0x3F
@@ -90,7 +92,7 @@ struct MMC5983MAModel: SimulatedI2CChip {
     }
 
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        coilField = environment.coil.field(at: time)
+        coilField = response.apply(environment.coil.field(at: time))
         update(at: time)
         var out: [UInt8] = []
         out.reserveCapacity(count)

@@ -20,6 +20,8 @@ struct RM3100Model: SimulatedI2CChip {
     /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
     /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
     private var coilField = FieldVector(x: 0, y: 0, z: 0)
+    /// The unit's scale and cross-axis response to the coil's field.
+    var response = FieldResponse.ideal
     /// The unit's offset, µT (magneto-inductive sensors have little; a board's hard iron adds to it).
     let offset: FieldVector
     /// White noise per axis at cycle count 200, µT RMS.
@@ -79,7 +81,7 @@ struct RM3100Model: SimulatedI2CChip {
     /// A write: the first byte sets the register pointer, further bytes go to consecutive registers. Any register
     /// write clears DRDY (sensors.md §3.1).
     mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
-        coilField = environment.coil.field(at: time)
+        coilField = response.apply(environment.coil.field(at: time))
         guard let first = bytes.first else { return }
         update(at: time)
         pointer = first & 0x3F
@@ -92,7 +94,7 @@ struct RM3100Model: SimulatedI2CChip {
     }
 
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        coilField = environment.coil.field(at: time)
+        coilField = response.apply(environment.coil.field(at: time))
         update(at: time)
         var out: [UInt8] = []
         out.reserveCapacity(count)
