@@ -12,12 +12,17 @@ extension Sensorqual {
                 BMP390s, a BMP581, a DPS310, an LPS22HH and an MS5611: a deliberate lot that shows every verdict) \
                 against the simulated controller over SCPI, then mic-full (sensitivity, THD, A-weighted noise and \
                 SNR, THD vs SPL and the overload point) on its four microphones, captured through ALSA from the \
-                simulated acoustic chamber; prints each verdict table and report path, then stops the daemon. The \
-                reports stay where they say. Exit status 0 when both qualifications completed and their reports \
-                were written, whatever the DUT verdicts; 2 otherwise.
+                simulated acoustic chamber; then mag-full (noise density, RMS noise in 0.1–10 Hz against the 1 pT \
+                resolution target, Allan deviation, and ±20/±40 µT coil steps for scale factor, offset and \
+                orthogonality) on an RM3100, an MMC5983MA, a LIS3MDL, a BMM150 and a fluxgate on an ADS122C04, the \
+                coil driven by a simulated current source over SCPI; then gas-steps (CO2 accuracy, t63/t90, \
+                repeatability) on an SCD41 and gas-lod (ethanol LOD) on an SGP41 and an ENS160, the gas delivered \
+                by simulated mass-flow controllers over their ASCII protocol. Prints each verdict table and report \
+                path, then stops the daemon. The reports stay where they say. Exit status 0 when every \
+                qualification completed and its report was written, whatever the DUT verdicts; 2 otherwise.
                 """)
 
-        @Flag(help: "Print one JSON object, {\"runs\": [pressure run status, microphone run status]}, instead of progress and tables.")
+        @Flag(help: "Print one JSON object, {\"runs\": [the status of each run, in order]}, instead of progress and tables.")
         var json = false
 
         @Option(help: "Seed of the simulated rig.")
@@ -43,6 +48,11 @@ extension Sensorqual {
                 RunStartParams(plan: "mic-full", lot: "DEMO-MIC-LOT-1",
                                serials: Dictionary(uniqueKeysWithValues: (1...4).map { ("M\($0)", String(format: "SIM-MIC-%04d", $0)) }),
                                operator: "demo"),
+                RunStartParams(plan: "mag-full", lot: "DEMO-MAG-LOT-1",
+                               serials: Dictionary(uniqueKeysWithValues: (1...5).map { ("B\($0)", String(format: "SIM-MAG-%04d", $0)) }),
+                               operator: "demo"),
+                RunStartParams(plan: "gas-steps", lot: "DEMO-GAS-LOT-1", operator: "demo"),
+                RunStartParams(plan: "gas-lod", lot: "DEMO-GAS-LOT-1", operator: "demo"),
             ]
             var statuses: [RunStatus] = []
             for params in runs {

@@ -5,7 +5,7 @@ import Foundation
 extension Sensorqual {
     struct Reference: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Answer a run that waits for the technician: a manual pressure reading, or the hand-held calibrator.",
+            abstract: "Answer a run that waits for the technician: a manual pressure reading, the hand-held calibrator, a field or a gas.",
             subcommands: [Submit.self, Quiet.self])
 
         struct Submit: AsyncParsableCommand {
@@ -16,14 +16,18 @@ extension Sensorqual {
                     kPa, bar, psi)
                               sensorqual reference submit 94.02 dB     (hand-held calibrator fitted on the microphone the \
                     run asked for: its certificate level, dB SPL)
+                              sensorqual reference submit 0.01,0.02,40.03 uT   (the reference magnetometer's x,y,z \
+                    reading at the field the run asked for; put -- before a first negative value)
+                              sensorqual reference submit 998.5 ppm    (the certified concentration of the mixture connected; \
+                    0 ppm for zero air)
                     """)
 
             @OptionGroup var client: ClientOptions
 
-            @Argument(help: "The reading.")
-            var value: Double
+            @Argument(help: "The reading; a field as x,y,z.")
+            var value: String
 
-            @Argument(help: "Its unit: Pa, hPa, mbar, kPa, bar or psi; dB for a calibrator's level in dB SPL.")
+            @Argument(help: "Its unit: Pa, hPa, mbar, kPa, bar or psi; dB for a calibrator's level in dB SPL; uT (µT) for a field; ppm.")
             var unit: String
 
             @Option(help: "The run (default: the active run).")
@@ -34,20 +38,40 @@ extension Sensorqual {
                                                   "psi": 6894.757293168361]
 
             var isLevel: Bool { ["db", "dbspl", "db spl"].contains(unit.lowercased()) }
+            var isField: Bool { ["ut", "µt"].contains(unit.lowercased()) }
+            var isGas: Bool { unit.lowercased() == "ppm" }
+            var field: [Double]? { isField ? value.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) } : nil }
+            var number: Double? { Double(value) }
 
             func validate() throws {
-                guard isLevel || Self.units[unit.lowercased()] != nil else {
-                    throw ValidationError("unit '\(unit)' is not one of Pa, hPa, mbar, kPa, bar, psi, dB")
+                guard isLevel || isField || isGas || Self.units[unit.lowercased()] != nil else {
+                    throw ValidationError("unit '\(unit)' is not one of Pa, hPa, mbar, kPa, bar, psi, dB, uT, ppm")
                 }
-                guard value.isFinite, isLevel || value > 0 else { throw ValidationError("the reading must be a positive number") }
+                if isField {
+                    guard let field, field.count == 3, field.allSatisfy(\.isFinite) else {
+                        throw ValidationError("a field is three numbers x,y,z in µT, e.g. 0.01,0.02,40.03")
+                    }
+                    return
+                }
+                guard let number, number.isFinite, isLevel || number > 0 || (isGas && number == 0) else {
+                    throw ValidationError("the reading must be a positive number")
+                }
             }
 
             func run() async throws {
-                let params = isLevel ? ReferenceSubmitParams(levelDBSPL: value, run: run)
-                    : ReferenceSubmitParams(valuePa: value * (Self.units[unit.lowercased()] ?? 1), run: run)
+                let params = if isLevel { ReferenceSubmitParams(levelDBSPL: number, run: run) }
+                    else if isField { ReferenceSubmitParams(fieldUT: field, run: run) }
+                    else if isGas { ReferenceSubmitParams(ppm: number, run: run) }
+                    else { ReferenceSubmitParams(valuePa: (number ?? 0) * (Self.units[unit.lowercased()] ?? 1), run: run) }
                 let result = try await Reference.submit(params, client: client)
                 if client.json { return }
-                if let level = result.levelDBSPL {
+                if let field = result.fieldUT, let requested = result.requestedFieldUT {
+                    Terminal.write(String(format: "run %@: field %g, %g, %g µT recorded for the (%g, %g, %g) µT point\n", result.run,
+                                          field[0], field[1], field[2], requested[0], requested[1], requested[2]))
+                } else if let ppm = result.ppm {
+                    Terminal.write(String(format: "run %@: certified %g ppm %@ recorded for the %g ppm point\n", result.run, ppm,
+                                          result.gas ?? "", result.requestedPPM ?? 0))
+                } else if let level = result.levelDBSPL {
                     Terminal.write(String(format: "run %@: calibrator %.2f dB SPL recorded on %@\n", result.run, level, result.slot ?? "-"))
                 } else if let valuePa = result.valuePa, let setpoint = result.setpointPa {
                     Terminal.write(String(format: "run %@: reference %.1f Pa recorded for the %.0f Pa point\n", result.run, valuePa, setpoint))

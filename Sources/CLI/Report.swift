@@ -75,8 +75,9 @@ enum ReportText {
             let integrity = dut.audioChannel == nil
                 ? "\(i.samples) samples, \(i.missedSamples) missed, \(i.busErrors) bus errors"
                 : "\(i.samples) samples, \(i.xruns) xruns, \(i.clippedSamples) clipped"
-            verdicts.add([dut.slot, dut.serial ?? "-", dut.model, dut.verdict?.rawValue ?? (dut.lost == nil ? "not judged" : "lost"),
-                          integrity])
+            let reported = dut.lost == nil && !dut.figures.isEmpty && dut.figures.allSatisfy { $0.limit == nil }
+            verdicts.add([dut.slot, dut.serial ?? "-", dut.model,
+                          dut.verdict?.rawValue ?? (dut.lost != nil ? "lost" : reported ? "reported" : "not judged"), integrity])
         }
         text += verdicts.rendered
         for dut in report.duts {
@@ -94,9 +95,11 @@ enum ReportText {
                              f.verdict?.rawValue ?? "-"])
             }
             if !dut.figures.isEmpty { text += figures.rendered.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n" }
-            if dut.audioChannel != nil {
-                // Microphone figures each hold under their own level and band: show each one's conditions.
+            if dut.audioChannel != nil || dut.magnetic != nil || dut.gas != nil {
+                // Microphone, magnetometer and gas figures each hold under their own level, band or record: show each
+                // one's conditions.
                 for f in dut.figures { text += "  \(f.metric): \(f.conditions)\n" }
+                if let check = dut.gas?.conditions.chamberCheck { text += "  chamber: \(check)\n" }
                 for warning in dut.acoustic?.warnings ?? [] { text += "  warning: \(warning)\n" }
                 for point in dut.acoustic?.overload?.points ?? [] {
                     text += String(format: "  THD at %.1f dB SPL: %.3f %%\n", point.spl, point.thdPercent)

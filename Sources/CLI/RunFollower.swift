@@ -65,7 +65,9 @@ enum VerdictTable {
                 String(format: "%@ %@ ± %@ %@ (%@: %@)", figure.metric, format(figure.value), format(figure.expandedUncertainty),
                        figure.unit, figure.limit ?? "reported", figure.verdict ?? "-")
             }.joined(separator: "; ") ?? ""
-            table.add([dut.slot, dut.serial ?? "-", dut.verdict ?? (dut.lost != nil ? "lost" : "-"),
+            // A DUT measured against figures the spec only asks to be reported has no verdict to give.
+            let reported = dut.lost == nil && !(dut.figures ?? []).isEmpty && (dut.figures ?? []).allSatisfy { $0.limit == nil }
+            table.add([dut.slot, dut.serial ?? "-", dut.verdict ?? (dut.lost != nil ? "lost" : reported ? "reported" : "-"),
                        dut.lost.map { "lost: \($0)" } ?? figures])
         }
         var text = table.rendered

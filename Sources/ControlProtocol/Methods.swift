@@ -215,12 +215,14 @@ public struct RunStatus: Codable, Sendable, Equatable {
     public var awaitingReferencePa: Double?
     /// What the run waits for the technician to do with the hand-held calibrator.
     public var awaitingCalibrator: String?
+    /// What else the run waits for the technician to do (set a field, connect a gas) and how to answer.
+    public var awaitingOperator: String?
 
     enum CodingKeys: String, CodingKey {
         case id, plan, spec, state, simulated, step, elapsedS = "elapsed_s", plannedS = "planned_s"
         case startedUTC = "started_utc", finishedUTC = "finished_utc", duts, verdict, complete
         case reportPath = "report_path", error, awaitingReferencePa = "awaiting_reference_pa"
-        case awaitingCalibrator = "awaiting_calibrator"
+        case awaitingCalibrator = "awaiting_calibrator", awaitingOperator = "awaiting_operator"
     }
 
     public init(id: String, plan: String, spec: String, state: String, simulated: Bool, step: StepInfo?, elapsedS: Double,
@@ -344,12 +346,21 @@ public struct ReferenceSubmitParams: Codable, Sendable, Equatable {
     public var levelDBSPL: Double?
     /// The calibrator is removed and the chamber quiet.
     public var quiet: Bool?
+    /// A reference magnetometer's reading at the field the run asked for, µT: x, y, z in the coil frame.
+    public var fieldUT: [Double]?
+    /// The certified concentration of the mixture the technician connected, ppm (0: zero air).
+    public var ppm: Double?
     public var run: String?
-    enum CodingKeys: String, CodingKey { case valuePa = "value_pa", levelDBSPL = "level_db_spl", quiet, run }
-    public init(valuePa: Double? = nil, levelDBSPL: Double? = nil, quiet: Bool? = nil, run: String? = nil) {
+    enum CodingKeys: String, CodingKey {
+        case valuePa = "value_pa", levelDBSPL = "level_db_spl", quiet, fieldUT = "field_ut", ppm, run
+    }
+    public init(valuePa: Double? = nil, levelDBSPL: Double? = nil, quiet: Bool? = nil, fieldUT: [Double]? = nil, ppm: Double? = nil,
+                run: String? = nil) {
         self.valuePa = valuePa
         self.levelDBSPL = levelDBSPL
         self.quiet = quiet
+        self.fieldUT = fieldUT
+        self.ppm = ppm
         self.run = run
     }
 }
@@ -362,15 +373,30 @@ public struct ReferenceSubmitResult: Codable, Sendable, Equatable {
     /// The calibrator's answer: the microphone it was on (absent for quiet) and its level.
     public var slot: String?
     public var levelDBSPL: Double?
+    /// A field entry: the field the run asked for and the reading recorded, µT.
+    public var requestedFieldUT: [Double]?
+    public var fieldUT: [Double]?
+    /// A gas entry: the gas and concentration asked for and the certified concentration recorded, ppm.
+    public var gas: String?
+    public var requestedPPM: Double?
+    public var ppm: Double?
     enum CodingKeys: String, CodingKey {
         case run, setpointPa = "setpoint_pa", valuePa = "value_pa", slot, levelDBSPL = "level_db_spl"
+        case requestedFieldUT = "requested_field_ut", fieldUT = "field_ut", gas, requestedPPM = "requested_ppm", ppm
     }
-    public init(run: String, setpointPa: Double? = nil, valuePa: Double? = nil, slot: String? = nil, levelDBSPL: Double? = nil) {
+    public init(run: String, setpointPa: Double? = nil, valuePa: Double? = nil, slot: String? = nil, levelDBSPL: Double? = nil,
+                requestedFieldUT: [Double]? = nil, fieldUT: [Double]? = nil, gas: String? = nil, requestedPPM: Double? = nil,
+                ppm: Double? = nil) {
         self.run = run
         self.setpointPa = setpointPa
         self.valuePa = valuePa
         self.slot = slot
         self.levelDBSPL = levelDBSPL
+        self.requestedFieldUT = requestedFieldUT
+        self.fieldUT = fieldUT
+        self.gas = gas
+        self.requestedPPM = requestedPPM
+        self.ppm = ppm
     }
 }
 

@@ -26,6 +26,13 @@ struct DaemonConfiguration: Sendable {
     var simulatedChamber: ChamberFeed?
     /// The technician's hand-held calibrator, when the rig's sound source link is `manual`.
     var calibrator: AcousticCalibrator?
+    /// The technician as the field reference (a reference magnetometer read by hand), when the field source is `manual`.
+    var manualField: ManualFieldReference?
+    /// The technician connecting certified cylinders, when a gas mixer's link is `manual`.
+    var manualGas: ManualGasReference?
+    /// With --simulate: the coil's current source and the gas mixers' MFC lines, served for the daemon's lifetime.
+    var simulatedCoil: SimulatedCurrentSourceServer?
+    var simulatedMixers: [SimulatedMassFlowLine] = []
 
     var runsDirectory: String { stateDirectory + "/runs" }
 

@@ -6,6 +6,8 @@ import SensorIO
 struct LinuxRigConnector: RigConnector {
     let manual: ManualPressureReference?
     let calibrator: AcousticCalibrator?
+    let manualField: ManualFieldReference?
+    let manualGas: ManualGasReference?
     var clock: any RigClock { MonotonicClock() }
     var isSimulated: Bool { false }
 
@@ -39,6 +41,22 @@ struct LinuxRigConnector: RigConnector {
         // Stereo S32 at 48 kHz: name a plughw: device and ALSA converts to what the card takes.
         return try ALSATonePlayer(device: String(reference.link.dropFirst("alsa:".count)),
                                   format: PCMStreamFormat(sample: .s32, sampleRate: 48_000, channels: 2), fullScaleSPL: fullScale)
+    }
+}
+
+extension LinuxRigConnector {
+    func openFieldSource(_ reference: Rig.Reference) throws -> any FieldSource {
+        guard let opened = try FieldSourceLink.open(reference, manual: manualField) else {
+            throw ConnectorError(description: "field source \(reference.id): link '\(reference.link)' is not scpi-tcp://, scpi-serial:// or manual")
+        }
+        return opened
+    }
+
+    func openGasReference(_ reference: Rig.Reference, clock: any RigClock) throws -> any GasReference {
+        guard let opened = try GasReferenceLink.open(reference, manual: manualGas, clock: clock) else {
+            throw ConnectorError(description: "gas mixer \(reference.id): link '\(reference.link)' is not scpi-serial://, scpi-tcp:// or manual")
+        }
+        return opened
     }
 }
 

@@ -1,6 +1,7 @@
 import ControlProtocol
 import Foundation
 import Logging
+import SensorDrivers
 import Qualification
 import Reports
 import ServiceLifecycle
@@ -118,13 +119,19 @@ actor RunScheduler: Service {
             throw RPCError(code: .invalidPlan, message: error.description,
                            data: ["file": .string(error.file), "line": error.line.map { .int(Int64($0)) } ?? .null])
         }
-        // The plan's class picks the slots: microphones for an acoustic plan, the I2C slots otherwise.
-        let classSlots = rig.slotIDs(sensorClass: plan.sensorClass)
+        // The plan's class picks the slots: microphones for an acoustic plan, the I2C slots of its class otherwise.
+        var classSlots = rig.slotIDs(sensorClass: plan.sensorClass, catalog: configuration.catalog)
+        // A gas plan runs on the parts that answer its gas.
+        if let gas = plan.gas?.gas {
+            classSlots = classSlots.filter { rig.slot($0).flatMap { configuration.catalog.chip($0.chip) }?.gasSignals[gas] != nil }
+        }
         let slots = params.slots ?? classSlots
-        guard !slots.isEmpty else { throw RPCError.invalidParams("rig \(rig.name) has no \(plan.sensorClass) slots for plan \(plan.name)") }
+        guard !slots.isEmpty else {
+            throw RPCError.invalidParams("rig \(rig.name) has no \(plan.sensorClass) slots\(plan.gas.map { " answering \($0.gas)" } ?? "") for plan \(plan.name)")
+        }
         guard Set(slots).count == slots.count else { throw RPCError.invalidParams("a slot is named twice in \(slots)") }
         for slot in slots where !classSlots.contains(slot) {
-            throw RPCError.invalidParams("slot '\(slot)' is not a \(plan.sensorClass) slot of rig \(rig.name) (those are "
+            throw RPCError.invalidParams("slot '\(slot)' is not a \(plan.sensorClass) slot\(plan.gas.map { " answering \($0.gas)" } ?? "") of rig \(rig.name) (those are "
                 + classSlots.joined(separator: ", ") + ")")
         }
         for slot in (params.serials ?? [:]).keys where !slots.contains(slot) {
@@ -161,8 +168,10 @@ actor RunScheduler: Service {
     /// A technician's reference reading for the point the active run waits at (manual reference).
     func submitReference(_ params: ReferenceSubmitParams) throws(RPCError) -> ReferenceSubmitResult {
         if params.levelDBSPL != nil || params.quiet == true { return try submitCalibrator(params) }
+        if let field = params.fieldUT { return try submitField(field, run: params.run) }
+        if let ppm = params.ppm { return try submitGas(ppm, run: params.run) }
         guard let valuePa = params.valuePa else {
-            throw RPCError.invalidParams("reference.submit takes value_pa, level_db_spl or quiet: true")
+            throw RPCError.invalidParams("reference.submit takes value_pa, level_db_spl, quiet: true, field_ut or ppm")
         }
         guard let manual = configuration.manualReference else {
             throw RPCError(code: .invalidParams, message: "this rig's reference is not manual; its controller reads the pressure itself")
@@ -174,6 +183,47 @@ actor RunScheduler: Service {
             let setpoint = try manual.submit(valuePa)
             logger.info("run \(active.status.id): reference reading \(valuePa) Pa submitted for \(setpoint) Pa")
             return ReferenceSubmitResult(run: active.status.id, setpointPa: setpoint, valuePa: valuePa)
+        } catch {
+            throw RPCError(code: .invalidParams, message: "\(error)")
+        }
+    }
+
+    /// The run now going, which a technician's entry answers.
+    private func activeRun(_ run: String?) throws(RPCError) -> RunRecord {
+        guard let active = runs.values.first(where: { !$0.status.isFinished }), run == nil || run == active.status.id else {
+            throw RPCError(code: .notFound, message: run.map { "run '\($0)' is not running" } ?? "no run is active")
+        }
+        return active
+    }
+
+    /// A reference magnetometer's reading for the field the active run asked the technician to set.
+    private func submitField(_ components: [Double], run: String?) throws(RPCError) -> ReferenceSubmitResult {
+        guard let manual = configuration.manualField else {
+            throw RPCError(code: .invalidParams, message: "this rig's field source is not manual; its current source sets the field")
+        }
+        guard components.count == 3, components.allSatisfy(\.isFinite) else {
+            throw RPCError.invalidParams("field_ut is three finite numbers, x, y, z in µT")
+        }
+        let active = try activeRun(run)
+        do {
+            let requested = try manual.submit(FieldVector(x: components[0], y: components[1], z: components[2]))
+            logger.info("run \(active.status.id): reference field \(components) µT submitted")
+            return ReferenceSubmitResult(run: active.status.id, requestedFieldUT: [requested.x, requested.y, requested.z], fieldUT: components)
+        } catch {
+            throw RPCError(code: .invalidParams, message: "\(error)")
+        }
+    }
+
+    /// The certified concentration of the mixture the technician connected for the active run.
+    private func submitGas(_ ppm: Double, run: String?) throws(RPCError) -> ReferenceSubmitResult {
+        guard let manual = configuration.manualGas else {
+            throw RPCError(code: .invalidParams, message: "this rig's gas reference is not manual; its mixer sets the concentration")
+        }
+        let active = try activeRun(run)
+        do {
+            let requested = try manual.submit(ppm: ppm)
+            logger.info("run \(active.status.id): certified \(ppm) ppm \(requested.gas) submitted")
+            return ReferenceSubmitResult(run: active.status.id, gas: requested.gas, requestedPPM: requested.ppm, ppm: ppm)
         } catch {
             throw RPCError(code: .invalidParams, message: "\(error)")
         }
@@ -271,15 +321,25 @@ actor RunScheduler: Service {
                 if case .dropped = sink.yield((id, event)) { dropped.add() }
             }
             let outcome: RunOutcome
-            if prepared.request.plan.sensorClass == "acoustic" {
+            let raw = configuration.runsDirectory + "/" + id + "/raw"
+            switch prepared.request.plan.sensorClass {
+            case "acoustic":
                 outcome = MicrophoneRunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
                                               connector: configuration.connector, cancellation: prepared.cancellation,
                                               recordingDirectory: configuration.runsDirectory + "/" + id + "/audio",
                                               events: events).run()
-            } else {
+            case "magnetic":
+                outcome = MagneticRunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
+                                            connector: configuration.connector, cancellation: prepared.cancellation,
+                                            captureDirectory: raw, events: events).run()
+            case "gas":
+                outcome = GasRunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
+                                       connector: configuration.connector, cancellation: prepared.cancellation,
+                                       captureDirectory: raw, events: events).run()
+            default:
                 outcome = RunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
                                     connector: configuration.connector, cancellation: prepared.cancellation,
-                                    captureDirectory: configuration.runsDirectory + "/" + id + "/raw", events: events).run()
+                                    captureDirectory: raw, events: events).run()
             }
             let report = QualificationReport(outcome: outcome, request: prepared.request, rig: configuration.rig,
                                              software: software, started: prepared.started, finished: Date())
@@ -302,9 +362,13 @@ actor RunScheduler: Service {
         record.status.complete = outcome.isComplete
         record.status.reportPath = reportPath
         record.status.error = [outcome.error, reportError.map { "report not written: \($0)" }].compactMap { $0 }.first
+        let spec = record.request.spec
+        let catalog = configuration.catalog
         record.status.duts = outcome.duts.map { dut in
-            .init(slot: dut.slot, serial: dut.serial, verdict: dut.verdict?.rawValue, lost: dut.lost,
-                  figures: dut.figures.filter { $0.limit != nil }.map {
+            // The figures the spec names for the DUT's class: judged ones, and those it asks to be measured and reported.
+            let sensorClass = catalog.chip(dut.chip)?.sensorClass
+            return .init(slot: dut.slot, serial: dut.serial, verdict: dut.verdict?.rawValue, lost: dut.lost,
+                  figures: dut.figures.filter { figure in spec.limit(sensorClass: sensorClass ?? "", metric: figure.metric) != nil }.map {
                       .init(metric: $0.metric, value: $0.value.value, expandedUncertainty: $0.value.expandedUncertainty,
                             unit: $0.value.unit, limit: $0.limit?.description, verdict: $0.verdict?.rawValue)
                   })
@@ -363,6 +427,31 @@ actor RunScheduler: Service {
             if let request {
                 logger.notice("run \(id): waiting for the technician: \(request.prompt)")
                 notifier.status("run \(id) waiting for the technician: \(request.prompt)")
+            }
+        case .fieldRequest(let field):
+            let prompt = field.map {
+                String(format: "set the coil to (%g, %g, %g) µT and submit the reference magnetometer's reading: "
+                       + "sensorqual reference submit BX BY BZ uT", $0.x, $0.y, $0.z)
+            }
+            record.status.awaitingOperator = prompt
+            params = RunEventParams(run: id, detail: prompt)
+            method = NotificationMethod.runReference
+            if let prompt {
+                logger.notice("run \(id): waiting for the technician: \(prompt)")
+                notifier.status("run \(id) waiting for the technician: \(prompt)")
+            }
+        case .gasRequest(let request):
+            let prompt = request.map {
+                $0.ppm == 0 ? "connect zero air and submit: sensorqual reference submit 0 ppm"
+                    : String(format: "connect the certified %g ppm %@ mixture and submit its certified concentration: "
+                             + "sensorqual reference submit VALUE ppm", $0.ppm, $0.gas)
+            }
+            record.status.awaitingOperator = prompt
+            params = RunEventParams(run: id, detail: prompt)
+            method = NotificationMethod.runReference
+            if let prompt {
+                logger.notice("run \(id): waiting for the technician: \(prompt)")
+                notifier.status("run \(id) waiting for the technician: \(prompt)")
             }
         case .dutLost(let slot, let reason):
             if let index = record.status.duts.firstIndex(where: { $0.slot == slot }) { record.status.duts[index].lost = reason }

@@ -122,9 +122,27 @@ struct Sensorquald: AsyncParsableCommand {
         func manualLink(of rig: Rig) -> ManualPressureReference? {
             rig.reference(kind: "pressure-controller").flatMap { $0.link == "manual" ? ManualPressureReference(model: $0.model) : nil }
         }
+        var manualField: ManualFieldReference?
+        var manualGas: ManualGasReference?
+        func manualFieldLink(of rig: Rig) -> ManualFieldReference? {
+            rig.reference(kind: "field-source").flatMap { reference in
+                guard reference.link == "manual", let u = reference.certificate.map({ $0.expandedUncertainty / $0.coverageFactor }) else { return nil }
+                return ManualFieldReference(model: reference.model, referenceUncertainty: FieldVector(x: u, y: u, z: u))
+            }
+        }
+        func manualGasLink(of rig: Rig) -> ManualGasReference? {
+            // One technician, one set of cylinders: the first manual gas reference stands for all of them.
+            rig.references.first { $0.kind == "gas-mixer" && $0.link == "manual" }.map { reference in
+                ManualGasReference(model: reference.model,
+                                   relativeUncertainty: (reference.certificate.map { $0.expandedUncertainty / $0.coverageFactor } ?? 1) / 100,
+                                   totalFlowLitresPerMinute: reference.mixer?.totalFlowLitresPerMinute ?? 1)
+            }
+        }
         var calibrator: AcousticCalibrator?
         var server: SimulatedSCPIServer?
         var chamber: ChamberFeed?
+        var coilServer: SimulatedCurrentSourceServer?
+        var mixerLines: [SimulatedMassFlowLine] = []
         if simulate {
             let simulated = SimulatedRig(seed: seed)
             // The simulated controller is reached as a real one: SCPI over a loopback TCP socket.
@@ -139,25 +157,40 @@ struct Sensorquald: AsyncParsableCommand {
             try feed.alsaConfiguration(pcmName: "chamber").write(toFile: alsaConfig, atomically: true, encoding: .utf8)
             feed.start()
             chamber = feed
+            // The coil's current source and the gas mixers' MFC lines, also on loopback sockets, unless the technician
+            // is the reference.
+            if !manualReference {
+                coilServer = try SimulatedCurrentSourceServer(source: simulated.currentSource, commands: SimulatedRig.coilCommands)
+                mixerLines = try simulated.startGasMixers()
+            }
             source = "built-in simulated rig (seed \(seed), reference \(link))"
             rigModel = try Rig.parse(text: simulated.rigFile(referenceLink: link, alsaConfig: alsaConfig,
-                                                             soundSourceLink: manualReference ? "manual" : "sim:sound-source"),
+                                                             soundSourceLink: manualReference ? "manual" : "sim:sound-source",
+                                                             fieldSourceLink: coilServer?.link ?? "manual",
+                                                             gasLinks: manualReference ? SimulatedRig.gasCylinders.map { _ in "manual" }
+                                                                 : mixerLines.map(\.link)),
                                      name: "built-in simulated rig", catalog: catalog)
             manual = manualLink(of: rigModel)
             calibrator = rigModel.reference(kind: "sound-source").flatMap { $0.link == "manual" ? simulated.calibrator(model: $0.model) : nil }
-            connector = SimulatedRigConnector(rig: simulated, manual: manual, calibrator: calibrator)
+            manualField = manualFieldLink(of: rigModel)
+            manualGas = manualGasLink(of: rigModel)
+            connector = SimulatedRigConnector(rig: simulated, manual: manual, calibrator: calibrator, manualField: manualField,
+                                              manualGas: manualGas)
         } else {
             let path = rig ?? environment["SENSORQUAL_RIG"] ?? "/etc/sensorqual/rig.yaml"
             source = path
             rigModel = try Rig.load(path: path, catalog: catalog)
             manual = manualLink(of: rigModel)
             calibrator = rigModel.reference(kind: "sound-source").flatMap { $0.link == "manual" ? AcousticCalibrator(model: $0.model) : nil }
-            connector = LinuxRigConnector(manual: manual, calibrator: calibrator)
+            manualField = manualFieldLink(of: rigModel)
+            manualGas = manualGasLink(of: rigModel)
+            connector = LinuxRigConnector(manual: manual, calibrator: calibrator, manualField: manualField, manualGas: manualGas)
         }
         let configuration = DaemonConfiguration(stateDirectory: state, socketPath: socketPath, planFolders: plans, specFolders: specs,
                                    defaultSpec: defaultSpec, catalog: catalog, rig: rigModel, rigSource: source,
                                    connector: connector, manualReference: manual, simulatedController: server,
-                                   simulatedChamber: chamber, calibrator: calibrator)
+                                   simulatedChamber: chamber, calibrator: calibrator, manualField: manualField, manualGas: manualGas,
+                                   simulatedCoil: coilServer, simulatedMixers: mixerLines)
         // A default spec that does not load is a configuration fault: find it now, not at the first run.
         guard let specPath = configuration.specPath(defaultSpec) else {
             throw ConfigurationError(file: defaultSpec + ".yaml", reason: "default spec profile not found in " + specs.joined(separator: ", "))

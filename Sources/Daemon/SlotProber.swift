@@ -29,13 +29,14 @@ enum SlotProber {
                 info.detail = "\(error)"
                 return info
             }
-            // The driver's own probe: reads only (the id register, status, calibration or PROM).
-            guard let sensor = PressureDrivers.sensor(driver: chip.driver, device: I2CDevice(transport: target, address: slot.address)) else {
-                info.detail = "no driver named '\(chip.driver)'"
-                return info
-            }
+            // The driver's own probe: reads only (the id register, status, calibration or PROM, a Sensirion serial
+            // number; an SCD41 that is measuring is told to stop and answers the next probe).
+            let device = I2CDevice(transport: target, address: slot.address)
             do throws(DriverError) {
-                let identity = try sensor.probe()
+                guard let identity = try identify(chip: chip, slot: slot, device: device) else {
+                    info.detail = "no \(chip.sensorClass) driver named '\(chip.driver)'"
+                    return info
+                }
                 info.chipID = identity.idValue.map { String(format: "0x%02X", $0) }
                 info.state = "ready"
                 info.model = identity.model
@@ -52,6 +53,21 @@ enum SlotProber {
                 info.detail = "\(error)"
             }
             return info
+        }
+    }
+
+    /// The driver's own probe for the chip's class; nil when no driver of that class has the chip's driver name.
+    private static func identify(chip: ChipDescription, slot: Rig.Slot, device: I2CDevice) throws(DriverError) -> SensorIdentity? {
+        switch chip.sensorClass {
+        case "magnetic":
+            guard let sensor = slot.magneticSensor(chip: chip, device: device) else { return nil }
+            return try sensor.probe()
+        case "gas":
+            guard let sensor = GasDrivers.sensor(driver: chip.driver, device: device) else { return nil }
+            return try sensor.probe()
+        default:
+            guard let sensor = PressureDrivers.sensor(driver: chip.driver, device: device) else { return nil }
+            return try sensor.probe()
         }
     }
 }

@@ -56,6 +56,9 @@ final class DUTSchedule {
     /// Conversions missed before the reading now being delivered: the estimators mark a gap there.
     var missedBeforeReading = 0
     var consecutiveErrors = 0
+    /// No reading yet in this mode: a chip that paces itself (command sequences, its own oscillator) sets the
+    /// phase with its first conversion.
+    var awaitingFirstReading = true
     private var lateness = RunningMoments()
     private var intervals = RunningMoments()
     private var lastReading: Int64?
@@ -69,6 +72,7 @@ final class DUTSchedule {
         followUp = false
         retries = 0
         lastReading = nil
+        awaitingFirstReading = true
     }
 
     /// How late a scheduled poll started; returns whether it was an overrun (more than a period late).

@@ -197,3 +197,18 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
         emit(.progress(elapsed: elapsedSeconds, planned: plannedDuration))
     }
 }
+
+/// The rig clock as an instrument driven from the run thread sees it: waiting on it lets the buses go on reading (on
+/// a virtual clock the run thread serves them meanwhile), so a gas mixer whose flows settle for seconds costs no
+/// reading. A cancel during the wait is seen at the run's next acquisition.
+final class AcquiringClock<DUT: AcquiredDUT>: RigClock, @unchecked Sendable {
+    private unowned let session: AcquisitionSession<DUT>
+
+    init(_ session: AcquisitionSession<DUT>) {
+        self.session = session
+    }
+
+    func now() -> Int64 { session.clock.now() }
+    func sleep(until deadline: Int64) { try? session.pass(until: deadline) }
+    var isVirtual: Bool { session.clock.isVirtual }
+}

@@ -139,6 +139,7 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
             case .reading(let reading):
                 dut.integrity.samples += 1
                 schedule.consecutiveErrors = 0
+                let endOfSequence = schedule.followUp
                 schedule.followUp = false
                 schedule.recordReading(at: stamp, gap: schedule.missedBeforeReading > 0, into: &dut.integrity)
                 let missed = schedule.missedBeforeReading
@@ -146,9 +147,13 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
                     $0.append(TimedReading(dut: dut.index, time: stamp, reading: reading, missedBefore: missed))
                 }
                 schedule.missedBeforeReading = 0
-                // Found only after not-ready retries: the chip converts later in its period than the schedule
-                // assumed (its own oscillator, its start-up). Re-phase on this conversion.
-                if schedule.retries > 0 { schedule.expected = started - AcquisitionTiming.pollMargin }
+                // Found only after not-ready retries, or as the first conversion after a command sequence: the chip
+                // converts later in its period than the schedule assumed (its own oscillator, its start-up, the
+                // configuration commands). Re-phase on this conversion.
+                if schedule.retries > 0 || (schedule.awaitingFirstReading && endOfSequence) {
+                    schedule.expected = started - AcquisitionTiming.pollMargin
+                }
+                schedule.awaitingFirstReading = false
                 schedule.retries = 0
                 // Conversions that completed while we were late are gone: count them; the next reading follows a gap.
                 schedule.expected += period

@@ -21,6 +21,8 @@ public struct ChipDescription: Sendable, Equatable, Codable {
     public var oversamplingModes: [Int]
     /// A microphone's output: analog (volts, sensitivity in dBV) or digital (PDM/I2S words, sensitivity in dBFS).
     public var microphoneOutput: MicrophoneOutput?
+    /// A gas sensor's signal for each gas it answers (`gas_signals: {ethanol: sraw_voc}`): what a gas plan judges.
+    public var gasSignals: [String: String] = [:]
     public var figures: [DatasheetFigure]
 
     /// The datasheet figure of this name, if the catalog holds it.
@@ -83,7 +85,9 @@ public struct ChipCatalog: Sendable, Equatable {
 struct ChipDocument: Decodable {
     var chip: ChipDescription
 
-    enum Keys: String, CodingKey { case chip, vendor, model, `class`, driver, datasheet, addresses, identification, modes, output, figures }
+    enum Keys: String, CodingKey {
+        case chip, vendor, model, `class`, driver, datasheet, addresses, identification, modes, output, gas_signals, figures
+    }
     enum IDKeys: String, CodingKey { case register, values }
     enum ModeKeys: String, CodingKey { case oversampling }
     enum FigureKeys: String, CodingKey { case name, value, min, max, unit, kind, conditions, source }
@@ -119,10 +123,15 @@ struct ChipDocument: Decodable {
             addresses: addresses, idRegister: try id?.decode(HexByte.self, forKey: .register).value,
             idValues: try id?.decode([HexByte].self, forKey: .values).map(\.value) ?? [],
             oversamplingModes: try modes?.decodeIfPresent([Int].self, forKey: .oversampling) ?? [],
-            microphoneOutput: try c.decodeIfPresent(MicrophoneOutput.self, forKey: .output), figures: figures)
+            microphoneOutput: try c.decodeIfPresent(MicrophoneOutput.self, forKey: .output),
+            gasSignals: try c.decodeIfPresent([String: String].self, forKey: .gas_signals) ?? [:], figures: figures)
         if chip.sensorClass == "acoustic", chip.microphoneOutput == nil {
             throw DecodingError.keyNotFound(Keys.output, .init(codingPath: c.codingPath,
                                                                debugDescription: "a microphone states output: analog or digital"))
+        }
+        if chip.sensorClass == "gas", chip.gasSignals.isEmpty {
+            throw DecodingError.keyNotFound(Keys.gas_signals, .init(codingPath: c.codingPath,
+                                                                   debugDescription: "a gas sensor names its signal per gas: gas_signals: {co2: co2}"))
         }
         if chip.sensorClass != "acoustic", addresses.isEmpty {
             throw DecodingError.keyNotFound(Keys.addresses, .init(codingPath: c.codingPath, debugDescription: "an I2C chip lists its addresses"))

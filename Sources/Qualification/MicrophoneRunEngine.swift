@@ -243,8 +243,8 @@ public final class MicrophoneRunEngine {
                 }
                 detail = String(format: "%d levels %.1f–%.1f dB SPL, %.1f s each", reached.count, reached.first ?? 0,
                                 reached.last ?? 0, sweep.duration)
-            case .warmUp, .noise, .noiseByMode, .sweep:
-                throw RunFailure(description: "step \(step.name) is a pressure step; the microphone engine does not run it")
+            case .warmUp, .noise, .noiseByMode, .sweep, .fieldNoise, .fieldSteps, .gasBlank, .gasExposures:
+                throw RunFailure(description: "step \(step.name) is not an acoustic step; the microphone engine does not run it")
             }
             steps.append(StepRecord(name: step.name, plannedSeconds: planned, actualSeconds: elapsedSeconds - started, detail: detail))
         }

@@ -10,6 +10,10 @@ public struct Plan: Sendable, Equatable {
     public var acquisition: PressureAcquisition?
     /// The stimulus of an acoustic plan; nil for a pressure plan.
     public var acoustic: AcousticStimulus? = nil
+    /// How magnetometer DUTs are configured (a magnetic plan); nil otherwise.
+    public var magnetic: MagneticAcquisition? = nil
+    /// How gas DUTs are configured and which gas the plan steps (a gas plan); nil otherwise.
+    public var gas: GasAcquisition? = nil
     public var steps: [Step]
 
     /// The tone an acoustic plan plays and how long each level settles before it is recorded.
@@ -54,6 +58,16 @@ public struct Plan: Sendable, Equatable {
         case acousticNoise(duration: Double)
         /// Acoustic: the tone stepped up in level for THD vs SPL and the overload point (§1.5, §2).
         case overload(OverloadSweep)
+        /// Magnetic: the coil off in the shield, a long record for noise density, RMS noise in `band` and the Allan
+        /// deviation (sensors.md §8.5 item 2); Welch segments of `segment` s.
+        case fieldNoise(duration: Double, band: ClosedRange<Double>, segment: Double)
+        /// Magnetic: known fields stepped on each coil axis for scale factor, offset and cross-axis terms (§8.5 item 4).
+        case fieldSteps(FieldSteps)
+        /// Gas: the baseline mixture held, every reading kept: the blank of the LOD and a zero for the drift (§8.7).
+        case gasBlank(duration: Double)
+        /// Gas: certified levels, each an exposure then a recovery at the baseline: accuracy, t63/t90 response and
+        /// recovery times, LOD levels; or repeated identical exposures for the repeatability (§8.7).
+        case gasExposures(GasExposures)
 
         public var name: String {
             switch self {
@@ -65,6 +79,10 @@ public struct Plan: Sendable, Equatable {
             case .distortion: "distortion"
             case .acousticNoise: "noise (source off)"
             case .overload: "overload sweep"
+            case .fieldNoise: "field noise"
+            case .fieldSteps: "field steps"
+            case .gasBlank: "blank"
+            case .gasExposures(let e): e.isRepeat ? "repeated exposures" : "exposures"
             }
         }
     }
@@ -115,14 +133,22 @@ public struct Plan: Sendable, Equatable {
 
     /// The judged metrics this plan measures: a noise step gives `rms-noise`, a sweep `absolute-accuracy`.
     public var measuredMetrics: Set<String> {
-        Set(steps.compactMap { step in
+        Set(steps.flatMap { step -> [String] in
             switch step {
-            case .noise: "rms-noise"
-            case .sweep: "absolute-accuracy"
-            case .overload: "aop"
+            case .noise: ["rms-noise"]
+            case .sweep: ["absolute-accuracy"]
+            case .overload: ["aop"]
+            case .fieldNoise: ["resolution", "rms-noise", "noise-density"]
+            // Orthogonality needs every axis stepped.
+            case .fieldSteps(let s): ["scale-factor-error", "offset", "cross-axis"] + (s.axes.count == 3 ? ["non-orthogonality"] : [])
+            case .gasBlank: []
+            case .gasExposures(let e) where e.isRepeat: ["repeatability"]
+            // The LOD needs the blank and three calibration levels.
+            case .gasExposures(let e): ["accuracy", "accuracy-envelope", "t63", "t90"]
+                + (e.levels.count >= 3 && steps.contains { if case .gasBlank = $0 { true } else { false } } ? ["lod"] : [])
             // SNR needs both the 94 dB SPL signal and the quiet noise floor.
-            case .acousticNoise where steps.contains { if case .sensitivity = $0 { true } else { false } }: "snr"
-            case .warmUp, .noiseByMode, .sensitivity, .distortion, .acousticNoise: nil
+            case .acousticNoise where steps.contains { if case .sensitivity = $0 { true } else { false } }: ["snr"]
+            case .warmUp, .noiseByMode, .sensitivity, .distortion, .acousticNoise: []
             }
         })
     }
@@ -131,7 +157,10 @@ public struct Plan: Sendable, Equatable {
     public var plannedDuration: Double {
         steps.reduce(0) { total, step in
             switch step {
-            case .warmUp(let d), .noise(let d, _): total + d
+            case .warmUp(let d), .noise(let d, _), .fieldNoise(let d, _, _): total + d
+            case .fieldSteps(let s): total + Double(s.sequence.count) * (s.settle + s.dwell)
+            case .gasBlank(let d): total + d
+            case .gasExposures(let e): total + Double(e.levels.count) * (e.exposure + e.recovery)
             case .noiseByMode(let d, _): total + d * Double(modeCount)
             case .sweep(let s): total + Double(s.sequence.count) * (s.settleHold + s.dwell)
             case .sensitivity(_, let d), .acousticNoise(let d): total + d + (acoustic?.settle ?? 0)
@@ -158,8 +187,10 @@ extension Plan {
         switch document.class {
         case "pressure": return try parsePressure(document, file: file)
         case "acoustic": return try parseAcoustic(document, file: file)
+        case "magnetic": return try parseMagnetic(document, file: file)
+        case "gas": return try parseGas(document, file: file)
         default:
-            throw file.error(at: [PathKey("class")], "class '\(document.class)' has no run engine yet; this build runs pressure and acoustic plans")
+            throw file.error(at: [PathKey("class")], "class '\(document.class)' is not one of pressure, acoustic, magnetic, gas")
         }
     }
 
@@ -178,7 +209,7 @@ extension Plan {
         for (index, step) in document.steps.enumerated() {
             let at = [PathKey("steps"), PathKey(index)]
             let kinds = [step.warmup != nil, step.noise != nil, step.noise_by_mode != nil, step.sweep != nil].filter { $0 }.count
-            guard kinds == 1, !step.isAcoustic else { throw file.error(at: at, "a step is exactly one of warmup, noise, noise_by_mode or sweep") }
+            guard kinds == 1, !step.isAcoustic, step.field_steps == nil, step.blank == nil, step.exposures == nil, step.repeats == nil else { throw file.error(at: at, "a step is exactly one of warmup, noise, noise_by_mode or sweep") }
             if let stability = step.sweep?.stability, stability.max_rate_pa_per_s <= 0 || (stability.window_s ?? 10) <= 0 {
                 throw file.error(at: at + [PathKey("sweep"), PathKey("stability")], "stability rate and window must be positive")
             }
@@ -224,20 +255,39 @@ struct PlanDocument: Decodable {
     var plan: String
     var description: String?
     var `class`: String
+    /// Gas plans: the gas and the baseline concentration between exposures.
+    var gas: String?
+    var baseline_ppm: Double?
     var acquisition: Acquisition?
     var stimulus: Stimulus?
     var steps: [StepDocument]
 
     struct Stimulus: Decodable { var tone_hz: Double?; var settle_s: Double? }
 
+    /// A pressure plan's acquisition (odr_hz, oversampling, iir, low_noise) or a magnetic one's (odr_hz, resolution,
+    /// full_scale_ut, offset_cancellation), with per-chip overrides of the same keys.
     struct Acquisition: Decodable {
-        var odr_hz: Double
-        var oversampling: Int
+        var odr_hz: Double?
+        var oversampling: Int?
         var iir: Int?
         var low_noise: Bool?
+        var resolution: Int?
+        var full_scale_ut: Double?
+        var offset_cancellation: Bool?
+        var interval_s: Double?
+        var asc: Bool?
+        var ambient_pressure_pa: Double?
+        var temperature_c: Double?
+        var humidity_percent: Double?
         var chips: [String: Override]?
 
         func settings(file: YAMLFile, at path: [PathKey]) throws(ConfigurationError) -> PressureSettings {
+            guard let oversampling else {
+                throw file.error(at: path, "\(path.map(\.stringValue).joined(separator: ".")).oversampling is missing: a pressure acquisition states it")
+            }
+            guard let odr_hz else {
+                throw file.error(at: path, "\(path.map(\.stringValue).joined(separator: ".")).odr_hz is missing: a pressure acquisition states it")
+            }
             guard odr_hz > 0, odr_hz <= 1000 else { throw file.error(at: path + [PathKey("odr_hz")], "odr_hz must be in (0, 1000] Hz, not \(odr_hz)") }
             guard oversampling >= 1 else { throw file.error(at: path + [PathKey("oversampling")], "oversampling must be ≥ 1") }
             guard (iir ?? 0) >= 0 else { throw file.error(at: path + [PathKey("iir")], "iir must not be negative") }
@@ -250,6 +300,14 @@ struct PlanDocument: Decodable {
         var oversampling: Int?
         var iir: Int?
         var low_noise: Bool?
+        var resolution: Int?
+        var full_scale_ut: Double?
+        var offset_cancellation: Bool?
+        var interval_s: Double?
+        var asc: Bool?
+        var ambient_pressure_pa: Double?
+        var temperature_c: Double?
+        var humidity_percent: Double?
 
         func settings(over base: PressureSettings, file: YAMLFile, at path: [PathKey]) throws(ConfigurationError) -> PressureSettings {
             try Acquisition(odr_hz: odr_hz ?? base.outputDataRate, oversampling: oversampling ?? base.oversampling,
@@ -265,6 +323,10 @@ struct PlanDocument: Decodable {
         var sensitivity: Level?
         var distortion: Levels?
         var overload: Overload?
+        var field_steps: FieldStepsDocument?
+        var blank: Blank?
+        var exposures: ExposuresDocument?
+        var repeats: RepeatsDocument?
 
         var isAcoustic: Bool { sensitivity != nil || distortion != nil || overload != nil }
     }
@@ -279,7 +341,13 @@ struct PlanDocument: Decodable {
     }
     struct Stability: Decodable { var max_rate_pa_per_s: Double; var window_s: Double? }
     struct Duration: Decodable { var duration_s: Double }
-    struct Noise: Decodable { var duration_s: Double; var setpoint_pa: Double? }
+    struct Noise: Decodable {
+        var duration_s: Double
+        var setpoint_pa: Double?
+        /// Magnetic: the band the noise density and RMS noise hold for, Hz, and the Welch segment length, s.
+        var band_hz: [Double]?
+        var segment_s: Double?
+    }
     struct SweepDocument: Decodable {
         var setpoints_pa: [Double]
         var directions: String?

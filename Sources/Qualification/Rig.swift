@@ -44,6 +44,8 @@ public struct Rig: Sendable, Equatable, Codable {
         public var dataReady: GPIOLineReference?
         /// The GPIO that powers or enables the DUT, when it has one: switched on for the run.
         public var power: GPIOLineReference?
+        /// A fluxgate read through an I2C ADC: its outputs' scale and wiring (the catalog chip's driver needs it).
+        public var fluxgate: AnalogFluxgate? = nil
     }
 
     /// One GPIO line: `gpiochip0` (or `/dev/gpiochip0`, or `sim:gpio`) and its offset.
@@ -105,6 +107,10 @@ public struct Rig: Sendable, Equatable, Codable {
         public var scpi: SCPISettings?
         /// How long a run waits for a technician at each point with the manual reference, s.
         public var operatorTimeout: Double
+        /// A field source's coil set and current source (`field-source` references).
+        public var coil: CoilSettings? = nil
+        /// A gas mixer's cylinder, flows, chamber and MFCs (`gas-mixer` references).
+        public var mixer: GasMixerSettings? = nil
     }
 
     /// How to talk to a SCPI pressure controller: a built-in dialect and any command it overrides.
@@ -121,7 +127,8 @@ public struct Rig: Sendable, Equatable, Codable {
         public var id: String
         /// Expanded uncertainty U of what the instrument reports, in `unit`.
         public var expandedUncertainty: Double
-        /// `Pa` for pressure references, `dB` for a reference microphone's sensitivity.
+        /// `Pa` for pressure references, `dB` for a reference microphone's sensitivity, `%` (relative) for a coil
+        /// constant, `µT` for a reference magnetometer.
         public var unit: String
         public var coverageFactor: Double
         /// Calibration due date as written on the certificate, YYYY-MM-DD.
@@ -143,9 +150,11 @@ public struct Rig: Sendable, Equatable, Codable {
     public func slot(_ id: String) -> Slot? { slots.first { $0.id == id } }
     public func microphone(_ id: String) -> MicrophoneSlot? { microphones.first { $0.id == id } }
     public func audioInterface(_ id: String) -> AudioInterface? { audioInterfaces.first { $0.id == id } }
-    /// The slot ids of a sensor class: microphones for `acoustic`, the I2C slots otherwise.
-    public func slotIDs(sensorClass: String) -> [String] {
-        sensorClass == "acoustic" ? microphones.map(\.id) : slots.map(\.id)
+    /// The slot ids of a sensor class: microphones for `acoustic`, the I2C slots whose catalog chip is of the class
+    /// otherwise.
+    public func slotIDs(sensorClass: String, catalog: ChipCatalog) -> [String] {
+        sensorClass == "acoustic" ? microphones.map(\.id)
+            : slots.filter { catalog.chip($0.chip)?.sensorClass == sensorClass }.map(\.id)
     }
     public func bus(_ id: String) -> Bus? { buses.first { $0.id == id } }
     public func reference(kind: String) -> Reference? { references.first { $0.kind == kind } }
@@ -231,6 +240,14 @@ extension Rig {
         }
         for (index, reference) in references.enumerated() {
             let at = [PathKey("references"), PathKey(index), PathKey("certificate")]
+            if reference.kind == "field-source" {
+                try validateFieldSource(reference, at: [PathKey("references"), PathKey(index)], file: file)
+                continue
+            }
+            if reference.kind == "gas-mixer" {
+                try validateGasMixer(reference, at: [PathKey("references"), PathKey(index)], file: file)
+                continue
+            }
             guard let certificate = reference.certificate else {
                 guard reference.kind == "sound-source" else {
                     throw file.error(at: [PathKey("references"), PathKey(index)], "reference \(reference.id): the certificate is missing")
@@ -279,6 +296,7 @@ extension Rig {
             }
         }
         try validateAudio(file: file, catalog: catalog)
+        try validateFluxgates(file: file, catalog: catalog)
     }
 }
 
@@ -289,14 +307,17 @@ struct RigDocument: Decodable {
     enum Keys: String, CodingKey { case rig, description, buses, slots, references, audio, microphones, chamber_ambient_dba }
     enum BusKeys: String, CodingKey { case id, device, muxes }
     enum MuxKeys: String, CodingKey { case id, chip, address, mode, adapters }
-    enum SlotKeys: String, CodingKey { case id, bus, mux, address, chip, data_ready, power }
+    enum SlotKeys: String, CodingKey { case id, bus, mux, address, chip, data_ready, power, fluxgate }
     enum LineKeys: String, CodingKey { case chip, line, active_low }
     enum ChannelKeys: String, CodingKey { case id, channel }
     enum ReferenceKeys: String, CodingKey {
         case id, kind, link, model, range_pa, sensitivity_dbv, full_scale_db_spl, certificate, head_height_m, scpi, operator_timeout_s
+        case coil, mixer
     }
     enum SCPIKeys: String, CodingKey { case dialect, timeout_s, commands }
-    enum CertificateKeys: String, CodingKey { case id, expanded_uncertainty_pa, expanded_uncertainty_db, coverage_factor, due }
+    enum CertificateKeys: String, CodingKey {
+        case id, expanded_uncertainty_pa, expanded_uncertainty_db, expanded_uncertainty_percent, expanded_uncertainty_ut, coverage_factor, due
+    }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
@@ -333,7 +354,8 @@ struct RigDocument: Decodable {
             }
             slots.append(Rig.Slot(id: try s.decode(String.self, forKey: .id), bus: try s.decode(String.self, forKey: .bus),
                                   mux: mux, address: try Self.address(s, .address), chip: try s.decode(String.self, forKey: .chip),
-                                  dataReady: try Self.line(s, .data_ready), power: try Self.line(s, .power)))
+                                  dataReady: try Self.line(s, .data_ready), power: try Self.line(s, .power),
+                                  fluxgate: try s.decodeIfPresent(FluxgateDocument.self, forKey: .fluxgate)?.fluxgate))
         }
         var references: [Rig.Reference] = []
         if c.contains(.references) {
@@ -349,7 +371,9 @@ struct RigDocument: Decodable {
                     certificate: r.contains(.certificate) ? try Self.certificate(r) : nil,
                     headHeightM: try r.decodeIfPresent(Double.self, forKey: .head_height_m) ?? 0,
                     scpi: try Self.scpi(r),
-                    operatorTimeout: try r.decodeIfPresent(Double.self, forKey: .operator_timeout_s) ?? 3600))
+                    operatorTimeout: try r.decodeIfPresent(Double.self, forKey: .operator_timeout_s) ?? 3600,
+                    coil: try r.decodeIfPresent(CoilDocument.self, forKey: .coil)?.coil,
+                    mixer: try r.decodeIfPresent(MixerDocument.self, forKey: .mixer)?.mixer))
             }
         }
         rig = Rig(name: try c.decode(String.self, forKey: .rig), description: try c.decodeIfPresent(String.self, forKey: .description),
@@ -375,9 +399,13 @@ struct RigDocument: Decodable {
             uncertainty = (pascals, "Pa")
         } else if let decibels = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_db) {
             uncertainty = (decibels, "dB")
+        } else if let percent = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_percent) {
+            uncertainty = (percent, "%")
+        } else if let microtesla = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_ut) {
+            uncertainty = (microtesla, "µT")
         } else {
             throw DecodingError.keyNotFound(CertificateKeys.expanded_uncertainty_pa, .init(
-                codingPath: c.codingPath, debugDescription: "a certificate states expanded_uncertainty_pa or expanded_uncertainty_db"))
+                codingPath: c.codingPath, debugDescription: "a certificate states expanded_uncertainty_pa, _db, _percent or _ut"))
         }
         return Rig.Certificate(id: try c.decode(String.self, forKey: .id), expandedUncertainty: uncertainty.0, unit: uncertainty.1,
                                coverageFactor: try c.decode(Double.self, forKey: .coverage_factor),

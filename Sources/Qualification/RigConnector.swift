@@ -20,6 +20,22 @@ public protocol RigConnector: Sendable {
     func openCapture(_ interface: Rig.AudioInterface) throws -> any AudioCapture
     /// Opens the sound source a `sound-source` reference names.
     func openSoundSource(_ reference: Rig.Reference) throws -> any SoundSource
+    /// Opens the coil's current source (or the manual reference) a `field-source` reference names.
+    func openFieldSource(_ reference: Rig.Reference) throws -> any FieldSource
+    /// Opens the gas mixer (or the manual reference) a `gas-mixer` reference names; it waits for its flows on `clock`.
+    func openGasReference(_ reference: Rig.Reference, clock: any RigClock) throws -> any GasReference
+}
+
+extension RigConnector {
+    /// A connector for a rig without a coil set (its rig file names no field source).
+    public func openFieldSource(_ reference: Rig.Reference) throws -> any FieldSource {
+        throw RunFailure(description: "field source \(reference.id): this rig connector drives no coil (\(reference.link))")
+    }
+
+    /// A connector for a rig without a gas mixer.
+    public func openGasReference(_ reference: Rig.Reference, clock: any RigClock) throws -> any GasReference {
+        throw RunFailure(description: "gas mixer \(reference.id): this rig connector drives no gas mixer (\(reference.link))")
+    }
 }
 
 /// A DUT's data-ready (INT) line: the conversions it announced since the last call, as edge timestamps

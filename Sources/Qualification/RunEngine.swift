@@ -214,8 +214,8 @@ public final class RunEngine {
                 }
                 detail = String(format: "%d points, settle %.1f–%.1f s, dwell %.0f s each", sweep.sequence.count,
                                 settles.min() ?? 0, settles.max() ?? 0, sweep.dwell)
-            case .sensitivity, .distortion, .acousticNoise, .overload:
-                throw RunFailure(description: "step \(step.name) is acoustic; the pressure engine does not run it")
+            case .sensitivity, .distortion, .acousticNoise, .overload, .fieldNoise, .fieldSteps, .gasBlank, .gasExposures:
+                throw RunFailure(description: "step \(step.name) is not a pressure step; the pressure engine does not run it")
             }
             steps.append(StepRecord(name: step.name, plannedSeconds: planned,
                                     actualSeconds: Double(clock.now() - started) * 1e-9, detail: detail))
@@ -400,7 +400,7 @@ public final class RunEngine {
                         missing.append(String(format: "accuracy point %.0f Pa %@", setpoint, direction.rawValue))
                     }
                 }
-            case .warmUp, .noiseByMode, .sensitivity, .distortion, .acousticNoise, .overload:
+            case .warmUp, .noiseByMode, .sensitivity, .distortion, .acousticNoise, .overload, .fieldNoise, .fieldSteps, .gasBlank, .gasExposures:
                 break
             }
         }

@@ -45,6 +45,18 @@ public enum RunEvent: Sendable {
     case referenceRequest(setpoint: Double?)
     /// The run waits for a technician to fit (or remove) the hand-held calibrator, or has got the answer (nil).
     case calibratorRequest(AcousticCalibrator.Request?)
+    /// The run waits for a technician to set the coil to a field (µT) and submit the reference magnetometer's
+    /// reading, or has got it (nil).
+    case fieldRequest(FieldVector?)
+    /// The run waits for a technician to connect a certified mixture of `ppm` of a gas (0: zero air) and submit its
+    /// certified concentration, or has got it (nil).
+    case gasRequest(GasRequest?)
+}
+
+/// A gas the technician is asked to connect: `ppm` of `gas` (0: zero air).
+public struct GasRequest: Sendable, Equatable {
+    public var gas: String
+    public var ppm: Double
 }
 
 /// Counters that say whether the data can be trusted (DESIGN.md §3: overflow is never silent).
@@ -152,6 +164,10 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     public var accuracy: PressureAccuracy.Result?
     /// A microphone's sensitivity, noise, distortion and overload records.
     public var acoustic: MicrophoneMeasurements?
+    /// A magnetometer's noise record and field steps.
+    public var magnetic: MagneticMeasurements? = nil
+    /// A gas sensor's blank, exposures and figures.
+    public var gas: GasMeasurements? = nil
     /// What the plan asked for that this DUT did not deliver (lost mid-run, run cancelled), and why.
     public var missing: [String] = []
     public var figures: [QualifiedFigure]
@@ -186,6 +202,11 @@ public struct RunOutcome: Sendable, Codable, Equatable {
 
     /// The worst DUT verdict; nil if no DUT was judged.
     public var verdict: Verdict? { Verdict.combined(duts.compactMap(\.verdict)) }
-    /// Whether every DUT was measured and judged.
-    public var isComplete: Bool { state == .done && duts.allSatisfy { $0.verdict != nil } }
+    /// Whether every DUT was measured and judged, or fully measured where the spec only asks for figures to be
+    /// reported (miit-2020's gas sensors).
+    public var isComplete: Bool {
+        state == .done && duts.allSatisfy { dut in
+            dut.verdict != nil || (dut.lost == nil && dut.missing.isEmpty && !dut.figures.isEmpty && dut.figures.allSatisfy { $0.limit == nil })
+        }
+    }
 }

@@ -36,8 +36,12 @@ extension SpecProfile {
     static let metrics: [String: [String: String]] = [
         "pressure": ["absolute-accuracy": "Pa", "rms-noise": "Pa"],
         "acoustic": ["snr": "dB", "aop": "dB SPL"],
-        "magnetic": ["resolution": "pT"],
-        "gas": ["lod": "ppm", "accuracy": "ppm", "t90": "s", "repeatability": "ppm"],
+        // Worst-axis figures: resolution is the RMS noise in the plan's band, rms-noise over the full bandwidth (what
+        // datasheets quote), noise-density the white floor (sensors.md §8.5).
+        "magnetic": ["resolution": "pT", "rms-noise": "nT", "noise-density": "pT/√Hz", "scale-factor-error": "%", "offset": "µT",
+                     "cross-axis": "%", "non-orthogonality": "°"],
+        // accuracy-envelope: the worst |error| over the datasheet's ±(a + b·reading), ≤ 1 inside (sensors.md §8.7).
+        "gas": ["lod": "ppm", "accuracy": "ppm", "accuracy-envelope": "×", "t63": "s", "t90": "s", "repeatability": "ppm"],
     ]
 
     static func parse(_ file: YAMLFile) throws(ConfigurationError) -> SpecProfile {

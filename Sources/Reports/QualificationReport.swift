@@ -7,7 +7,7 @@ import SensorMetrics
 /// the decision rule, the verdict and the conditions it holds under.
 public struct QualificationReport: Sendable, Codable, Equatable {
     /// Bumped on any change a reader must know about; docs/report-schema.md says what each version changed.
-    public static let currentSchemaVersion = 2
+    public static let currentSchemaVersion = 3
 
     public var schema = "sensorqual.report"
     public var schemaVersion = QualificationReport.currentSchemaVersion
@@ -82,11 +82,18 @@ public struct QualificationReport: Sendable, Codable, Equatable {
                         clock: clock, runSeconds: outcome.runSeconds, error: outcome.error)
         // The instruments this run's class uses, each with what it answered as: the controller's *IDN?, the sound
         // source's identity, the reference microphone's channel.
-        let used: Set<String> = acoustic ? ["reference-microphone", "sound-source"] : ["pressure-controller"]
+        let used: Set<String> = switch request.plan.sensorClass {
+        case "acoustic": ["reference-microphone", "sound-source"]
+        case "magnetic": ["field-source"]
+        case "gas": ["gas-mixer"]
+        default: ["pressure-controller"]
+        }
+        // A gas run uses the mixer of its gas only.
+        let gas = request.plan.gas?.gas
         self.rig = RigSection(name: rig.name, description: rig.description, simulated: outcome.simulated, buses: rig.buses,
-                              references: rig.references.filter { used.contains($0.kind) }.map {
+                              references: rig.references.filter { used.contains($0.kind) && (gas == nil || $0.mixer?.gas == gas) }.map {
                                   let identity = switch $0.kind {
-                                  case "pressure-controller", "sound-source": outcome.referenceIdentity
+                                  case "pressure-controller", "sound-source", "field-source", "gas-mixer": outcome.referenceIdentity
                                   default: outcome.state == .done ? $0.link : nil
                                   }
                                   return ReferenceInstrument(configuration: $0, identity: identity)

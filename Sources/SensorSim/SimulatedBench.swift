@@ -131,6 +131,11 @@ public final class SimulatedBench: Sendable {
         state.withLock { $0.environment.coil.drive(axis: axis, amperes: amperes, at: t) }
     }
 
+    /// Sets the coil set's true constant, µT/A per axis (what its certificate states to within its uncertainty).
+    func setCoilConstant(_ constant: FieldVector) {
+        state.withLock { $0.environment.coil.constant = constant }
+    }
+
     /// The current the source drives in each coil axis, A.
     func coilCurrents() -> [Double] { state.withLock { $0.environment.coil.current } }
 

@@ -51,6 +51,11 @@ public struct SimulatedRig: Sendable {
     /// The acoustic chamber and its microphones (`SimulatedRig+Microphones.swift`).
     public let chamber: AcousticChamber
     public let microphones: [MicrophoneUnit]
+    /// The magnetometers in the shield and the coil's current source (`SimulatedRig+Magnetic.swift`).
+    public let magnetometers: [MagnetometerUnit]
+    public let currentSource: SimulatedCurrentSource
+    /// The gas sensors in the flow-through chamber (`SimulatedRig+Gas.swift`).
+    public let gasSensors: [GasUnit]
 
     /// Builds the rig. The seed sets the noise realisations and the BMP390 units' NVM trimming; the lot's
     /// errors are fixed so that every seed shows the same kinds of unit. `clock` is virtual unless a paced
@@ -83,9 +88,9 @@ public struct SimulatedRig: Sendable {
                         calibration: calibration, dataReadyLine: index == 0 ? 0 : nil, powerLine: index == 0 ? 8 : nil)
         }
         self.clock = clock
-        bench = SimulatedBench(
-            clock: clock, muxAddress: Self.muxAddress,
-            units: units.enumerated().map { index, unit in
+        magnetometers = Self.magnetometerLot
+        gasSensors = Self.gasLot
+        let pressureModels: [(channel: Int?, address: I2CAddress, model: any SimulatedI2CChip)] = units.enumerated().map { index, unit in
                 let noise = random.derived(UInt64(index) + 101)
                 let model: any SimulatedI2CChip = switch unit.chip {
                 case "bmp581": BMP581Model(errors: unit.errors, random: noise)
@@ -96,8 +101,16 @@ public struct SimulatedRig: Sendable {
                 default: BMP390Model(nvm: unit.calibration, errors: unit.errors, random: noise)
                 }
                 return (unit.channel, unit.address, model)
-            },
+            }
+        bench = SimulatedBench(
+            clock: clock, muxAddress: Self.muxAddress,
+            units: pressureModels + Self.magnetometerModels(magnetometers, random: random) + Self.gasModels(gasSensors, random: random),
             referenceRandom: random.derived(999), referenceBias: Self.referenceBias, referenceNoise: 0.3)
+        // The true coil constant: within the certificate's 0.2 % (k = 2) of what it states.
+        let k = Self.coilTrueConstant
+        bench.setCoilConstant(FieldVector(x: k[0], y: k[1], z: k[2]))
+        currentSource = SimulatedCurrentSource(identity: Self.currentSourceIdentity, bench: bench, maximumCurrent: 3, bipolar: true,
+                                               seed: seed &+ 5)
         bus = SimulatedI2CBus(name: Self.busName, bench: bench)
         controller = SimulatedPressureController(identity: Self.controllerIdentity, range: 2_000...120_000,
                                                  stabilityBand: 0.5, bench: bench)
@@ -132,8 +145,12 @@ public struct SimulatedRig: Sendable {
     /// certificate is always in date: it was "calibrated" 180 days before `today`, due a year after that.
     /// `referenceLink` is where the controller is reached: `sim:pressure-controller` (in-process, for tests),
     /// a running `SimulatedSCPIServer`'s link, or `manual`.
+    /// `fieldSourceLink` is the coil's current source (`sim:coil` in-process, or a `SimulatedCurrentSourceServer`'s
+    /// link); `gasLinks` the MFC lines of `startGasMixers()` in `gasCylinders` order (none: the rig has no gas
+    /// reference).
     public func rigFile(today: Date = Date(), referenceLink: String = "sim:pressure-controller", alsaConfig: String? = nil,
-                        soundSourceLink: String = "sim:sound-source") -> String {
+                        soundSourceLink: String = "sim:sound-source", fieldSourceLink: String = "sim:coil",
+                        gasLinks: [String] = []) -> String {
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyy-MM-dd"
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -142,7 +159,7 @@ public struct SimulatedRig: Sendable {
         var text = """
         # The built-in simulated rig (sensorquald --simulate).
         rig: sim-bench
-        description: Simulated bench, 4 × BMP390 and one BMP581, DPS310, LPS22HH, MS5611 behind a TCA9548A, simulated CPC6050-class controller
+        description: Simulated bench behind a TCA9548A — 4 × BMP390, BMP581, DPS310, LPS22HH, MS5611 on a CPC6050-class controller; RM3100, MMC5983MA, LIS3MDL, BMM150 and a fluxgate in a shielded coil set; SCD41, SGP41, ENS160 in a flow-through gas chamber
         buses:
           - id: bus1
             device: \(Self.busName)
@@ -164,6 +181,9 @@ public struct SimulatedRig: Sendable {
             head_height_m: 0\(referenceLink.hasPrefix("scpi-") ? "\n    scpi: {dialect: \(Self.controllerDialect), timeout_s: 5}" : "")
 
         """
+        let magnetic = magneticRigFile(due: due, fieldSourceLink: fieldSourceLink)
+        let gas = gasRigFile(due: due, links: gasLinks)
+        text += magnetic.references + gas.references
         // The microphones exist on the rig file only when their stream is fed (`alsaConfig`: the chamber feed's).
         if let alsaConfig {
             let audio = audioRigFile(alsaConfig: alsaConfig, due: due, soundSourceLink: soundSourceLink)
@@ -182,6 +202,7 @@ public struct SimulatedRig: Sendable {
             if let line = unit.dataReadyLine { text += "    data_ready: {chip: \(Self.gpioChip), line: \(line)}\n" }
             if let line = unit.powerLine { text += "    power: {chip: \(Self.gpioChip), line: \(line)}\n" }
         }
+        text += magnetic.slots + gas.slots
         return text
     }
 }

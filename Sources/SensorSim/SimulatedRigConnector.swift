@@ -9,13 +9,34 @@ public struct SimulatedRigConnector: RigConnector {
     public let rig: SimulatedRig
     public let manual: ManualPressureReference?
     public let calibrator: AcousticCalibrator?
+    public let manualField: ManualFieldReference?
+    public let manualGas: ManualGasReference?
     public var clock: any RigClock { rig.clock }
     public var isSimulated: Bool { true }
 
-    public init(rig: SimulatedRig, manual: ManualPressureReference? = nil, calibrator: AcousticCalibrator? = nil) {
+    public init(rig: SimulatedRig, manual: ManualPressureReference? = nil, calibrator: AcousticCalibrator? = nil,
+                manualField: ManualFieldReference? = nil, manualGas: ManualGasReference? = nil) {
         self.rig = rig
         self.manual = manual
         self.calibrator = calibrator
+        self.manualField = manualField
+        self.manualGas = manualGas
+    }
+
+    /// `sim:coil` is the coil's current source in-process (tests); an `scpi-` link reaches a
+    /// `SimulatedCurrentSourceServer` through the SCPI driver, as on a real rig.
+    public func openFieldSource(_ reference: Rig.Reference) throws -> any FieldSource {
+        if reference.link == "sim:coil", let coil = reference.helmholtzCoil, let accuracy = reference.currentAccuracy {
+            return SimulatedCoilFieldSource(source: rig.currentSource, coil: coil, accuracy: accuracy)
+        }
+        if let opened = try FieldSourceLink.open(reference, manual: manualField) { return opened }
+        throw SimulatedRigError(description: "the simulated rig has no field source at \(reference.link)")
+    }
+
+    /// The MFC lines of `SimulatedRig.startGasMixers()` through the mixer driver, or the manual reference.
+    public func openGasReference(_ reference: Rig.Reference, clock: any RigClock) throws -> any GasReference {
+        if let opened = try GasReferenceLink.open(reference, manual: manualGas, clock: clock) { return opened }
+        throw SimulatedRigError(description: "the simulated rig has no gas mixer at \(reference.link)")
     }
 
     public func openBus(_ bus: Rig.Bus) throws -> any I2CTransport {

@@ -34,7 +34,8 @@ import Testing
         """
 
     @Test func microphoneRigLoads() throws {
-        let rig = try Rig.parse(text: Self.rig, name: "rig.yaml", catalog: try Repository.catalog())
+        let catalog = try Repository.catalog()
+        let rig = try Rig.parse(text: Self.rig, name: "rig.yaml", catalog: catalog)
         #expect(rig.slots.isEmpty && rig.buses.isEmpty)
         #expect(rig.microphones.map(\.id) == ["M1", "M2"])
         #expect(rig.audioInterfaces.first?.format == PCMStreamFormat(sample: .s32, sampleRate: 48_000, channels: 4))
@@ -44,7 +45,7 @@ import Testing
         #expect(reference.audioChannel?.interface == "tdm" && reference.audioChannel?.channel == 3)
         #expect(reference.certificate?.unit == "dB" && reference.certificate?.expandedUncertainty == 0.2)
         #expect(rig.reference(kind: "sound-source")?.certificate == nil)
-        #expect(rig.slotIDs(sensorClass: "acoustic") == ["M1", "M2"])
+        #expect(rig.slotIDs(sensorClass: "acoustic", catalog: catalog) == ["M1", "M2"])
     }
 
     /// Each broken rig file names its line and says what is wrong.

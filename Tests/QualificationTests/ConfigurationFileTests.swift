@@ -176,8 +176,11 @@ enum Repository {
         let readme = try String(contentsOfFile: Repository.root + "/README.md", encoding: .utf8)
         let block = try #require(readme.components(separatedBy: "```yaml\n").dropFirst().first?.components(separatedBy: "```").first)
         let rig = try Rig.parse(text: block, name: "README.md", catalog: try Repository.catalog())
-        #expect(rig.slots.map(\.chip) == ["bmp390", "dps310"])
+        #expect(rig.slots.map(\.chip) == ["bmp390", "dps310", "rm3100", "fluxgate-ads122c04", "scd41"])
         #expect(rig.references[0].scpi?.dialect == "mensor-cpc6000")
+        #expect(rig.reference(kind: "field-source")?.helmholtzCoil != nil)
+        #expect(rig.gasReference(for: "co2")?.mixer?.flushTimeConstant == 6)
+        #expect(rig.slots.first { $0.chip == "fluxgate-ads122c04" }?.fluxgate != nil)
     }
 
     @Test func specUnitsConvertAndBadUnitsFail() throws {
