@@ -247,6 +247,20 @@ actor RunScheduler: Service {
         }
     }
 
+    /// What a technician is asked to do for a field or gas point, and how to answer; nil when the run has its answer.
+    static func operatorPrompt(_ event: RunEvent) -> String? {
+        switch event {
+        case .fieldRequest(let field?):
+            String(format: "set the coil to (%g, %g, %g) µT and submit the reference magnetometer's reading: "
+                   + "sensorqual reference submit BX,BY,BZ uT", field.x, field.y, field.z)
+        case .gasRequest(let request?):
+            request.ppm == 0 ? "connect zero air and submit: sensorqual reference submit 0 ppm"
+                : String(format: "connect the certified %g ppm %@ mixture and submit its certified concentration: "
+                         + "sensorqual reference submit VALUE ppm", request.ppm, request.gas)
+        default: nil
+        }
+    }
+
     /// The plan against the chips in the run: every chip must offer the oversampling the plan asks of it,
     /// and a noise-by-mode step is planned for the longest mode list.
     static func check(plan: inout Plan, planPath: String, slots: [String], rig: Rig, catalog: ChipCatalog) throws(RPCError) {
@@ -428,24 +442,8 @@ actor RunScheduler: Service {
                 logger.notice("run \(id): waiting for the technician: \(request.prompt)")
                 notifier.status("run \(id) waiting for the technician: \(request.prompt)")
             }
-        case .fieldRequest(let field):
-            let prompt = field.map {
-                String(format: "set the coil to (%g, %g, %g) µT and submit the reference magnetometer's reading: "
-                       + "sensorqual reference submit BX BY BZ uT", $0.x, $0.y, $0.z)
-            }
-            record.status.awaitingOperator = prompt
-            params = RunEventParams(run: id, detail: prompt)
-            method = NotificationMethod.runReference
-            if let prompt {
-                logger.notice("run \(id): waiting for the technician: \(prompt)")
-                notifier.status("run \(id) waiting for the technician: \(prompt)")
-            }
-        case .gasRequest(let request):
-            let prompt = request.map {
-                $0.ppm == 0 ? "connect zero air and submit: sensorqual reference submit 0 ppm"
-                    : String(format: "connect the certified %g ppm %@ mixture and submit its certified concentration: "
-                             + "sensorqual reference submit VALUE ppm", $0.ppm, $0.gas)
-            }
+        case .fieldRequest, .gasRequest:
+            let prompt = Self.operatorPrompt(event)
             record.status.awaitingOperator = prompt
             params = RunEventParams(run: id, detail: prompt)
             method = NotificationMethod.runReference

@@ -44,6 +44,55 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
 
     var elapsedSeconds: Double { Double(clock.now() - runStart) * 1e-9 }
 
+    // MARK: The run
+
+    /// A run's life around its plan: `probe` (which attaches the DUTs), acquisition on the bus threads, `steps`; then,
+    /// however they ended, acquisition stops, `analyse` works on what was read, every DUT is put in standby and
+    /// unpowered, `release` leaves the instruments safe, and the captures are closed. Returns the final state and
+    /// what stopped the run.
+    func conduct(duts: @autoclosure () -> [DUT], probe: () throws -> Void, steps: () throws -> Void, analyse: () -> Void,
+                 release: () -> Void = {}) -> (RunState, String?) where DUT: SlotDUT {
+        var state = RunState.done
+        var failure: String?
+        do {
+            try probe()
+            start()
+            try steps()
+            emit(.state(.analysing))
+        } catch is RunCancelled {
+            state = .cancelled
+        } catch {
+            state = .failed
+            failure = "\(error)"
+        }
+        stop()
+        drain()
+        analyse()
+        for dut in duts() { dut.shutDown() }
+        release()
+        if let closeFailure = closeCaptures() {
+            state = .failed
+            failure = failure ?? closeFailure
+        }
+        emit(.state(state))
+        return (state, failure)
+    }
+
+    /// Carries out each plan step with `body`, which returns the step's planned seconds and what it did; records the
+    /// step in `records` with the run time it took, and forces the captures to disk after it.
+    func runSteps(_ steps: [Plan.Step], into records: inout [StepRecord],
+                  _ body: (Plan.Step) throws -> (planned: Double, detail: String)) throws {
+        for (index, step) in steps.enumerated() {
+            currentStep = index + 1
+            emit(.step(index: index + 1, count: steps.count, name: step.name))
+            let started = clock.now()
+            let (planned, detail) = try body(step)
+            records.append(StepRecord(name: step.name, plannedSeconds: planned, actualSeconds: Double(clock.now() - started) * 1e-9,
+                                      detail: detail))
+            try flushCaptures()
+        }
+    }
+
     // MARK: Buses
 
     /// One bus acquisition per rig bus that serves a DUT of the run.

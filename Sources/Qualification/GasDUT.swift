@@ -4,34 +4,15 @@ import SensorMetrics
 
 /// One gas sensor DUT during a run: its driver, the mode it is in, the signal that answers the plan's gas, its
 /// read schedule and integrity counters. Confined to the thread that serves its bus.
-final class GasDUT: AcquiredDUT {
-    let slot: Rig.Slot
-    let chip: ChipDescription
-    let bus: Rig.Bus
+final class GasDUT: SlotDUT, AcquiredDUT {
     let sensor: any GasSensor
-    let index: Int
-    let schedule = DUTSchedule()
-    var outcome: DUTOutcome
-    var dataReady: (any DataReadyLine)?
-    var power: (any PowerSwitch)?
     var mode: GasMode?
     /// Run clock (ns) before which readings are the chip's warm-up (SGP41 conditioning, ENS160 warm-up).
     var warmUpEnds: Int64 = 0
-    var isLost: Bool { outcome.lost != nil }
-    var integrity: DataIntegrity {
-        get { outcome.integrity }
-        set { outcome.integrity = newValue }
-    }
 
     init(index: Int, slot: Rig.Slot, chip: ChipDescription, bus: Rig.Bus, sensor: any GasSensor, serial: String?) {
-        self.index = index
-        self.slot = slot
-        self.chip = chip
-        self.bus = bus
         self.sensor = sensor
-        outcome = DUTOutcome(slot: slot.id, chip: chip.chip, model: chip.model, bus: bus.device,
-                             mux: slot.mux?.id, muxChannel: slot.mux?.channel, address: slot.address, serial: serial, figures: [],
-                             integrity: DataIntegrity())
+        super.init(index: index, slot: slot, chip: chip, bus: bus, serial: serial)
     }
 
     /// Configures the chip and starts its schedule at `now`: command chips run their configuration sequence in the
@@ -54,7 +35,8 @@ final class GasDUT: AcquiredDUT {
 
     func readAfterEdge() throws(DriverError) -> AcquiredPoll<GasReading> { try pollSensor() }
 
-    func markLost(_ reason: String) {
-        outcome.lost = reason
+    override func shutDown() {
+        if !isLost { try? sensor.standby() }
+        super.shutDown()
     }
 }

@@ -67,30 +67,8 @@ public final class GasRunEngine {
             [reading.valid ? 1 : 0] + (captureSignals.map { reading.values[$0] ?? .nan })
         }
         session.observe = { [unowned self] timed in keep(timed) }
-        var state = RunState.done
-        var failure: String?
-        do {
-            try probe()
-            session.start()
-            try executeSteps()
-            emit(.state(.analysing))
-        } catch is RunCancelled {
-            state = .cancelled
-        } catch {
-            state = .failed
-            failure = "\(error)"
-        }
-        session.stop()
-        session.drain()
-        analyse()
-        for dut in duts where !dut.isLost { try? dut.sensor.standby() }
-        for dut in duts { try? dut.power?.set(on: false) }
-        try? reference?.off()
-        if let closeFailure = session.closeCaptures() {
-            state = .failed
-            failure = failure ?? closeFailure
-        }
-        emit(.state(state))
+        let (state, failure) = session.conduct(duts: duts, probe: probe, steps: executeSteps, analyse: analyse,
+                                               release: { try? self.reference?.off() })
         return RunOutcome(id: request.id, state: state, planName: request.plan.name, specName: request.spec.name,
                           simulated: connector.isSimulated, runSeconds: session.elapsedSeconds, steps: steps,
                           duts: duts.map(\.outcome), referenceIdentity: reference?.identity, error: failure)
@@ -120,12 +98,9 @@ public final class GasRunEngine {
             let dut = GasDUT(index: duts.count, slot: slot, chip: chip, bus: bus, sensor: sensor, serial: request.serials[slotID])
             duts.append(dut)
             do {
-                if let line = slot.power {
-                    let power = try connector.openPowerLine(line)
-                    dut.power = power
-                    try power.set(on: true)
-                    clock.sleep(until: clock.now() + 50_000_000)
-                }
+                // Power-on to first command: sensors.md gives no power-up time for the gas chips (an SCD41's wake_up
+                // takes 30 ms, §5.2); a probe that comes too early is retried once.
+                try dut.powerOn(connector, settle: 50_000_000)
                 let identity = try probeRetryingOnce(sensor)
                 dut.outcome.model = identity.model
                 dut.outcome.calibrationBytes = identity.calibration.isEmpty
@@ -238,10 +213,7 @@ public final class GasRunEngine {
 
     private func executeSteps() throws {
         try deliver(plan.baseline)
-        for (index, step) in request.plan.steps.enumerated() {
-            session.currentStep = index + 1
-            emit(.step(index: index + 1, count: request.plan.steps.count, name: step.name))
-            let started = clock.now()
+        try session.runSteps(request.plan.steps, into: &steps) { step in
             var planned = 0.0
             var detail = ""
             switch step {
@@ -272,9 +244,7 @@ public final class GasRunEngine {
             case .noise, .noiseByMode, .sweep, .sensitivity, .distortion, .acousticNoise, .overload, .fieldNoise, .fieldSteps:
                 throw RunFailure(description: "step \(step.name) is not a gas step; the gas engine does not run it")
             }
-            steps.append(StepRecord(name: step.name, plannedSeconds: planned,
-                                    actualSeconds: Double(clock.now() - started) * 1e-9, detail: detail))
-            try session.flushCaptures()
+            return (planned, detail)
         }
     }
 

@@ -4,33 +4,14 @@ import SensorMetrics
 
 /// One magnetometer DUT during a run: its driver, the mode it is in, its read schedule and integrity counters.
 /// Confined to the thread that serves its bus; the run thread reads `outcome` only after acquisition has stopped.
-final class MagneticDUT: AcquiredDUT {
-    let slot: Rig.Slot
-    let chip: ChipDescription
-    let bus: Rig.Bus
+final class MagneticDUT: SlotDUT, AcquiredDUT {
     let sensor: any MagneticSensor
-    let index: Int
-    let schedule = DUTSchedule()
-    var outcome: DUTOutcome
-    var dataReady: (any DataReadyLine)?
-    var power: (any PowerSwitch)?
     /// The mode the chip is in now; nil before configuration.
     var mode: MagneticMode?
-    var isLost: Bool { outcome.lost != nil }
-    var integrity: DataIntegrity {
-        get { outcome.integrity }
-        set { outcome.integrity = newValue }
-    }
 
     init(index: Int, slot: Rig.Slot, chip: ChipDescription, bus: Rig.Bus, sensor: any MagneticSensor, serial: String?) {
-        self.index = index
-        self.slot = slot
-        self.chip = chip
-        self.bus = bus
         self.sensor = sensor
-        outcome = DUTOutcome(slot: slot.id, chip: chip.chip, model: chip.model, bus: bus.device,
-                             mux: slot.mux?.id, muxChannel: slot.mux?.channel, address: slot.address, serial: serial, figures: [],
-                             integrity: DataIntegrity())
+        super.init(index: index, slot: slot, chip: chip, bus: bus, serial: serial)
     }
 
     /// Configures the chip and restarts its schedule at `now`: the first set is due a period later.
@@ -52,8 +33,9 @@ final class MagneticDUT: AcquiredDUT {
     /// Magnetometer drivers confirm a conversion by their status register even after an edge.
     func readAfterEdge() throws(DriverError) -> AcquiredPoll<MagneticReading> { try pollSensor() }
 
-    func markLost(_ reason: String) {
-        outcome.lost = reason
+    override func shutDown() {
+        if !isLost { try? sensor.standby() }
+        super.shutDown()
     }
 }
 

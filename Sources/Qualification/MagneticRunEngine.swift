@@ -52,30 +52,8 @@ public final class MagneticRunEngine {
                                      runStart: runStart, events: emit) { reading in
             [reading.field.x, reading.field.y, reading.field.z, reading.temperature ?? .nan] + reading.raw.prefix(3).map(Double.init)
         }
-        var state = RunState.done
-        var failure: String?
-        do {
-            try probe()
-            session.start()
-            try executeSteps()
-            emit(.state(.analysing))
-        } catch is RunCancelled {
-            state = .cancelled
-        } catch {
-            state = .failed
-            failure = "\(error)"
-        }
-        session.stop()
-        session.drain()
-        analyse()
-        for dut in duts where !dut.isLost { try? dut.sensor.standby() }
-        for dut in duts { try? dut.power?.set(on: false) }
-        try? source?.off()
-        if let closeFailure = session.closeCaptures() {
-            state = .failed
-            failure = failure ?? closeFailure
-        }
-        emit(.state(state))
+        let (state, failure) = session.conduct(duts: duts, probe: probe, steps: executeSteps, analyse: analyse,
+                                               release: { try? self.source?.off() })
         return RunOutcome(id: request.id, state: state, planName: request.plan.name, specName: request.spec.name,
                           simulated: connector.isSimulated, runSeconds: session.elapsedSeconds, steps: steps,
                           duts: duts.map(\.outcome), referenceIdentity: source?.identity, error: failure)
@@ -98,13 +76,8 @@ public final class MagneticRunEngine {
             let dut = MagneticDUT(index: duts.count, slot: slot, chip: chip, bus: bus, sensor: sensor, serial: request.serials[slotID])
             duts.append(dut)
             do {
-                if let line = slot.power {
-                    let power = try connector.openPowerLine(line)
-                    dut.power = power
-                    try power.set(on: true)
-                    // Power-on to first command: the BMM150 needs 3 ms after its power bit (sensors.md §3.4).
-                    clock.sleep(until: clock.now() + 10_000_000)
-                }
+                // Power-on to first command: the BMM150 needs 3 ms after its power bit (sensors.md §3.4).
+                try dut.powerOn(connector, settle: 10_000_000)
                 let identity = try sensor.probe()
                 dut.outcome.model = identity.model
                 dut.outcome.idRegisterValue = identity.idValue.map { String(format: "0x%02X", $0) }
@@ -142,10 +115,7 @@ public final class MagneticRunEngine {
 
     private func executeSteps() throws {
         let plan = request.plan
-        for (index, step) in plan.steps.enumerated() {
-            session.currentStep = index + 1
-            emit(.step(index: index + 1, count: plan.steps.count, name: step.name))
-            let started = clock.now()
+        try session.runSteps(plan.steps, into: &steps) { step in
             var planned = 0.0
             var detail = ""
             switch step {
@@ -166,7 +136,7 @@ public final class MagneticRunEngine {
                         noiseRecords[dut.index] = try MagneticNoise(outputDataRate: mode.outputDataRate, segmentSeconds: segment,
                                                                     band: band, quantisationStep: 1 / mode.countsPerMicrotesla)
                     } catch {
-                        noiseSetupFailure[dut.index] = error.description
+                        noiseSetupFailure[dut.index] = "\(error)"
                     }
                 }
                 try session.acquire(for: duration) { dut, timed in
@@ -188,9 +158,7 @@ public final class MagneticRunEngine {
             case .noise, .noiseByMode, .sweep, .sensitivity, .distortion, .acousticNoise, .overload, .gasBlank, .gasExposures:
                 throw RunFailure(description: "step \(step.name) is not a magnetic step; the magnetic engine does not run it")
             }
-            steps.append(StepRecord(name: step.name, plannedSeconds: planned,
-                                    actualSeconds: Double(clock.now() - started) * 1e-9, detail: detail))
-            try session.flushCaptures()
+            return (planned, detail)
         }
     }
 

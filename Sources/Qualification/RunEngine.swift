@@ -57,29 +57,7 @@ public final class RunEngine {
         session.observe = { [unowned self] timed in
             resolution[timed.dut] = Swift.max(resolution[timed.dut] ?? 0, timed.reading.pressureStep)
         }
-        var state = RunState.done
-        var failure: String?
-        do {
-            try probe()
-            session.start()
-            try executeSteps()
-            emit(.state(.analysing))
-        } catch is RunCancelled {
-            state = .cancelled
-        } catch {
-            state = .failed
-            failure = "\(error)"
-        }
-        session.stop()
-        session.drain()
-        analyse()
-        for dut in duts where !dut.isLost { try? dut.sensor.standby() }
-        for dut in duts { try? dut.power?.set(on: false) }
-        if let closeFailure = session.closeCaptures() {
-            state = .failed
-            failure = failure ?? closeFailure
-        }
-        emit(.state(state))
+        let (state, failure) = session.conduct(duts: duts, probe: probe, steps: executeSteps, analyse: analyse)
         return RunOutcome(id: request.id, state: state, planName: request.plan.name, specName: request.spec.name,
                           simulated: connector.isSimulated, runSeconds: elapsedSeconds, steps: steps,
                           duts: duts.map(\.outcome), referenceIdentity: reference?.identity, error: failure)
@@ -108,14 +86,9 @@ public final class RunEngine {
             let dut = PressureDUT(index: duts.count, slot: slot, chip: chip, bus: bus, sensor: sensor, serial: request.serials[slotID])
             duts.append(dut)
             do {
-                if let line = slot.power {
-                    let power = try connector.openPowerLine(line)
-                    dut.power = power
-                    try power.set(on: true)
-                    // Power-on to first command: the slowest chip here, the DPS310, reports its coefficients
-                    // and sensor ready about 40 ms after power-up (sensors.md §2.3).
-                    clock.sleep(until: clock.now() + 50_000_000)
-                }
+                // Power-on to first command: the slowest chip here, the DPS310, reports its coefficients
+                // and sensor ready about 40 ms after power-up (sensors.md §2.3).
+                try dut.powerOn(connector, settle: 50_000_000)
                 let identity = try sensor.probe()
                 dut.outcome.model = identity.model
                 dut.outcome.idRegisterValue = identity.idValue.map { String(format: "0x%02X", $0) }
@@ -170,10 +143,7 @@ public final class RunEngine {
 
     private func executeSteps() throws {
         let plan = request.plan
-        for (index, step) in plan.steps.enumerated() {
-            session.currentStep = index + 1
-            emit(.step(index: index + 1, count: plan.steps.count, name: step.name))
-            let started = clock.now()
+        try session.runSteps(plan.steps, into: &steps) { step in
             var planned = 0.0
             var detail = ""
             switch step {
@@ -217,9 +187,7 @@ public final class RunEngine {
             case .sensitivity, .distortion, .acousticNoise, .overload, .fieldNoise, .fieldSteps, .gasBlank, .gasExposures:
                 throw RunFailure(description: "step \(step.name) is not a pressure step; the pressure engine does not run it")
             }
-            steps.append(StepRecord(name: step.name, plannedSeconds: planned,
-                                    actualSeconds: Double(clock.now() - started) * 1e-9, detail: detail))
-            try session.flushCaptures()
+            return (planned, detail)
         }
     }
 

@@ -1,5 +1,5 @@
-// The simulated current source's side of a real wire: a loopback TCP listener (SCPIServerSyscalls.swift) framed by
-// SensorIO's own `LineFramedDescriptor`, so `CoilCurrentSource` is tested through the kernel as on a bench.
+// The simulated current source's side of a real wire (`LoopbackLineServer`), so `CoilCurrentSource` is tested through
+// the kernel as on a bench.
 import Foundation
 import SensorDrivers
 import SensorIO
@@ -16,125 +16,54 @@ public final class SimulatedCurrentSourceServer: Sendable {
     public let port: UInt16
     /// The rig-file link that reaches this server, e.g. `scpi-tcp://127.0.0.1:40213`.
     public let link: String
-    private let control: Control
-    private let finished = DispatchSemaphore(value: 0)
-
-    final class Control: Sendable {
-        struct State {
-            var stopRequested = false
-            var received: [String] = []
-            var injected: [String] = []
-        }
-        let state = Mutex(State())
-    }
+    private let server: LoopbackLineServer
+    private let instrument: CurrentSourceInstrument
 
     /// Opens the listener and starts serving.
     ///
     /// - Throws: `SimulatedSCPIServer.StartError` when the socket cannot be set up.
     public init(source: SimulatedCurrentSource, commands: CoilCurrentCommands) throws(SimulatedSCPIServer.StartError) {
-        let (listener, port) = try SCPIServerSyscalls.listenOnLoopback()
-        self.port = port
-        self.link = "scpi-tcp://127.0.0.1:\(port)"
-        let control = Control()
-        self.control = control
-        let finished = self.finished
-        let thread = Thread {
-            CurrentSourceLoop(listener: listener, source: source, commands: commands, control: control).run()
-            finished.signal()
+        let instrument = CurrentSourceInstrument(source: source, commands: commands)
+        server = try LoopbackLineServer(name: "simulated current source", terminator: .carriageReturnLineFeed) { line in
+            instrument.respond(to: line)
         }
-        thread.name = "simulated current source"
-        thread.start()
+        self.instrument = instrument
+        port = server.port
+        link = "scpi-tcp://127.0.0.1:\(server.port)"
     }
 
-    deinit { stop() }
-
     /// The lines received so far, trimmed, oldest first.
-    public var receivedLines: [String] { control.state.withLock { $0.received } }
+    public var receivedLines: [String] { server.receivedLines }
 
     /// Puts an entry in the instrument's error queue, as if it had found a fault of its own (`-300,"Device-specific
     /// error"`); it is reported by the next error query.
     public func injectError(_ entry: String) {
-        control.state.withLock { $0.injected.append(entry) }
+        instrument.errors.withLock { $0.append(entry) }
     }
 
     /// Stops serving and joins the serving thread. Calling it again does nothing.
     public func stop() {
-        let first = control.state.withLock { state in
-            defer { state.stopRequested = true }
-            return !state.stopRequested
-        }
-        guard first else { return }
-        let joined = finished.wait(timeout: .now() + SimulatedSCPIServer.stopTimeout) == .success
-        precondition(joined, "the simulated current source's thread did not stop within \(SimulatedSCPIServer.stopTimeout) s")
+        server.stop()
     }
 }
 
-/// The serving thread's state: the listener, the client, the instrument's error queue.
-private final class CurrentSourceLoop {
-    let listener: Int32
+/// The instrument behind the wire: its SCPI replies and its error queue (shared with the test thread, which may
+/// inject an entry).
+private final class CurrentSourceInstrument: Sendable {
     let source: SimulatedCurrentSource
     let commands: CoilCurrentCommands
-    let control: SimulatedCurrentSourceServer.Control
-    var client: LineFramedDescriptor?
-    var errors: [String] = []
+    let errors = Mutex<[String]>([])
 
-    /// How long one wait lasts before the stop flag is looked at again, ns.
-    static let slice: Int64 = 20_000_000
-
-    init(listener: Int32, source: SimulatedCurrentSource, commands: CoilCurrentCommands,
-         control: SimulatedCurrentSourceServer.Control) {
-        self.listener = listener
+    init(source: SimulatedCurrentSource, commands: CoilCurrentCommands) {
         self.source = source
         self.commands = commands
-        self.control = control
-    }
-
-    func run() {
-        while !control.state.withLock({ $0.stopRequested }) {
-            if let client {
-                serve(client)
-            } else if let fd = SCPIServerSyscalls.accept(listener, waitingMilliseconds: Int32(Self.slice / 1_000_000)) {
-                client = LineFramedDescriptor(descriptor: fd, kind: .socket, name: "simulated current source connection",
-                                              terminator: .carriageReturnLineFeed)
-            }
-        }
-        client?.close()
-        InstrumentSyscalls.close(listener)
-    }
-
-    private func serve(_ channel: LineFramedDescriptor) {
-        let line: String
-        do throws(InstrumentLinkError) {
-            line = try channel.readLine(deadline: MonotonicClock().now() + Self.slice)
-        } catch {
-            if error.cause != .timedOut && error.cause != .lineTooLong(limit: LineFramedDescriptor.maximumLineLength) {
-                channel.close()
-                client = nil
-            }
-            return
-        }
-        let text = line.trimmingCharacters(in: .whitespaces)
-        guard !text.isEmpty else { return }
-        let injected = control.state.withLock { state in
-            state.received.append(text)
-            defer { state.injected = [] }
-            return state.injected
-        }
-        errors += injected
-        guard let reply = respond(to: text) else { return }
-        do throws(InstrumentLinkError) {
-            try channel.send(line: reply, deadline: MonotonicClock().now() + 1_000_000_000)
-        } catch {
-            channel.close()
-            client = nil
-        }
     }
 
     /// The reply to `text`, or nil for a command or an unknown query.
-    private func respond(to text: String) -> String? {
+    func respond(to text: String) -> String? {
         if Self.matches(commands.identityQuery, text) != nil { return source.identity }
         if let query = commands.errorQuery, Self.matches(query, text) != nil {
-            return errors.isEmpty ? "0,\"No error\"" : errors.removeFirst()
+            return errors.withLock { $0.isEmpty ? "0,\"No error\"" : $0.removeFirst() }
         }
         if let fields = Self.matches(commands.measureCurrentTemplate, text), let axis = axis(fields) {
             let reading = String(format: "%+.7E", source.measuredCurrent(axis: axis))
@@ -168,7 +97,9 @@ private final class CurrentSourceLoop {
     }
 
     private func queue(_ error: String) {
-        if errors.count < 10 { errors.append(error) } else { errors[9] = "-350,\"Queue overflow\"" }
+        errors.withLock { errors in
+            if errors.count < 10 { errors.append(error) } else { errors[9] = "-350,\"Queue overflow\"" }
+        }
     }
 
     /// The placeholders' values when `text` has the form of `template` (literal parts compared case-insensitively,

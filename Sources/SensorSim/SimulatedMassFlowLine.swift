@@ -1,6 +1,5 @@
-// The simulated gas mixer's wire: two MFCs answering by unit id on one loopback TCP socket, as Alicat units share an
-// RS-485 line behind a serial-to-Ethernet server. The socket calls are SCPIServerSyscalls' (the one C-importing file
-// of SensorSim); the line framing is SensorIO's `LineFramedDescriptor`, shared with the driver's link.
+// The simulated gas mixer's wire: two MFCs answering by unit id on one loopback TCP socket (`LoopbackLineServer`), as
+// Alicat units share an RS-485 line behind a serial-to-Ethernet server.
 import Foundation
 import SensorDrivers
 import SensorIO
@@ -41,7 +40,7 @@ public final class SimulatedMassFlowLine: Sendable {
 
     private let bench: SimulatedBench
     private let control: LineControl
-    private let finished = DispatchSemaphore(value: 0)
+    private let server: LoopbackLineServer
 
     /// - Parameters:
     ///   - bench: The bench whose gas chamber the mixture flushes.
@@ -55,27 +54,25 @@ public final class SimulatedMassFlowLine: Sendable {
                 span: Unit = Unit(id: "A", fullScale: 500, unit: .sccm, gas: "N2"),
                 zero: Unit = Unit(id: "B", fullScale: 2, unit: .slpm, gas: "Air"),
                 noiseFractionOfFullScale: Double = 2e-4, seed: UInt64 = 1) throws(SimulatedSCPIServer.StartError) {
-        let (listener, port) = try SCPIServerSyscalls.listenOnLoopback()
-        self.port = port
         self.bench = bench
-        link = "scpi-tcp://127.0.0.1:\(port)?eol=cr"
         func model(_ unit: Unit) -> SimulatedMassFlowController {
             SimulatedMassFlowController(unitID: unit.id, fullScale: unit.fullScale, unit: unit.unit, gasLabel: unit.gas,
                                         noise: noiseFractionOfFullScale * unit.fullScale)
         }
-        let control = LineControl(span: model(span), zero: model(zero), random: SeededRandom(seed: seed))
+        let control = LineControl(span: model(span), zero: model(zero), random: SeededRandom(seed: seed), bench: bench,
+                                  cylinderGas: cylinderGas, cylinderPPM: cylinderPPM)
         self.control = control
-        let finished = self.finished
-        let thread = Thread {
-            LineServingLoop(listener: listener, bench: bench, cylinderGas: cylinderGas, cylinderPPM: cylinderPPM,
-                            control: control).run()
-            finished.signal()
+        server = try LoopbackLineServer(name: "simulated MFC line", terminator: .carriageReturn) { line in
+            // A fault applies from the next line: silent reads and does nothing; malformed answers garbage.
+            switch control.state.withLock({ $0.fault }) {
+            case .silent?: return nil
+            case .malformedReplies(let garbage)?: return control.respond(to: line).map { _ in garbage }
+            case nil: return control.respond(to: line)
+            }
         }
-        thread.name = "simulated MFC line"
-        thread.start()
+        port = server.port
+        link = "scpi-tcp://127.0.0.1:\(server.port)?eol=cr"
     }
-
-    deinit { stop() }
 
     /// Sets or clears (nil) a fault; it applies from the next line.
     public func setFault(_ fault: SimulatedSCPIServer.Fault?) {
@@ -83,7 +80,7 @@ public final class SimulatedMassFlowLine: Sendable {
     }
 
     /// The lines received so far, oldest first (the last 1000).
-    public var receivedLines: [String] { control.state.withLock { $0.received } }
+    public var receivedLines: [String] { server.receivedLines }
 
     /// The true flow of unit `id` now, L/min; nil for an unknown id.
     public func trueFlow(unitID id: String) -> Double? {
@@ -95,104 +92,37 @@ public final class SimulatedMassFlowLine: Sendable {
 
     /// Stops serving, closes the sockets and joins the thread. Calling it again does nothing.
     public func stop() {
-        let first = control.state.withLock { state in
-            defer { state.stopRequested = true }
-            return !state.stopRequested
-        }
-        guard first else { return }
-        let joined = finished.wait(timeout: .now() + SimulatedSCPIServer.stopTimeout) == .success
-        precondition(joined, "the simulated MFC line's thread did not stop within \(SimulatedSCPIServer.stopTimeout) s")
+        server.stop()
     }
 }
 
-/// What the test thread and the serving thread share: the MFCs, the noise, the fault, the log.
+/// What the test thread and the serving thread share: the MFCs, the noise, the fault; and the replies.
 private final class LineControl: Sendable {
     struct State {
         var span: SimulatedMassFlowController
         var zero: SimulatedMassFlowController
         var random: SeededRandom
         var fault: SimulatedSCPIServer.Fault?
-        var stopRequested = false
-        var received: [String] = []
     }
 
     let state: Mutex<State>
-
-    init(span: SimulatedMassFlowController, zero: SimulatedMassFlowController, random: SeededRandom) {
-        state = Mutex(State(span: span, zero: zero, random: random))
-    }
-}
-
-/// The serving thread's loop; confined to that thread.
-private final class LineServingLoop {
-    /// How long one wait lasts before the loop looks at its stop flag again, ns.
-    static let slice: Int64 = 20_000_000
-    static let replyTimeout: Int64 = 1_000_000_000
-    static let logLimit = 1000
-
-    let listener: Int32
     let bench: SimulatedBench
     let cylinderGas: String
     let cylinderPPM: Double
-    let control: LineControl
-    private var client: LineFramedDescriptor?
 
-    init(listener: Int32, bench: SimulatedBench, cylinderGas: String, cylinderPPM: Double, control: LineControl) {
-        self.listener = listener
+    init(span: SimulatedMassFlowController, zero: SimulatedMassFlowController, random: SeededRandom, bench: SimulatedBench,
+         cylinderGas: String, cylinderPPM: Double) {
+        state = Mutex(State(span: span, zero: zero, random: random))
         self.bench = bench
         self.cylinderGas = cylinderGas
         self.cylinderPPM = cylinderPPM
-        self.control = control
-    }
-
-    func run() {
-        while !control.state.withLock({ $0.stopRequested }) {
-            if let client {
-                serve(client)
-            } else if let fd = SCPIServerSyscalls.accept(listener, waitingMilliseconds: Int32(Self.slice / 1_000_000)) {
-                client = LineFramedDescriptor(descriptor: fd, kind: .socket, name: "simulated MFC line connection",
-                                              terminator: .carriageReturn)
-            }
-        }
-        client?.close()
-        InstrumentSyscalls.close(listener)
-    }
-
-    private func serve(_ channel: LineFramedDescriptor) {
-        let line: String
-        do throws(InstrumentLinkError) {
-            line = try channel.readLine(deadline: MonotonicClock().now() + Self.slice)
-        } catch {
-            switch error.cause {
-            case .timedOut, .lineTooLong: return
-            default:
-                client?.close()
-                client = nil
-                return
-            }
-        }
-        let text = line.trimmingCharacters(in: .whitespaces)
-        guard !text.isEmpty else { return }
-        let fault = control.state.withLock { state in
-            if state.received.count == Self.logLimit { state.received.removeFirst() }
-            state.received.append(text)
-            return state.fault
-        }
-        guard fault != .silent, var reply = respond(to: text) else { return }
-        if case .malformedReplies(let garbage) = fault { reply = garbage }
-        do throws(InstrumentLinkError) {
-            try channel.send(line: reply, deadline: MonotonicClock().now() + Self.replyTimeout)
-        } catch {
-            client?.close()
-            client = nil
-        }
     }
 
     /// The reply to `text`, or nil when it is addressed to no unit of this line.
-    private func respond(to text: String) -> String? {
+    func respond(to text: String) -> String? {
         let t = Double(bench.clock.now()) * 1e-9
         var mixture: [String: Double]?
-        let reply: String? = control.state.withLock { state in
+        let reply: String? = state.withLock { state in
             let isSpan: Bool
             if text.hasPrefix(state.span.unitID) {
                 isSpan = true
