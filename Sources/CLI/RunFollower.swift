@@ -62,8 +62,8 @@ enum VerdictTable {
         var table = Table("SLOT", "SERIAL", "VERDICT", "FIGURES (value ± U, k=2)")
         for dut in status.duts {
             let figures = dut.figures?.map { figure in
-                String(format: "%@ %@ ± %@ %@ (%@: %@)", figure.metric, format(figure.value), format(figure.expandedUncertainty),
-                       figure.unit, figure.limit ?? "reported", figure.verdict ?? "-")
+                String(format: "%@ %@ ± %@ %@ (%@)", figure.metric, format(figure.value), format(figure.expandedUncertainty),
+                       figure.unit, figure.limit.map { "\($0): \(figure.verdict ?? "-")" } ?? "reported")
             }.joined(separator: "; ") ?? ""
             // A DUT measured against figures the spec only asks to be reported has no verdict to give.
             let reported = dut.lost == nil && !(dut.figures ?? []).isEmpty && (dut.figures ?? []).allSatisfy { $0.limit == nil }
