@@ -43,39 +43,3 @@ struct DaemonConfiguration: Sendable {
         folders.map { $0 + "/" + name + ".yaml" }.first { FileManager.default.fileExists(atPath: $0) }
     }
 }
-
-/// The folder holding `devices/`, `plans/` and `specs/`: installed under /usr/share/sensorqual, or the
-/// source checkout when the daemon runs from its build folder (`.build/debug/sensorquald`).
-enum DataDirectory {
-    static let installed = "/usr/share/sensorqual"
-
-    struct Layout {
-        var devices: String
-        var plans: String
-        var specs: String
-    }
-
-    static func locate(executable: String) -> Layout? {
-        if let root = ProcessInfo.processInfo.environment["SENSORQUAL_DATA_DIR"] {
-            return layout(root: root)
-        }
-        if FileManager.default.fileExists(atPath: installed + "/devices") {
-            return Layout(devices: installed + "/devices", plans: installed + "/plans", specs: installed + "/specs")
-        }
-        // A source checkout: walk up from the executable to the folder with Devices/ and Package.swift.
-        var url = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<6 {
-            if FileManager.default.fileExists(atPath: url.path + "/Package.swift"),
-               FileManager.default.fileExists(atPath: url.path + "/Devices") {
-                return layout(root: url.path)
-            }
-            url.deleteLastPathComponent()
-        }
-        return nil
-    }
-
-    private static func layout(root: String) -> Layout {
-        let devices = FileManager.default.fileExists(atPath: root + "/Devices") ? root + "/Devices" : root + "/devices"
-        return Layout(devices: devices, plans: root + "/plans", specs: root + "/specs")
-    }
-}

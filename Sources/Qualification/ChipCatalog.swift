@@ -71,14 +71,21 @@ public struct ChipCatalog: Sendable, Equatable {
         guard !files.isEmpty else { throw ConfigurationError(file: directory, reason: "the device catalog has no .yaml files") }
         var chips: [ChipDescription] = []
         for name in files {
-            let file = try YAMLFile(path: directory + "/" + name)
-            let chip = try file.decode(ChipDocument.self).chip
-            guard chip.chip + ".yaml" == name else {
-                throw file.error(at: [PathKey("chip")], "chip '\(chip.chip)' must live in \(chip.chip).yaml")
-            }
-            chips.append(chip)
+            chips.append(try chip(path: directory + "/" + name))
         }
         return ChipCatalog(chips)
+    }
+
+    /// Loads and checks one catalog file (`Devices/<chip>.yaml`), as `load(directory:)` does for each: what
+    /// `sensorqual check` runs on a chip file before it joins the catalog.
+    public static func chip(path: String) throws(ConfigurationError) -> ChipDescription {
+        let file = try YAMLFile(path: path)
+        let chip = try file.decode(ChipDocument.self).chip
+        let name = (path as NSString).lastPathComponent
+        guard chip.chip + ".yaml" == name else {
+            throw file.error(at: [PathKey("chip")], "chip '\(chip.chip)' must live in \(chip.chip).yaml")
+        }
+        return chip
     }
 }
 
@@ -89,13 +96,23 @@ struct ChipDocument: Decodable {
         case chip, vendor, model, `class`, driver, datasheet, addresses, identification, modes, output, gas_signals, figures
     }
     enum IDKeys: String, CodingKey { case register, values }
-    enum ModeKeys: String, CodingKey { case oversampling }
+    /// Any mode name: the catalog lists modes by their datasheet names.
+    struct ModeKeys: CodingKey {
+        static let oversampling = ModeKeys(stringValue: "oversampling")
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
     enum FigureKeys: String, CodingKey { case name, value, min, max, unit, kind, conditions, source }
 
     init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
         let id = c.contains(.identification) ? try c.nestedContainer(keyedBy: IDKeys.self, forKey: .identification) : nil
         let modes = c.contains(.modes) ? try c.nestedContainer(keyedBy: ModeKeys.self, forKey: .modes) : nil
+        // Every mode list is datasheet data the catalog documents (odr_hz, iir, gain, sampling_interval_s…), whether
+        // or not a driver reads it yet: all of them are known keys, each a list of settings (numbers, flags, names).
+        for key in modes?.allKeys ?? [] { _ = try modes?.decode([String].self, forKey: key) }
         var addresses: [I2CAddress] = []
         for byte in try c.decodeIfPresent([HexByte].self, forKey: .addresses) ?? [] {
             guard let address = I2CAddress(rawValue: byte.value) else {

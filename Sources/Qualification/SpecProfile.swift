@@ -30,8 +30,6 @@ extension SpecProfile {
         try parse(YAMLFile(name: name, text: text))
     }
 
-    /// Pressure units a spec may use, converted to Pa at load.
-    static let pressureUnits: [String: Double] = ["Pa": 1, "hPa": 100, "mbar": 100, "kPa": 1000]
     /// The metrics each class knows, with the unit its figure is computed in.
     static let metrics: [String: [String: String]] = [
         "pressure": ["absolute-accuracy": "Pa", "rms-noise": "Pa"],
@@ -68,15 +66,12 @@ extension SpecProfile {
                 guard let value = entry.value, let given = entry.unit else {
                     throw file.error(at: at, "a limit with a comparator needs value and unit")
                 }
-                var converted = value
-                if unit == "Pa" {
-                    guard let factor = pressureUnits[given] else {
-                        throw file.error(at: at + [PathKey("unit")], "\(entry.metric) is a pressure: unit must be Pa, hPa, mbar or kPa, not '\(given)'")
-                    }
-                    converted = value * factor
-                } else if given != unit {
-                    throw file.error(at: at + [PathKey("unit")], "\(entry.metric) is stated in \(unit), not '\(given)'")
+                // Converted at load to the unit the figure is computed in (`LimitUnit`).
+                guard let factor = LimitUnit.factor(from: given, to: unit) else {
+                    throw file.error(at: at + [PathKey("unit")], "\(entry.metric) is computed in \(unit): unit must be one of "
+                        + LimitUnit.accepted(for: unit).joined(separator: ", ") + ", not '\(given)'")
                 }
+                let converted = value * factor
                 limit = SpecLimit(comparator, converted, unit: unit)
             }
             limits.append(Limit(sensorClass: entry.class, metric: entry.metric, limit: limit, conditions: entry.conditions))

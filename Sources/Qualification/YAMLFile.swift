@@ -37,14 +37,61 @@ struct YAMLFile {
         }
     }
 
-    /// Decodes the whole document.
+    /// Decodes the whole document, strictly: a key the decoding never asked about is an error at its line, since
+    /// a misspelt key (`adress:`) or one in the wrong place would otherwise leave its setting silently at the default.
     func decode<T: Decodable>(_ type: T.Type) throws(ConfigurationError) -> T {
+        let asked = AskedKeys()
+        let value: T
         do {
-            return try YAMLDecoder().decode(T.self, from: text)
+            value = try YAMLDecoder().decode(Recorded<T>.self, from: text, userInfo: [Recorded<T>.askedKeys: asked]).value
         } catch let error as DecodingError {
             throw describe(error)
         } catch {
             throw ConfigurationError(file: name, reason: "\(error)")
+        }
+        if let unknown = firstUnknownKey(in: root, at: [], asked: asked) { throw unknown }
+        return value
+    }
+
+    /// The document decoded through a `KeyRecordingDecoder` around Yams' own decoder, which is only reachable from
+    /// inside a decode: the record travels in `userInfo`.
+    private struct Recorded<Value: Decodable>: Decodable {
+        static var askedKeys: CodingUserInfoKey { CodingUserInfoKey(rawValue: "sensorqual.askedKeys")! }
+        var value: Value
+        init(from decoder: any Decoder) throws {
+            guard let asked = decoder.userInfo[Self.askedKeys] as? AskedKeys else {
+                value = try Value(from: decoder)
+                return
+            }
+            value = try Value(from: KeyRecordingDecoder(base: decoder, asked: asked))
+        }
+    }
+
+    /// The first mapping key, in document order, that no decoding code asked about. A merge key (`<<`) is not a
+    /// setting: Yams folds the merged keys into the mapping, where they are asked about.
+    private func firstUnknownKey(in node: Node, at path: [KeyPathStep], asked: AskedKeys) -> ConfigurationError? {
+        switch node {
+        case .scalar:
+            return nil
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() {
+                if let unknown = firstUnknownKey(in: element, at: path + [.index(index)], asked: asked) { return unknown }
+            }
+            return nil
+        case .mapping(let mapping):
+            let known = asked.asked(at: path)
+            for (key, value) in mapping {
+                let text = key.string ?? "\(key)"
+                if text == "<<" { continue }
+                guard known.contains(text) else {
+                    let place = Self.pathText(path.map { PathKey($0) } + [PathKey(text)])
+                    let list = known.isEmpty ? "none" : known.sorted().joined(separator: ", ")
+                    return ConfigurationError(file: name, line: key.mark?.line ?? value.mark?.line ?? line(at: path.map { PathKey($0) }),
+                                              reason: "\(place): unknown key '\(text)' (known here: \(list))")
+                }
+                if let unknown = firstUnknownKey(in: value, at: path + [.key(text)], asked: asked) { return unknown }
+            }
+            return nil
         }
     }
 
@@ -114,6 +161,12 @@ struct PathKey: CodingKey {
     init(_ index: Int) { stringValue = "[\(index)]"; intValue = index }
     init?(stringValue: String) { self.init(stringValue) }
     init?(intValue: Int) { self.init(intValue) }
+    init(_ step: KeyPathStep) {
+        switch step {
+        case .key(let key): self.init(key)
+        case .index(let index): self.init(index)
+        }
+    }
 }
 
 /// Decodes an I2C address or register written as 0x76, 118 or "0x76".

@@ -57,7 +57,7 @@ import Testing
         ("    sensitivity_dbv: -48.7\n", "", 14, "sensitivity_dbv"),
         ("expanded_uncertainty_db", "expanded_uncertainty_pa", 19, "expanded_uncertainty_db"),
         ("link: alsa:plughw:2,0", "link: manual", 22, "hand-held calibrator (link manual) states its certificate"),
-        ("full_scale_db_spl: 145", "x: 1", 20, "full_scale_db_spl"),
+        ("\n    full_scale_db_spl: 145", "", 20, "full_scale_db_spl"),
         ("    full_scale_v_peak: 2.0\n", "", 15, "full_scale_v_peak"),
         ("link: alsa:plughw:2,0", "link: sim:driver\n    certificate: {id: X, expanded_uncertainty_db: 0.1, coverage_factor: 2, due: 2099-01-01}",
          23, "only a hand-held calibrator"),

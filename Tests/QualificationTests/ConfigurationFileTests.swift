@@ -200,6 +200,24 @@ enum Repository {
             #expect(error.line == 5)
             #expect(error.reason.contains("'psi'"))
         }
+        // Magnetic and gas limits in a datasheet's units, converted to the figures' own.
+        let units = try SpecProfile.parse(text: spec + """
+
+              - {class: magnetic, metric: resolution, comparator: "<=", value: 15, unit: nT}
+              - {class: magnetic, metric: rms-noise, comparator: "<=", value: 0.4, unit: uT}
+              - {class: gas, metric: lod, comparator: "<=", value: 50, unit: ppb}
+              - {class: gas, metric: t90, comparator: "<=", value: 0.5, unit: min}
+            """, name: "s.yaml")
+        #expect(units.limits[1].limit == .init(.atMost, 15_000, unit: "pT"))
+        #expect(units.limits[2].limit == .init(.atMost, 400, unit: "nT"))
+        #expect(abs((units.limits[3].limit?.value ?? 0) - 0.05) < 1e-12 && units.limits[3].limit?.unit == "ppm")
+        #expect(units.limits[4].limit == .init(.atMost, 30, unit: "s"))
+        do {
+            _ = try SpecProfile.parse(text: spec + "\n  - {class: gas, metric: lod, comparator: \"<=\", value: 1, unit: Pa}", name: "s.yaml")
+            Issue.record("a pressure unit on a concentration was accepted")
+        } catch {
+            #expect(error.reason == "lod is computed in ppm: unit must be one of %vol, ppb, ppm, not 'Pa'")
+        }
         #expect(throws: ConfigurationError.self) {
             try SpecProfile.parse(text: spec.replacingOccurrences(of: "guarded-acceptance", with: "optimism"), name: "s.yaml")
         }
