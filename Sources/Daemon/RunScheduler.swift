@@ -15,6 +15,8 @@ actor RunScheduler: Service {
         var request: RunRequest
         var status: RunStatus
         var cancellation: RunCancellation
+        /// The state the engine last reported: where the run returns once the technician has answered.
+        var engineState = RunState.queued.rawValue
     }
 
     struct PreparedRun: Sendable {
@@ -407,12 +409,22 @@ actor RunScheduler: Service {
 
     private func apply(_ event: RunEvent, to id: String) {
         guard var record = runs[id], !record.status.isFinished else { return }
+        // Between a request to the technician and its answer the run is waiting-for-operator, then back in the state
+        // the engine last reported; each change is a run.state notification, before the request's own.
+        if let waiting = event.operatorWait {
+            let state = waiting ? RunState.waitingForOperator.rawValue : record.engineState
+            if record.status.state != state {
+                record.status.state = state
+                broadcast(NotificationMethod.runState, run: id, params: RunEventParams(run: id, state: state))
+            }
+        }
         let params: RunEventParams
         let method: String
         switch event {
         case .state(let state):
             guard !state.isFinal else { return }     // the final state arrives with the outcome
             record.status.state = state.rawValue
+            record.engineState = state.rawValue
             params = RunEventParams(run: id, state: state.rawValue)
             method = NotificationMethod.runState
             notifier.status("run \(id) \(state.rawValue)")

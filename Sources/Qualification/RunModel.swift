@@ -4,7 +4,10 @@ import SensorMetrics
 
 /// Where a run is in its life (DESIGN.md §1).
 public enum RunState: String, Sendable, Codable, CaseIterable {
-    case queued, probing, warming, measuring, analysing, done, failed, cancelled, interrupted
+    case queued, probing, warming, measuring
+    /// The run waits for the technician: a manual reading, the calibrator, a field to set, a cylinder to connect.
+    case waitingForOperator = "waiting-for-operator"
+    case analysing, done, failed, cancelled, interrupted
 
     public var isFinal: Bool { [.done, .failed, .cancelled, .interrupted].contains(self) }
 }
@@ -51,6 +54,18 @@ public enum RunEvent: Sendable {
     /// The run waits for a technician to connect a certified mixture of `ppm` of a gas (0: zero air) and submit its
     /// certified concentration, or has got it (nil).
     case gasRequest(GasRequest?)
+
+    /// true for a request to the technician, false for its answer, nil for any other event: the run is in the
+    /// `waitingForOperator` state between the two.
+    public var operatorWait: Bool? {
+        switch self {
+        case .referenceRequest(let setpoint): setpoint != nil
+        case .calibratorRequest(let request): request != nil
+        case .fieldRequest(let field): field != nil
+        case .gasRequest(let request): request != nil
+        case .state, .step, .progress, .dutLost: nil
+        }
+    }
 }
 
 /// A gas the technician is asked to connect: `ppm` of `gas` (0: zero air).

@@ -168,11 +168,16 @@ import Testing
             _ = try await client.call(Method.watch, params: nil)
             let run = try await client.call(Method.runsStart, params: RunStartParams(plan: "by-hand", slots: ["S1", "S5"]), as: RunStatus.self)
             var points: [Double] = []
+            var states: [String] = []
             for await notification in client.notifications {
+                if notification.method == NotificationMethod.runState, let state = notification.params["state"]?.stringValue {
+                    states.append(state)
+                }
                 if notification.method == NotificationMethod.runReference, let setpoint = notification.params["reference_pa"]?.doubleValue {
                     points.append(setpoint)
                     let status = try await client.call(Method.runsStatus, params: RunReference(run: run.id), as: RunStatus.self)
                     #expect(status.awaitingReferencePa == setpoint)
+                    #expect(status.state == "waiting-for-operator")
                     let submit = try await runCommand("sensorqual", ["reference", "submit", "1013.27", "hPa", "--socket", daemon.socket],
                                                       in: folder)
                     #expect(submit.status == 0 && submit.stdout.contains(String(format: "reference 101327.0 Pa recorded for the %.0f Pa point", setpoint)),
@@ -181,6 +186,9 @@ import Testing
                 if notification.method == NotificationMethod.runFinished { break }
             }
             #expect(points == [100_000, 102_000])
+            // Each point: waiting for the technician, then back to measuring once the reading is in.
+            #expect(states == ["probing", "measuring", "waiting-for-operator", "measuring", "waiting-for-operator", "measuring",
+                               "analysing"], "\(states)")
             let done = try await client.call(Method.runsStatus, params: RunReference(run: run.id), as: RunStatus.self)
             #expect(done.state == "done")
             let report = try QualificationReport.read(from: try #require(done.reportPath))
