@@ -93,6 +93,38 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
         }
     }
 
+    /// Makes each slot's DUT into `duts` and prepares it, in rig order: `make` builds the DUT from the slot's chip and
+    /// its I2C device (nil: the chip's driver is not one of `driverNames`, this run's class); the DUT is switched on,
+    /// waited for `powerSettle` ns, and `prepare` probes and configures it. A DUT that fails there is marked lost and
+    /// the others go on; an unknown slot or driver fails the run, which the scheduler's checks should have refused.
+    /// `duts` grows as DUTs are made, so those already switched on are switched off whatever happens next.
+    func prepareDUTs(into duts: inout [DUT], slots: [String], rig: Rig, catalog: ChipCatalog, connector: any RigConnector,
+                     driverNames: [String], powerSettle: Int64, make: (Int, Rig.Slot, ChipDescription, Rig.Bus, I2CDevice) -> DUT?,
+                     prepare: (DUT) throws -> Void) throws where DUT: SlotDUT {
+        emit(.state(.probing))
+        let transports = SlotTransports(rig: rig, connector: connector)
+        for slotID in slots {
+            guard let slot = rig.slot(slotID), let bus = rig.bus(slot.bus), let chip = catalog.chip(slot.chip) else {
+                throw RunFailure(description: "slot \(slotID) is not on this rig")
+            }
+            let device = I2CDevice(transport: try transports.transport(for: slot), address: slot.address)
+            guard let dut = make(duts.count, slot, chip, bus, device) else {
+                throw RunFailure(description: "slot \(slotID): chip \(chip.chip) names driver '\(chip.driver)', which is not one of "
+                                     + driverNames.joined(separator: ", "))
+            }
+            duts.append(dut)
+            do {
+                try dut.powerOn(connector, settle: powerSettle)
+                try prepare(dut)
+            } catch {
+                dut.markLost("probe: \(error)")
+                emit(.dutLost(slot: slotID, reason: "probe: \(error)"))
+            }
+        }
+        guard duts.contains(where: { !$0.isLost }) else { throw RunFailure(description: "no DUT answered its probe") }
+        attach(duts, rig: rig)
+    }
+
     // MARK: Buses
 
     /// One bus acquisition per rig bus that serves a DUT of the run.

@@ -80,34 +80,25 @@ public final class GasRunEngine {
     // MARK: Probe
 
     private func probe() throws {
-        emit(.state(.probing))
         guard let referenceConfig = rig.gasReference(for: plan.gas) else {
             throw RunFailure(description: "the rig has no gas-mixer reference for \(plan.gas) (its mixer: gas)")
         }
         self.referenceConfig = referenceConfig
-        let transports = SlotTransports(rig: rig, connector: connector)
-        for slotID in request.slots {
-            guard let slot = rig.slot(slotID), let bus = rig.bus(slot.bus), let chip = catalog.chip(slot.chip) else {
-                throw RunFailure(description: "slot \(slotID) is not on this rig")
-            }
-            guard let sensor = GasDrivers.sensor(driver: chip.driver, device: I2CDevice(transport: try transports.transport(for: slot),
-                                                                                         address: slot.address)) else {
-                throw RunFailure(description: "slot \(slotID): chip \(chip.chip) names driver '\(chip.driver)', which is not a gas driver ("
-                                     + GasDrivers.names.joined(separator: ", ") + ")")
-            }
-            let dut = GasDUT(index: duts.count, slot: slot, chip: chip, bus: bus, sensor: sensor, serial: request.serials[slotID])
-            duts.append(dut)
-            do {
-                // Power-on to first command: sensors.md gives no power-up time for the gas chips (an SCD41's wake_up
-                // takes 30 ms, §5.2); a probe that comes too early is retried once.
-                try dut.powerOn(connector, settle: 50_000_000)
-                let identity = try probeRetryingOnce(sensor)
-                dut.outcome.model = identity.model
-                dut.outcome.calibrationBytes = identity.calibration.isEmpty
-                    ? nil : identity.calibration.map { String(format: "%02X", $0) }.joined()
-                let mode = try dut.configure(plan.settings(for: chip.chip), now: clock.now())
-                guard let name = chip.gasSignals[plan.gas], let signal = mode.signal(name) else {
-                    throw RunFailure(description: "a \(chip.model) has no signal for \(plan.gas) (catalog gas_signals)")
+        // Power-on to first command: sensors.md gives no power-up time for the gas chips (an SCD41's wake_up takes 30 ms,
+        // §5.2); a probe that comes too early is retried once.
+        try session.prepareDUTs(
+            into: &duts, slots: request.slots, rig: rig, catalog: catalog, connector: connector, driverNames: GasDrivers.names,
+            powerSettle: 50_000_000,
+            make: { [request] index, slot, chip, bus, device in
+                GasDrivers.sensor(driver: chip.driver, device: device).map {
+                    GasDUT(index: index, slot: slot, chip: chip, bus: bus, sensor: $0, serial: request.serials[slot.id])
+                }
+            },
+            prepare: { dut in
+                dut.record(try probeRetryingOnce(dut.sensor))
+                let mode = try dut.configure(plan.settings(for: dut.chip.chip), now: clock.now())
+                guard let name = dut.chip.gasSignals[plan.gas], let signal = mode.signal(name) else {
+                    throw RunFailure(description: "a \(dut.chip.model) has no signal for \(plan.gas) (catalog gas_signals)")
                 }
                 signals[dut.index] = signal
                 // The SGP41 leaves its gas index to the host (sensors.md §5.3): computed here at the chip's 1 s rate, as
@@ -116,7 +107,7 @@ public final class GasRunEngine {
                     gasIndex[dut.index] = (GasIndexAlgorithm(mode: .voc, samplingInterval: mode.samplingInterval),
                                            GasIndexAlgorithm(mode: .nox, samplingInterval: mode.samplingInterval))
                 }
-                let t63 = chip.figure("response-t63")?.value
+                let t63 = dut.chip.figure("response-t63")?.value
                 let tau = referenceConfig.mixer?.flushTimeConstant
                 dut.outcome.gas = GasMeasurements(
                     gas: plan.gas, signal: signal,
@@ -129,12 +120,7 @@ public final class GasRunEngine {
                 if dut.outcome.serial == nil { dut.outcome.serial = mode.serialNumber }
                 dut.outcome.integrity.dataReadySource = "status polling"
                 for name in mode.signals.map(\.name) where !captureSignals.contains(name) { captureSignals.append(name) }
-            } catch {
-                dut.markLost("probe: \(error)")
-                emit(.dutLost(slot: slotID, reason: "probe: \(error)"))
-            }
-        }
-        guard duts.contains(where: { !$0.isLost }) else { throw RunFailure(description: "no DUT answered its probe") }
+            })
         if let captureDirectory {
             for dut in duts where !dut.isLost {
                 let header = RawCaptureHeader(
@@ -145,7 +131,6 @@ public final class GasRunEngine {
                 dut.outcome.rawCapture = try session.openCapture(for: dut, in: captureDirectory, header: header)
             }
         }
-        session.attach(duts, rig: rig)
         reference = try connector.openGasReference(referenceConfig, clock: AcquiringClock(session))
         recentWindow = request.plan.steps.compactMap { step -> Double? in
             if case .gasExposures(let e) = step { e.finalWindow } else { nil }

@@ -62,46 +62,31 @@ public final class MagneticRunEngine {
     // MARK: Probe
 
     private func probe() throws {
-        emit(.state(.probing))
-        let transports = SlotTransports(rig: rig, connector: connector)
-        for slotID in request.slots {
-            guard let slot = rig.slot(slotID), let bus = rig.bus(slot.bus), let chip = catalog.chip(slot.chip) else {
-                throw RunFailure(description: "slot \(slotID) is not on this rig")
-            }
-            let device = I2CDevice(transport: try transports.transport(for: slot), address: slot.address)
-            guard let sensor = slot.magneticSensor(chip: chip, device: device) else {
-                throw RunFailure(description: "slot \(slotID): chip \(chip.chip) names driver '\(chip.driver)', which is not a magnetometer driver ("
-                                     + (MagneticDrivers.names + [FluxgateADC.driverName]).joined(separator: ", ") + ")")
-            }
-            let dut = MagneticDUT(index: duts.count, slot: slot, chip: chip, bus: bus, sensor: sensor, serial: request.serials[slotID])
-            duts.append(dut)
-            do {
-                // Power-on to first command: the BMM150 needs 3 ms after its power bit (sensors.md §3.4).
-                try dut.powerOn(connector, settle: 10_000_000)
-                let identity = try sensor.probe()
-                dut.outcome.model = identity.model
-                dut.outcome.idRegisterValue = identity.idValue.map { String(format: "0x%02X", $0) }
-                dut.outcome.calibrationBytes = identity.calibration.isEmpty
-                    ? nil : identity.calibration.map { String(format: "%02X", $0) }.joined()
-                let mode = try dut.configure(acquisition.settings(for: chip.chip), now: clock.now())
+        // Power-on to first command: the BMM150 needs 3 ms after its power bit (sensors.md §3.4).
+        try session.prepareDUTs(
+            into: &duts, slots: request.slots, rig: rig, catalog: catalog, connector: connector,
+            driverNames: MagneticDrivers.names + [FluxgateADC.driverName], powerSettle: 10_000_000,
+            make: { [request] index, slot, chip, bus, device in
+                slot.magneticSensor(chip: chip, device: device).map {
+                    MagneticDUT(index: index, slot: slot, chip: chip, bus: bus, sensor: $0, serial: request.serials[slot.id])
+                }
+            },
+            prepare: { dut in
+                dut.record(try dut.sensor.probe())
+                let mode = try dut.configure(acquisition.settings(for: dut.chip.chip), now: clock.now())
                 dut.outcome.magnetic = MagneticMeasurements(conditions: MagneticConditions(mode), noise: nil, points: [], scale: nil)
                 dut.outcome.integrity.dataReadySource = "status polling"
-            } catch {
-                dut.markLost("probe: \(error)")
-                emit(.dutLost(slot: slotID, reason: "probe: \(error)"))
-            }
-            if !dut.isLost, let captureDirectory {
-                let header = RawCaptureHeader(
-                    run: request.id, slot: slot.id, chip: chip.chip, serial: dut.outcome.serial,
-                    clock: connector.isSimulated ? "simulated" : "monotonic", sampleRateHz: dut.mode?.outputDataRate ?? 0,
-                    columns: [.init(name: "step", unit: "1"), .init(name: "bx", unit: "µT"), .init(name: "by", unit: "µT"),
-                              .init(name: "bz", unit: "µT"), .init(name: "temperature", unit: "°C"),
-                              .init(name: "raw_x", unit: "LSB"), .init(name: "raw_y", unit: "LSB"), .init(name: "raw_z", unit: "LSB")])
-                dut.outcome.rawCapture = try session.openCapture(for: dut, in: captureDirectory, header: header)
-            }
+            })
+        for dut in duts where !dut.isLost {
+            guard let captureDirectory else { break }
+            let header = RawCaptureHeader(
+                run: request.id, slot: dut.slot.id, chip: dut.chip.chip, serial: dut.outcome.serial,
+                clock: connector.isSimulated ? "simulated" : "monotonic", sampleRateHz: dut.mode?.outputDataRate ?? 0,
+                columns: [.init(name: "step", unit: "1"), .init(name: "bx", unit: "µT"), .init(name: "by", unit: "µT"),
+                          .init(name: "bz", unit: "µT"), .init(name: "temperature", unit: "°C"),
+                          .init(name: "raw_x", unit: "LSB"), .init(name: "raw_y", unit: "LSB"), .init(name: "raw_z", unit: "LSB")])
+            dut.outcome.rawCapture = try session.openCapture(for: dut, in: captureDirectory, header: header)
         }
-        guard duts.contains(where: { !$0.isLost }) else { throw RunFailure(description: "no DUT answered its probe") }
-        session.attach(duts, rig: rig)
         let needsField = request.plan.steps.contains { if case .fieldSteps = $0 { true } else { false } }
         guard let sourceConfig = rig.reference(kind: "field-source") else {
             if needsField { throw RunFailure(description: "the plan steps the field and the rig has no field-source reference") }

@@ -72,46 +72,28 @@ public final class RunEngine {
     // MARK: Probe
 
     private func probe() throws {
-        emit(.state(.probing))
-        let transports = SlotTransports(rig: rig, connector: connector)
-        for slotID in request.slots {
-            guard let slot = rig.slot(slotID), let bus = rig.bus(slot.bus), let chip = catalog.chip(slot.chip) else {
-                throw RunFailure(description: "slot \(slotID) is not on this rig")
-            }
-            guard let sensor = PressureDrivers.sensor(driver: chip.driver, device: I2CDevice(transport: try transports.transport(for: slot),
-                                                                                              address: slot.address)) else {
-                throw RunFailure(description: "slot \(slotID): chip \(chip.chip) names driver '\(chip.driver)', which is not a pressure driver ("
-                                     + PressureDrivers.names.joined(separator: ", ") + ")")
-            }
-            let dut = PressureDUT(index: duts.count, slot: slot, chip: chip, bus: bus, sensor: sensor, serial: request.serials[slotID])
-            duts.append(dut)
-            do {
-                // Power-on to first command: the slowest chip here, the DPS310, reports its coefficients
-                // and sensor ready about 40 ms after power-up (sensors.md §2.3).
-                try dut.powerOn(connector, settle: 50_000_000)
-                let identity = try sensor.probe()
-                dut.outcome.model = identity.model
-                dut.outcome.idRegisterValue = identity.idValue.map { String(format: "0x%02X", $0) }
-                dut.outcome.calibrationBytes = identity.calibration.isEmpty
-                    ? nil : identity.calibration.map { String(format: "%02X", $0) }.joined()
-                let mode = try dut.configure(acquisition.settings(for: chip.chip), now: clock.now())
+        // Power-on to first command: the slowest chip here, the DPS310, reports its coefficients and sensor ready
+        // about 40 ms after power-up (sensors.md §2.3).
+        try session.prepareDUTs(
+            into: &duts, slots: request.slots, rig: rig, catalog: catalog, connector: connector, driverNames: PressureDrivers.names,
+            powerSettle: 50_000_000,
+            make: { [request] index, slot, chip, bus, device in
+                PressureDrivers.sensor(driver: chip.driver, device: device).map {
+                    PressureDUT(index: index, slot: slot, chip: chip, bus: bus, sensor: $0, serial: request.serials[slot.id])
+                }
+            },
+            prepare: { dut in
+                dut.record(try dut.sensor.probe())
+                let mode = try dut.configure(acquisition.settings(for: dut.chip.chip), now: clock.now())
                 dut.outcome.conditions = PressureConditions(mode)
-                if let line = slot.dataReady {
+                if let line = dut.slot.dataReady {
                     dut.dataReady = try connector.openDataReadyLine(line)
                     dut.outcome.integrity.dataReadySource = "data-ready line \(line)"
                 } else {
                     dut.outcome.integrity.dataReadySource = "status polling"
                 }
-            } catch {
-                dut.markLost("probe: \(error)")
-                emit(.dutLost(slot: slotID, reason: "probe: \(error)"))
-            }
-            if !dut.isLost { try openCapture(for: dut) }
-        }
-        guard duts.contains(where: { !$0.isLost }) else {
-            throw RunFailure(description: "no DUT answered its probe")
-        }
-        session.attach(duts, rig: rig)
+            })
+        for dut in duts where !dut.isLost { try openCapture(for: dut) }
         guard let referenceConfig = rig.reference(kind: "pressure-controller") else {
             throw RunFailure(description: "the rig has no pressure-controller reference")
         }

@@ -33,6 +33,13 @@ class SlotDUT {
                              integrity: DataIntegrity())
     }
 
+    /// Keeps what the probe read: the model, the id register's value, the calibration or serial bytes.
+    func record(_ identity: SensorIdentity) {
+        outcome.model = identity.model
+        outcome.idRegisterValue = identity.idValue.map { String(format: "0x%02X", $0) }
+        outcome.calibrationBytes = identity.calibration.isEmpty ? nil : identity.calibration.map { String(format: "%02X", $0) }.joined()
+    }
+
     func markLost(_ reason: String) {
         outcome.lost = reason
     }
