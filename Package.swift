@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // C system libraries from Debian (scripts/install-deps installs the -dev packages).
@@ -40,8 +41,11 @@ let package = Package(
             "SensorIO", "SensorDrivers", "SensorMetrics", "SensorStats",
             .product(name: "Yams", package: "Yams"),
         ]),
-        // The report model and its files.
-        .target(name: "Reports", dependencies: ["Qualification", "SensorMetrics"]),
+        // The report model and its files (JSON, HTML with inline SVG plots), and the run archive (SQLite, WAL).
+        .target(name: "Reports", dependencies: [
+            "Qualification", "SensorMetrics",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         // JSON-RPC wire types, line framing, and the client shared by CLI and tests.
         .target(name: "ControlProtocol", dependencies: [
             .product(name: "NIOCore", package: "swift-nio"),
@@ -69,6 +73,7 @@ let package = Package(
         .testTarget(name: "SensorDriversTests", dependencies: ["SensorDrivers", "SensorSim", "SensorIO"]),
         .testTarget(name: "QualificationTests", dependencies: ["Qualification", "SensorSim", "SensorDrivers"]),
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Qualification", "SensorSim", "SensorMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: [
             "sensorquald", "sensorqual", "ControlProtocol", "SensorSim", "Reports", "SensorIO",
         ]),

@@ -158,11 +158,15 @@ extension Sensorqual {
     }
 
     struct Runs: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the runs of this daemon, newest first.")
+        static let configuration = CommandConfiguration(
+            abstract: "List the runs of this daemon, newest first; with a filter or --archive, the runs of the run archive.")
 
         @OptionGroup var client: ClientOptions
 
+        @OptionGroup var filter: ArchiveFilterOptions
+
         func run() async throws {
+            if filter.isActive { return try await filter.list(client: client) }
             let connection = try await client.connect()
             defer { Task { await connection.close() } }
             let list: RunList = try await connection.call(Method.runsList, as: RunList.self)

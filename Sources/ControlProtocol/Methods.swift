@@ -12,6 +12,12 @@ public enum Method {
     public static let referenceSubmit = "reference.submit"
     public static let watch = "watch"
     public static let unwatch = "unwatch"
+    /// The run archive (every run of every daemon, from `<state dir>/archive.sqlite`): runs by lot, date and
+    /// verdict; one unit's history; a lot's yield. Results are the Reports module's `ArchivedRunList`,
+    /// `UnitHistory` and `LotYield` (docs/protocol.md §8.11–8.13).
+    public static let archiveRuns = "archive.runs"
+    public static let archiveUnit = "archive.unit"
+    public static let archiveYield = "archive.yield"
 }
 
 /// Notifications the daemon sends without being asked.
@@ -410,4 +416,37 @@ public struct ReportResult: Codable, Sendable, Equatable {
         self.path = path
         self.report = report
     }
+}
+
+/// `archive.runs` params: every filter optional.
+public struct ArchiveRunsParams: Codable, Sendable, Equatable {
+    public var lot: String?
+    /// Runs started at or after this ISO 8601 date (`2026-11-26`, midnight UTC) or date-time.
+    public var since: String?
+    /// `pass`, `conditional-pass`, `conditional-fail`, `fail`, or `none` (no verdict).
+    public var verdict: String?
+    /// At most this many runs, newest first: 1 to 1000, default 50.
+    public var limit: Int?
+
+    public static let defaultLimit = 50
+    public static let maximumLimit = 1000
+
+    public init(lot: String? = nil, since: String? = nil, verdict: String? = nil, limit: Int? = nil) {
+        self.lot = lot
+        self.since = since
+        self.verdict = verdict
+        self.limit = limit
+    }
+}
+
+/// `archive.unit` params: the unit's serial (or `<run-id>/<slot>` for a part archived without one).
+public struct ArchiveUnitParams: Codable, Sendable, Equatable {
+    public var serial: String
+    public init(serial: String) { self.serial = serial }
+}
+
+/// `archive.yield` params.
+public struct ArchiveYieldParams: Codable, Sendable, Equatable {
+    public var lot: String
+    public init(lot: String) { self.lot = lot }
 }

@@ -1,6 +1,7 @@
 import ControlProtocol
 import Foundation
 import Qualification
+import Reports
 
 /// The daemon's method table on the control socket (docs/protocol.md).
 struct ControlHandler: RPCMethodHandler {
@@ -47,6 +48,24 @@ struct ControlHandler: RPCMethodHandler {
         case Method.unwatch:
             await scheduler.unwatch(connection)
             return ["watching": false]
+        case Method.archiveRuns:
+            let query = try archiveQuery(params.decodeParams(as: ArchiveRunsParams.self))
+            let runs = try await archived { archive throws(ArchiveError) in
+                try archive.runs(lot: query.lot, since: query.since, verdict: query.verdict, limit: query.limit)
+            }
+            return try encode(ArchivedRunList(runs: runs))
+        case Method.archiveUnit:
+            let serial = try params.decodeParams(as: ArchiveUnitParams.self).serial
+            guard !serial.isEmpty else { throw RPCError.invalidParams("serial: must not be empty") }
+            let history = try await archived { archive throws(ArchiveError) in try archive.unitHistory(serial: serial) }
+            guard !history.runs.isEmpty else { throw RPCError(code: .notFound, message: "no unit '\(serial)' in the run archive") }
+            return try encode(history)
+        case Method.archiveYield:
+            let lot = try params.decodeParams(as: ArchiveYieldParams.self).lot
+            guard !lot.isEmpty else { throw RPCError.invalidParams("lot: must not be empty") }
+            let yield = try await archived { archive throws(ArchiveError) in try archive.lotYield(lot: lot) }
+            guard yield.runs > 0 else { throw RPCError(code: .notFound, message: "no run of lot '\(lot)' in the run archive") }
+            return try encode(yield)
         default:
             throw RPCError.methodNotFound(method)
         }
@@ -54,6 +73,37 @@ struct ControlHandler: RPCMethodHandler {
 
     func connectionClosed(_ connection: RPCConnection) async {
         await scheduler.unwatch(connection)
+    }
+
+    /// `archive.runs` params checked: each bad one named with the reason.
+    private func archiveQuery(_ params: ArchiveRunsParams) throws(RPCError) -> (lot: String?, since: Date?, verdict: String?, limit: Int) {
+        var since: Date?
+        if let text = params.since {
+            guard let date = ArchiveTime.parse(text) else {
+                throw RPCError.invalidParams("since: '\(text)' is not an ISO 8601 date (2026-11-26) or date-time (2026-11-26T15:33:02Z)")
+            }
+            since = date
+        }
+        if let verdict = params.verdict, !RunArchive.verdictFilters.contains(verdict) {
+            throw RPCError.invalidParams("verdict: '\(verdict)' is not one of " + RunArchive.verdictFilters.joined(separator: ", "))
+        }
+        let limit = params.limit ?? ArchiveRunsParams.defaultLimit
+        guard (1...ArchiveRunsParams.maximumLimit).contains(limit) else {
+            throw RPCError.invalidParams("limit: \(limit) is not between 1 and \(ArchiveRunsParams.maximumLimit)")
+        }
+        return (params.lot, since, params.verdict, limit)
+    }
+
+    /// An archive query, on a thread of its own: SQLite blocks, the socket's tasks must not.
+    private func archived<T: Sendable>(_ query: @escaping @Sendable (RunArchive) throws(ArchiveError) -> T) async throws(RPCError) -> T {
+        let archive = configuration.archive
+        let result = await DedicatedThread.run(name: "archive read") { () -> Result<T, ArchiveError> in
+            do throws(ArchiveError) { return .success(try query(archive)) } catch { return .failure(error) }
+        }
+        switch result {
+        case .success(let value): return value
+        case .failure(let error): throw RPCError.internalError(error.description)
+        }
     }
 
     private func reference(_ params: JSONValue?) throws(RPCError) -> RunReference {

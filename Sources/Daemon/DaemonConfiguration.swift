@@ -1,5 +1,6 @@
 import Foundation
 import Qualification
+import Reports
 import SensorDrivers
 import SensorSim
 
@@ -33,6 +34,9 @@ struct DaemonConfiguration: Sendable {
     /// With --simulate: the coil's current source and the gas mixers' MFC lines, served for the daemon's lifetime.
     var simulatedCoil: SimulatedCurrentSourceServer?
     var simulatedMixers: [SimulatedMassFlowLine] = []
+    /// The run archive (`<state dir>/archive.sqlite`, `--archive`, `SENSORQUAL_ARCHIVE`), opened at start: a daemon
+    /// whose archive cannot be opened does not start (docs/archive.md §5).
+    var archive: RunArchive
 
     var runsDirectory: String { stateDirectory + "/runs" }
 

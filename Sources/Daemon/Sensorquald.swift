@@ -19,8 +19,8 @@ struct Sensorquald: AsyncParsableCommand {
         abstract: "Qualifies MEMS sensors on a lab test rig; controlled with sensorqual over a Unix socket.",
         discussion: """
             Every path has a flag and an environment variable, so the daemon runs unprivileged in a temporary \
-            folder: SENSORQUAL_STATE_DIR, SENSORQUAL_SOCKET, SENSORQUAL_RIG, SENSORQUAL_DATA_DIR (the folder \
-            holding devices/, plans/ and specs/).
+            folder: SENSORQUAL_STATE_DIR, SENSORQUAL_SOCKET, SENSORQUAL_RIG, SENSORQUAL_ARCHIVE, SENSORQUAL_DATA_DIR (the \
+            folder holding devices/, plans/ and specs/).
             """,
         version: version)
 
@@ -35,6 +35,9 @@ struct Sensorquald: AsyncParsableCommand {
 
     @Option(help: "State folder for run data and reports (default /var/lib/sensorqual).")
     var stateDir: String?
+
+    @Option(help: "Run archive, SQLite (default: archive.sqlite in the state folder).")
+    var archive: String?
 
     @Option(help: "Control socket path (default /run/sensorqual.sock); unused when systemd passes the socket.")
     var socket: String?
@@ -70,6 +73,16 @@ struct Sensorquald: AsyncParsableCommand {
             throw ExitCode(2)
         }
         logger.info("rig \(configuration.rig.name) from \(configuration.rigSource): \(configuration.rig.slots.count) slots")
+        // Runs the archive still shows as going were cut short by the previous daemon's end (a crash, SIGKILL).
+        do {
+            for id in try configuration.archive.markInterrupted(at: Date()) {
+                logger.warning("run \(id) interrupted: sensorquald stopped before it ended; its data is kept in \(configuration.runsDirectory)/\(id)")
+            }
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(2)
+        }
+        logger.info("run archive \(configuration.archive.path)")
 
         let devices = await DedicatedThread.run(name: "probe") {
             SlotProber.probe(rig: configuration.rig, catalog: configuration.catalog, connector: configuration.connector)
@@ -114,6 +127,9 @@ struct Sensorquald: AsyncParsableCommand {
         let state = stateDir ?? environment["SENSORQUAL_STATE_DIR"] ?? "/var/lib/sensorqual"
         let socketPath = socket ?? environment["SENSORQUAL_SOCKET"] ?? "/run/sensorqual.sock"
         try FileManager.default.createDirectory(atPath: state + "/runs", withIntermediateDirectories: true)
+        // The archive is the record of every run: a daemon that cannot open it refuses to start rather than run
+        // unrecorded (docs/archive.md §5).
+        let runArchive = try RunArchive(path: archive ?? environment["SENSORQUAL_ARCHIVE"] ?? state + "/archive.sqlite")
 
         let rigModel: Rig
         let source: String
@@ -190,7 +206,7 @@ struct Sensorquald: AsyncParsableCommand {
                                    defaultSpec: defaultSpec, catalog: catalog, rig: rigModel, rigSource: source,
                                    connector: connector, manualReference: manual, simulatedController: server,
                                    simulatedChamber: chamber, calibrator: calibrator, manualField: manualField, manualGas: manualGas,
-                                   simulatedCoil: coilServer, simulatedMixers: mixerLines)
+                                   simulatedCoil: coilServer, simulatedMixers: mixerLines, archive: runArchive)
         // A default spec that does not load is a configuration fault: find it now, not at the first run.
         guard let specPath = configuration.specPath(defaultSpec) else {
             throw ConfigurationError(file: defaultSpec + ".yaml", reason: "default spec profile not found in " + specs.joined(separator: ", "))

@@ -141,6 +141,38 @@ public struct MagneticNoise: Sendable {
         return weights
     }
 
+    /// Points of the spectrum kept in a result: enough to show its shape on a log axis, few enough for a report.
+    public static let spectrumPoints = 200
+
+    /// The one-sided PSD (pT²/Hz, bins k·Δf) as `[f, ASD]` pairs on about `points` log-spaced frequency bins from the
+    /// first bin to the last, DC excluded: the PSD bins falling in each log bin are averaged (a plain mean of power,
+    /// which keeps the power and so the ASD level), the frequency is their geometric mean, and the ASD is √(mean PSD).
+    /// At low frequencies, where a log bin is narrower than Δf, each PSD bin stays on its own. Bins that are not
+    /// finite are left out.
+    public static func decimatedSpectrum(psd: [Double], binWidth: Double, points: Int = spectrumPoints) -> [[Double]] {
+        let top = psd.count - 1
+        guard top >= 1, points >= 1, binWidth > 0, binWidth.isFinite else { return [] }
+        let span = log(Double(top))   // from bin 1 to bin `top`, in ln(k)
+        var pairs: [[Double]] = []
+        var group: (index: Int, power: Double, logFrequency: Double, count: Int)?
+        func flush() {
+            guard let g = group, g.count > 0 else { return }
+            pairs.append([exp(g.logFrequency / Double(g.count)), (g.power / Double(g.count)).squareRoot()])
+        }
+        for k in 1...top where psd[k].isFinite && psd[k] >= 0 {
+            let index = span > 0 ? Swift.min(points - 1, Int(Double(points) * log(Double(k)) / span)) : 0
+            if group?.index != index {
+                flush()
+                group = (index, 0, 0, 0)
+            }
+            group?.power += psd[k]
+            group?.logFrequency += log(Double(k) * binWidth)
+            group?.count += 1
+        }
+        flush()
+        return pairs
+    }
+
     /// The figures, or nil before 100 readings and one whole Welch segment per axis.
     public var result: Result? {
         guard readings >= 100 else { return nil }
@@ -185,6 +217,13 @@ extension MagneticNoise {
         public var quantisationStepPT: Double?
         /// q/√12, pT: the quantisation noise if the LSB is larger than the analogue noise.
         public var quantisationNoisePT: Double?
+
+        // Keys spelled so that the report's snake_case round-trips (`quantisation_step_pt` ↔ `quantisationStepPt`), as
+        // MicrophoneMeasurements does; the JSON is unchanged.
+        enum CodingKeys: String, CodingKey {
+            case axes, sampleCount, gapCount, duration, outputDataRate, band, segmentSeconds, welchSegments, binWidth, confidence
+            case quantisationStepPT = "quantisationStepPt", quantisationNoisePT = "quantisationNoisePt"
+        }
     }
 
     /// The noise figures of one axis, all in pT (pT/√Hz for densities).
@@ -223,6 +262,21 @@ extension MagneticNoise {
         /// The white-noise extrapolation τ = (a/1 pT)²/2 from the floor a (§4 calc row): **an extrapolation**, valid
         /// only if the noise stays white to that τ (the 1/f floor may stop it, §4).
         public var extrapolatedTauToOnePicotesla: Extrapolation
+        /// The amplitude spectral density for a plot: `[frequency Hz, ASD pT/√Hz]` pairs, the Welch PSD decimated onto
+        /// about `spectrumPoints` log-spaced frequency bins (see `decimatedSpectrum`). nil in reports written before it
+        /// was kept.
+        public var spectrum: [[Double]]? = nil
+
+        // Keys spelled so that the report's snake_case round-trips (`quantisation_step_pt` ↔ `quantisationStepPt`), as
+        // MicrophoneMeasurements does; the JSON is unchanged.
+        enum CodingKeys: String, CodingKey {
+            case axis, meanMicrotesla, noiseFloorPTPerRootHz = "noiseFloorPtPerRootHz"
+            case noiseFloorIntervalPTPerRootHz = "noiseFloorIntervalPtPerRootHz", noiseFloorDegreesOfFreedom, noiseFloorBins
+            case asdAt1HzPTPerRootHz = "asdAt1HzPtPerRootHz", asdAt10HzPTPerRootHz = "asdAt10HzPtPerRootHz", resolution
+            case detrendedRMSPT = "detrendedRmspt", parsevalRatio, allanDeviationPT = "allanDeviationPt"
+            case biasInstabilityPT = "biasInstabilityPt", biasInstabilityTau, biasInstabilityIsUpperBound, tauToOnePicotesla
+            case extrapolatedTauToOnePicotesla, spectrum
+        }
 
         /// The τ where the Allan deviation first falls to `limitPT`, interpolated log-log between the octave points
         /// around it; nil when it never does within τ ≤ record/10 ("not reached").
@@ -268,6 +322,10 @@ extension MagneticNoise {
         public var band: [Double]
         public var bandwidth: Double
 
+        // Keys spelled so that the report's snake_case round-trips (`quantisation_step_pt` ↔ `quantisationStepPt`), as
+        // MicrophoneMeasurements does; the JSON is unchanged.
+        enum CodingKeys: String, CodingKey { case rms, intervalPT = "intervalPt", degreesOfFreedom, band, bandwidth }
+
         /// value / limit: how many times the limit the RMS noise is (> 1 fails).
         public func factorOverLimit(_ limitPT: Double) -> Double { rms.value / limitPT }
 
@@ -301,6 +359,10 @@ extension MagneticNoise {
         public var tauLow: Double?
         /// Where the interval's upper end reaches it (latest), s; nil: not within the record.
         public var tauHigh: Double?
+
+        // Keys spelled so that the report's snake_case round-trips (`quantisation_step_pt` ↔ `quantisationStepPt`), as
+        // MicrophoneMeasurements does; the JSON is unchanged.
+        enum CodingKeys: String, CodingKey { case limitPT = "limitPt", tau, tauLow, tauHigh }
     }
 
     /// A τ extrapolated from the white-noise floor, not measured.
@@ -311,6 +373,10 @@ extension MagneticNoise {
         public var tauInterval: [Double]
         /// Says it is an extrapolation, and from what.
         public var basis: String
+
+        // Keys spelled so that the report's snake_case round-trips (`quantisation_step_pt` ↔ `quantisationStepPt`), as
+        // MicrophoneMeasurements does; the JSON is unchanged.
+        enum CodingKeys: String, CodingKey { case limitPT = "limitPt", tau, tauInterval, basis }
     }
 }
 
@@ -405,7 +471,8 @@ extension MagneticNoise {
                 biasInstabilityTau: minimum?.tau,
                 biasInstabilityIsUpperBound: minimum != nil && minimum?.tau == allanPoints.last?.tau,
                 tauToOnePicotesla: nil,
-                extrapolatedTauToOnePicotesla: Extrapolation(limitPT: 1, tau: 0, tauInterval: [], basis: ""))
+                extrapolatedTauToOnePicotesla: Extrapolation(limitPT: 1, tau: 0, tauInterval: [], basis: ""),
+                spectrum: MagneticNoise.decimatedSpectrum(psd: psd, binWidth: df))
             result.tauToOnePicotesla = result.tauReaching(limitPT: 1)
             result.extrapolatedTauToOnePicotesla = result.extrapolatedTau(limitPT: 1)
             return result
