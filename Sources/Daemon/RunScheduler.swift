@@ -7,23 +7,41 @@ import Reports
 import ServiceLifecycle
 import Synchronization
 
-/// Starts runs, follows them, and tells watchers. Each run's acquisition executes on a thread of its own;
-/// its events come back through a bounded stream, its outcome through the child task that awaits the thread.
-/// One run at a time: the rig's buses and its simulated clock belong to one acquisition thread.
+/// Starts runs, follows them, and tells watchers. A run is one part per class plan (one for a class plan, several for
+/// a rig plan); parts that share no bus and no reference instrument run on threads of their own at the same time, the
+/// others one after the other on one thread. Runs on different slots run side by side the same way: a run waits
+/// (`queued`) until no other run holds its buses and instruments; a run naming a slot another run holds is refused
+/// (`busy`). Events come back through a bounded stream, outcomes through the child tasks that await the threads.
 actor RunScheduler: Service {
     struct RunRecord {
-        var request: RunRequest
+        var parts: [RunPart]
+        var rigPlan: RigPlan?
         var status: RunStatus
         var cancellation: RunCancellation
-        /// The state the engine last reported: where the run returns once the technician has answered.
+        /// The state the engines last reported: where the run returns once the technician has answered.
         var engineState = RunState.queued.rawValue
+        /// Parts waiting for the technician (by plan name).
+        var waitingParts: Set<String> = []
+        /// Run-clock seconds each part has run.
+        var partElapsed: [String: Double] = [:]
+        /// The parts' plan names by the thread they run on.
+        var groups: [[String]]
+
+        var slots: [String] { parts.flatMap(\.request.slots) }
+        var resources: Set<String> { parts.reduce(into: Set()) { $0.formUnion($1.resources) } }
     }
 
     struct PreparedRun: Sendable {
-        var request: RunRequest
+        var id: String
+        var manifest: RunManifest
+        var parts: [RunPart]
+        var rigPlan: RigPlan?
         var cancellation: RunCancellation
         var started: Date
     }
+
+    /// A run event and the part (plan name) it came from; nil for a run of one class plan.
+    typealias TaggedEvent = (run: String, part: String?, event: RunEvent)
 
     struct Watcher {
         var connection: RPCConnection
@@ -44,8 +62,11 @@ actor RunScheduler: Service {
 
     private let starts: AsyncStream<PreparedRun>
     private let startsContinuation: AsyncStream<PreparedRun>.Continuation
-    private let events: AsyncStream<(String, RunEvent)>
-    private let eventsContinuation: AsyncStream<(String, RunEvent)>.Continuation
+    private let events: AsyncStream<TaggedEvent>
+    private let eventsContinuation: AsyncStream<TaggedEvent>.Continuation
+    /// Buses and instruments held by running runs, and the runs waiting for theirs.
+    private var heldResources: Set<String> = []
+    private var resourceWaiters: [(resources: Set<String>, continuation: CheckedContinuation<Void, Never>)] = []
 
     init(configuration: DaemonConfiguration, devices: [DeviceInfo], software: QualificationReport.Software,
          notifier: SystemdNotifier, logger: Logger) {
@@ -55,15 +76,16 @@ actor RunScheduler: Service {
         self.notifier = notifier
         self.logger = logger
         (starts, startsContinuation) = AsyncStream.makeStream(of: PreparedRun.self, bufferingPolicy: .bufferingOldest(8))
-        (events, eventsContinuation) = AsyncStream.makeStream(of: (String, RunEvent).self, bufferingPolicy: .bufferingOldest(4096))
+        (events, eventsContinuation) = AsyncStream.makeStream(of: TaggedEvent.self, bufferingPolicy: .bufferingOldest(4096))
     }
 
     // MARK: Service
 
     func run() async throws {
+        await recoverInterruptedRuns()
         await withDiscardingTaskGroup { group in
             group.addTask {
-                for await (id, event) in self.events { await self.apply(event, to: id) }
+                for await tagged in self.events { await self.apply(tagged.event, to: tagged.run, part: tagged.part) }
             }
             for await prepared in starts.cancelOnGracefulShutdown() {
                 group.addTask { await self.execute(prepared) }
@@ -88,10 +110,6 @@ actor RunScheduler: Service {
     // MARK: Requests
 
     func start(_ params: RunStartParams) throws(RPCError) -> RunStatus {
-        if let active = runs.values.first(where: { !$0.status.isFinished }) {
-            throw RPCError(code: .busy, message: "run \(active.status.id) is \(active.status.state) on this rig; one run at a time",
-                           data: ["run": .string(active.status.id)])
-        }
         let rig = configuration.rig
         guard params.plan.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
             throw RPCError.invalidParams("plan name '\(params.plan)' may hold letters, digits, - and _ only")
@@ -112,57 +130,106 @@ actor RunScheduler: Service {
         guard let specPath = configuration.specPath(specName) else {
             throw RPCError(code: .notFound, message: "no spec profile '\(specName)' in " + configuration.specFolders.joined(separator: ", "))
         }
-        var plan: Plan
+        var plans: [Plan]
+        var rigPlan: RigPlan?
         let spec: SpecProfile
+        // The plan files' texts as they were read, for the run's manifest.
+        var texts: [String: RunManifest.PlanText] = [:]
+        func text(_ path: String) throws(ConfigurationError) -> RunManifest.PlanText {
+            do { return RunManifest.PlanText(file: path, text: try String(contentsOfFile: path, encoding: .utf8)) } catch {
+                throw ConfigurationError(file: path, reason: "cannot read: \(error.localizedDescription)")
+            }
+        }
         do {
-            plan = try Plan.load(path: planPath)
+            switch try PlanFile.load(path: planPath) {
+            case .plan(let plan):
+                plans = [plan]
+                texts[plan.name] = try text(planPath)
+            case .rig(let rig):
+                rigPlan = rig
+                plans = try rig.loadParts(planPath: configuration.planPath)
+                for name in rig.parts { if let path = configuration.planPath(name) { texts[name] = try text(path) } }
+                texts[rig.name] = try text(planPath)
+            }
             spec = try SpecProfile.load(path: specPath)
         } catch {
             throw RPCError(code: .invalidPlan, message: error.description,
                            data: ["file": .string(error.file), "line": error.line.map { .int(Int64($0)) } ?? .null])
         }
-        // The plan's class picks the slots: microphones for an acoustic plan, the I2C slots of its class otherwise.
-        var classSlots = rig.slotIDs(sensorClass: plan.sensorClass, catalog: configuration.catalog)
-        // A gas plan runs on the parts that answer its gas.
-        if let gas = plan.gas?.gas {
-            classSlots = classSlots.filter { rig.slot($0).flatMap { configuration.catalog.chip($0.chip) }?.gasSignals[gas] != nil }
+        let catalog = configuration.catalog
+        // Each plan runs on the slots of its class (of those named, when the request names slots).
+        let classSlots = plans.map { RunPart.slots(for: $0, rig: rig, catalog: catalog) }
+        if let named = params.slots {
+            guard Set(named).count == named.count else { throw RPCError.invalidParams("a slot is named twice in \(named)") }
+            for slot in named where !classSlots.contains(where: { $0.contains(slot) }) {
+                let kinds = plans.map(RunPart.slotKind).joined(separator: " or ")
+                throw RPCError.invalidParams("slot '\(slot)' is not one of the \(kinds) of rig \(rig.name) (those are "
+                    + Array(Set(classSlots.joined())).sorted().joined(separator: ", ") + ")")
+            }
         }
-        let slots = params.slots ?? classSlots
-        guard !slots.isEmpty else {
-            throw RPCError.invalidParams("rig \(rig.name) has no \(plan.sensorClass) slots\(plan.gas.map { " answering \($0.gas)" } ?? "") for plan \(plan.name)")
+        var partSlots = classSlots.map { slots in params.slots.map { named in slots.filter(named.contains) } ?? slots }
+        if rigPlan == nil, partSlots[0].isEmpty {
+            throw RPCError.invalidParams("rig \(rig.name) has no \(RunPart.slotKind(plans[0])) for plan \(plans[0].name)")
         }
-        guard Set(slots).count == slots.count else { throw RPCError.invalidParams("a slot is named twice in \(slots)") }
-        for slot in slots where !classSlots.contains(slot) {
-            throw RPCError.invalidParams("slot '\(slot)' is not a \(plan.sensorClass) slot\(plan.gas.map { " answering \($0.gas)" } ?? "") of rig \(rig.name) (those are "
-                + classSlots.joined(separator: ", ") + ")")
+        // A rig plan measures each slot once, by the first part of its class.
+        for index in partSlots.indices {
+            let earlier = Set(partSlots[..<index].joined())
+            partSlots[index].removeAll { earlier.contains($0) }
         }
+        let used = plans.indices.filter { !partSlots[$0].isEmpty }
+        guard !used.isEmpty else {
+            throw RPCError.invalidParams("rig \(rig.name) has no slots for any part of rig plan \(params.plan)")
+        }
+        let slots = used.flatMap { partSlots[$0] }
         for slot in (params.serials ?? [:]).keys where !slots.contains(slot) {
             throw RPCError.invalidParams("a serial number is given for slot '\(slot)', which is not in this run")
         }
-        try Self.check(plan: &plan, planPath: planPath, slots: slots, rig: rig, catalog: configuration.catalog)
-        runCounter += 1
+        for index in used { try Self.check(plan: &plans[index], planPath: planPath, slots: partSlots[index], rig: rig, catalog: catalog) }
+        // A slot belongs to one run at a time.
+        for record in runs.values where !record.status.isFinished {
+            if let slot = slots.first(where: record.slots.contains) {
+                throw RPCError(code: .busy, message: "slot \(slot) is in run \(record.status.id) (\(record.status.state)); a slot takes one run at a time",
+                               data: ["run": .string(record.status.id), "slot": .string(slot)])
+            }
+        }
         let started = Date()
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         formatter.timeZone = TimeZone(identifier: "UTC")
-        let id = "\(formatter.string(from: started))-\(runCounter)"
-        let request = RunRequest(id: id, plan: plan, spec: spec, slots: slots, lot: params.lot,
-                                 serials: params.serials ?? [:], operatorName: params.operator)
+        // A run id is never reused, not even by a daemon restarted within the second.
+        var id: String
+        repeat {
+            runCounter += 1
+            id = "\(formatter.string(from: started))-\(runCounter)"
+        } while runs[id] != nil || FileManager.default.fileExists(atPath: configuration.runsDirectory + "/" + id)
+        let parts = used.map { index in
+            RunPart(request: RunRequest(id: id, plan: plans[index], spec: spec, slots: partSlots[index], lot: params.lot,
+                                        serials: (params.serials ?? [:]).filter { partSlots[index].contains($0.key) },
+                                        operatorName: params.operator), rig: rig)
+        }
+        let planName = rigPlan?.name ?? plans[0].name
         let status = RunStatus(
-            id: id, plan: plan.name, spec: spec.name, state: RunState.queued.rawValue,
-            simulated: configuration.connector.isSimulated, step: nil, elapsedS: 0, plannedS: plan.plannedDuration,
+            id: id, plan: planName, spec: spec.name, state: RunState.queued.rawValue,
+            simulated: configuration.connector.isSimulated, step: nil, elapsedS: 0, plannedS: RunPart.plannedSeconds(parts),
             startedUTC: Self.iso(started), finishedUTC: nil,
             duts: slots.map { .init(slot: $0, serial: params.serials?[$0], verdict: nil, lost: nil, figures: nil) },
             verdict: nil, complete: nil, reportPath: nil, error: nil)
         let cancellation = RunCancellation()
         // After shutdown began, the scheduler takes no more runs: refuse rather than queue one that never runs.
-        if case .terminated = startsContinuation.yield(PreparedRun(request: request, cancellation: cancellation, started: started)) {
+        let manifest = RunManifest(
+            id: id, startTime: Self.iso(started), software: software, rig: rig.name, simulated: configuration.connector.isSimulated,
+            rigPlan: rigPlan.flatMap { texts[$0.name] },
+            parts: parts.compactMap { part in texts[part.request.plan.name].map { RunManifest.Part(plan: $0, slots: part.request.slots) } },
+            spec: spec, lot: params.lot, operator: params.operator, serials: params.serials ?? [:])
+        let prepared = PreparedRun(id: id, manifest: manifest, parts: parts, rigPlan: rigPlan, cancellation: cancellation, started: started)
+        if case .terminated = startsContinuation.yield(prepared) {
             throw RPCError(code: .busy, message: "sensorquald is stopping; start the run after it restarts")
         }
-        runs[id] = RunRecord(request: request, status: status, cancellation: cancellation)
+        let groups = RunPart.concurrentGroups(parts).map { $0.map(\.request.plan.name) }
+        runs[id] = RunRecord(parts: parts, rigPlan: rigPlan, status: status, cancellation: cancellation, groups: groups)
         order.append(id)
         setDevices(slots, busy: true)
-        logger.info("run \(id) queued: plan \(plan.name), spec \(spec.name), slots \(slots.joined(separator: ","))")
+        logger.info("run \(id) queued: plan \(planName)\(rigPlan.map { _ in " (" + plans.map(\.name).joined(separator: ", ") + ")" } ?? ""), spec \(spec.name), slots \(slots.joined(separator: ","))")
         notifier.status("run \(id) queued")
         return status
     }
@@ -178,9 +245,7 @@ actor RunScheduler: Service {
         guard let manual = configuration.manualReference else {
             throw RPCError(code: .invalidParams, message: "this rig's reference is not manual; its controller reads the pressure itself")
         }
-        guard let active = runs.values.first(where: { !$0.status.isFinished }), params.run == nil || params.run == active.status.id else {
-            throw RPCError(code: .notFound, message: params.run.map { "run '\($0)' is not running" } ?? "no run is active")
-        }
+        let active = try activeRun(params.run)
         do {
             let setpoint = try manual.submit(valuePa)
             logger.info("run \(active.status.id): reference reading \(valuePa) Pa submitted for \(setpoint) Pa")
@@ -190,12 +255,20 @@ actor RunScheduler: Service {
         }
     }
 
-    /// The run now going, which a technician's entry answers.
+    /// The run a technician's entry answers: the one named, else the one waiting for the technician, else the only
+    /// run going.
     private func activeRun(_ run: String?) throws(RPCError) -> RunRecord {
-        guard let active = runs.values.first(where: { !$0.status.isFinished }), run == nil || run == active.status.id else {
-            throw RPCError(code: .notFound, message: run.map { "run '\($0)' is not running" } ?? "no run is active")
+        let going = order.compactMap { runs[$0] }.filter { !$0.status.isFinished }
+        if let run {
+            guard let named = going.first(where: { $0.status.id == run }) else { throw RPCError(code: .notFound, message: "run '\(run)' is not running") }
+            return named
         }
-        return active
+        if let waiting = going.first(where: { !$0.waitingParts.isEmpty }) { return waiting }
+        guard let only = going.first else { throw RPCError(code: .notFound, message: "no run is active") }
+        guard going.count == 1 else {
+            throw RPCError.invalidParams("runs " + going.map(\.status.id).joined(separator: ", ") + " are going and none waits for the technician; name one with --run")
+        }
+        return only
     }
 
     /// A reference magnetometer's reading for the field the active run asked the technician to set.
@@ -236,9 +309,7 @@ actor RunScheduler: Service {
         guard let calibrator = configuration.calibrator else {
             throw RPCError(code: .invalidParams, message: "this rig's sound source is not a hand-held calibrator; the reference microphone measures its level")
         }
-        guard let active = runs.values.first(where: { !$0.status.isFinished }), params.run == nil || params.run == active.status.id else {
-            throw RPCError(code: .notFound, message: params.run.map { "run '\($0)' is not running" } ?? "no run is active")
-        }
+        let active = try activeRun(params.run)
         do {
             let level = params.quiet == true ? nil : params.levelDBSPL
             let request = try calibrator.submit(level: level)
@@ -298,7 +369,8 @@ actor RunScheduler: Service {
         return status
     }
 
-    /// The report's path for a run this daemon ran, or one left in the state folder by an earlier daemon.
+    /// The report's path for a run this daemon ran, or one left in the state folder by an earlier daemon (for a run
+    /// that daemon never finished, the partial report built at start-up).
     func reportPath(_ id: String?) throws(RPCError) -> (run: String, path: String) {
         if let id, runs[id] == nil {
             guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
@@ -313,6 +385,38 @@ actor RunScheduler: Service {
             throw RPCError(code: .notFound, message: "run \(status.id) has no report yet (\(status.state))")
         }
         return (status.id, path)
+    }
+
+    /// Runs an earlier daemon left without a report (it was killed, or the machine lost power): each is marked
+    /// `interrupted` and gets the partial report of what it recorded (DESIGN.md §5).
+    private func recoverInterruptedRuns() async {
+        let configuration = configuration
+        let recovered = await DedicatedThread.run(name: "recover runs") { () -> [(run: String, report: String?, error: String?)] in
+            let folder = configuration.runsDirectory
+            let ids = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+            return ids.compactMap { id in
+                let runDirectory = folder + "/" + id
+                let fileManager = FileManager.default
+                guard fileManager.fileExists(atPath: runDirectory + "/" + RunManifest.fileName),
+                      !fileManager.fileExists(atPath: runDirectory + "/report.json") else { return nil }
+                do {
+                    let manifest = try RunManifest.read(runDirectory: runDirectory)
+                    let report = try manifest.partialReport(
+                        rig: configuration.rig, catalog: configuration.catalog, runDirectory: runDirectory,
+                        reason: "sensorquald stopped before the run ended; this report holds what it recorded", finished: Date())
+                    return (id, try ReportWriter.write(report, runDirectory: runDirectory), nil)
+                } catch {
+                    return (id, nil, "\(error)")
+                }
+            }
+        }
+        for run in recovered {
+            if let report = run.report {
+                logger.warning("run \(run.run) was interrupted (sensorquald stopped before it ended); partial report \(report)")
+            } else {
+                logger.error("run \(run.run) was interrupted; its partial report could not be built: \(run.error ?? "-")")
+            }
+        }
     }
 
     func deviceList() -> [DeviceInfo] { devices }
@@ -331,42 +435,84 @@ actor RunScheduler: Service {
         let software = software
         let sink = eventsContinuation
         let dropped = droppedEvents
-        let id = prepared.request.id
-        let result = await DedicatedThread.run(name: "run \(id)") { () -> (RunOutcome, String?, String?) in
-            let events: RunEngine.EventSink = { event in
-                if case .dropped = sink.yield((id, event)) { dropped.add() }
+        let id = prepared.id
+        let runDirectory = configuration.runsDirectory + "/" + id
+        let resources = prepared.parts.reduce(into: Set<String>()) { $0.formUnion($1.resources) }
+        // What the run was asked, on disk before any reading: after a crash the partial report is built from it.
+        let manifestError = await DedicatedThread.run(name: "manifest \(id)") { () -> String? in
+            do { try prepared.manifest.write(runDirectory: runDirectory); return nil } catch { return "\(error)" }
+        }
+        await acquire(resources)
+        let tagged = prepared.rigPlan != nil
+        // Each group of parts on a thread of its own, its parts one after the other.
+        let results = await withTaskGroup(of: [RunPartResult].self) { group in
+            for parts in RunPart.concurrentGroups(prepared.parts) {
+                let name = "run \(id)" + (tagged ? " " + parts.map(\.request.plan.name).joined(separator: "+") : "")
+                group.addTask {
+                    await DedicatedThread.run(name: name) { () -> [RunPartResult] in
+                        parts.map { part in
+                            // Readings a crash would leave unaccounted for are not taken: without its manifest the run
+                            // fails before its first reading.
+                            if let manifestError {
+                                return RunPartResult(part: part, outcome: .unfinished(
+                                    part.request, state: .failed, rig: configuration.rig, catalog: configuration.catalog,
+                                    runDirectory: runDirectory, simulated: configuration.connector.isSimulated,
+                                    reason: "run.json not written: \(manifestError)"))
+                            }
+                            let plan = tagged ? part.request.plan.name : nil
+                            let events: RunEngine.EventSink = { event in
+                                if case .dropped = sink.yield((id, plan, event)) { dropped.add() }
+                            }
+                            let outcome = part.run(rig: configuration.rig, catalog: configuration.catalog, connector: configuration.connector,
+                                                   cancellation: prepared.cancellation, runDirectory: runDirectory, events: events)
+                            return RunPartResult(part: part, outcome: outcome)
+                        }
+                    }
+                }
             }
-            let outcome: RunOutcome
-            let raw = configuration.runsDirectory + "/" + id + "/raw"
-            switch prepared.request.plan.sensorClass {
-            case "acoustic":
-                outcome = MicrophoneRunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
-                                              connector: configuration.connector, cancellation: prepared.cancellation,
-                                              recordingDirectory: configuration.runsDirectory + "/" + id + "/audio",
-                                              events: events).run()
-            case "magnetic":
-                outcome = MagneticRunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
-                                            connector: configuration.connector, cancellation: prepared.cancellation,
-                                            captureDirectory: raw, events: events).run()
-            case "gas":
-                outcome = GasRunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
-                                       connector: configuration.connector, cancellation: prepared.cancellation,
-                                       captureDirectory: raw, events: events).run()
-            default:
-                outcome = RunEngine(request: prepared.request, rig: configuration.rig, catalog: configuration.catalog,
-                                    connector: configuration.connector, cancellation: prepared.cancellation,
-                                    captureDirectory: raw, events: events).run()
-            }
-            let report = QualificationReport(outcome: outcome, request: prepared.request, rig: configuration.rig,
+            var all: [RunPartResult] = []
+            for await results in group { all += results }
+            return all
+        }
+        release(resources)
+        // The report lists the parts in the plan's order, whichever thread finished first.
+        let ordered = prepared.parts.compactMap { part in results.first { $0.part.request.plan.name == part.request.plan.name } }
+        let groups = RunPart.concurrentGroups(prepared.parts).map { $0.map(\.request.plan.name) }
+        let outcome = prepared.rigPlan.map { RunOutcome.combining(ordered, id: id, planName: $0.name, groups: groups) } ?? ordered[0].outcome
+        let written = await DedicatedThread.run(name: "report \(id)") { () -> (String?, String?) in
+            let report = QualificationReport(outcome: outcome, parts: ordered, rigPlan: prepared.rigPlan, rig: configuration.rig,
                                              software: software, started: prepared.started, finished: Date())
             do {
-                let path = try ReportWriter.write(report, runDirectory: configuration.runsDirectory + "/" + id)
-                return (outcome, path, nil)
+                return (try ReportWriter.write(report, runDirectory: runDirectory), nil)
             } catch {
-                return (outcome, nil, "\(error)")
+                return (nil, "\(error)")
             }
         }
-        finished(id, outcome: result.0, reportPath: result.1, reportError: result.2)
+        finished(id, outcome: outcome, reportPath: written.0, reportError: written.1)
+    }
+
+    /// Waits until no running run holds any of `resources`, then holds them.
+    private func acquire(_ resources: Set<String>) async {
+        if heldResources.isDisjoint(with: resources) {
+            heldResources.formUnion(resources)
+            return
+        }
+        await withCheckedContinuation { resourceWaiters.append((resources, $0)) }
+    }
+
+    /// Lets go of a run's buses and instruments and starts the waiting runs they free, in the order they came.
+    private func release(_ resources: Set<String>) {
+        heldResources.subtract(resources)
+        var waiting: [(resources: Set<String>, continuation: CheckedContinuation<Void, Never>)] = []
+        for waiter in resourceWaiters {
+            if heldResources.isDisjoint(with: waiter.resources) {
+                heldResources.formUnion(waiter.resources)
+                waiter.continuation.resume()
+            } else {
+                waiting.append(waiter)
+            }
+        }
+        resourceWaiters = waiting
     }
 
     private func finished(_ id: String, outcome: RunOutcome, reportPath: String?, reportError: String?) {
@@ -378,7 +524,7 @@ actor RunScheduler: Service {
         record.status.complete = outcome.isComplete
         record.status.reportPath = reportPath
         record.status.error = [outcome.error, reportError.map { "report not written: \($0)" }].compactMap { $0 }.first
-        let spec = record.request.spec
+        let spec = record.parts[0].request.spec
         let catalog = configuration.catalog
         record.status.duts = outcome.duts.map { dut in
             // The figures the spec names for the DUT's class: judged ones, and those it asks to be measured and reported.
@@ -390,7 +536,7 @@ actor RunScheduler: Service {
                   })
         }
         runs[id] = record
-        setDevices(record.request.slots, busy: false)
+        setDevices(record.slots, busy: false)
         let verdict = record.status.verdict ?? "no verdict"
         if let reportError {
             logger.error("run \(id) \(outcome.state.rawValue): report not written: \(reportError)")
@@ -407,12 +553,14 @@ actor RunScheduler: Service {
         }
     }
 
-    private func apply(_ event: RunEvent, to id: String) {
+    private func apply(_ event: RunEvent, to id: String, part: String?) {
         guard var record = runs[id], !record.status.isFinished else { return }
-        // Between a request to the technician and its answer the run is waiting-for-operator, then back in the state
-        // the engine last reported; each change is a run.state notification, before the request's own.
+        // Between a request to the technician and its answer the run is waiting-for-operator (while any part waits),
+        // then back in the state the engines last reported; each change is a run.state notification, before the
+        // request's own.
         if let waiting = event.operatorWait {
-            let state = waiting ? RunState.waitingForOperator.rawValue : record.engineState
+            if waiting { record.waitingParts.insert(part ?? "") } else { record.waitingParts.remove(part ?? "") }
+            let state = record.waitingParts.isEmpty ? record.engineState : RunState.waitingForOperator.rawValue
             if record.status.state != state {
                 record.status.state = state
                 broadcast(NotificationMethod.runState, run: id, params: RunEventParams(run: id, state: state))
@@ -423,19 +571,30 @@ actor RunScheduler: Service {
         switch event {
         case .state(let state):
             guard !state.isFinal else { return }     // the final state arrives with the outcome
-            record.status.state = state.rawValue
             record.engineState = state.rawValue
+            // A part's own state while another part waits for the technician stays behind the waiting state.
+            guard record.waitingParts.isEmpty, record.status.state != state.rawValue else {
+                runs[id] = record
+                return
+            }
+            record.status.state = state.rawValue
             params = RunEventParams(run: id, state: state.rawValue)
             method = NotificationMethod.runState
             notifier.status("run \(id) \(state.rawValue)")
         case .step(let index, let count, let name):
-            record.status.step = .init(index: index, count: count, name: name)
+            record.status.step = .init(index: index, count: count, name: part.map { "\($0): \(name)" } ?? name)
             params = RunEventParams(run: id, step: record.status.step)
             method = NotificationMethod.runStep
         case .progress(let elapsed, let planned):
-            record.status.elapsedS = elapsed
-            record.status.plannedS = planned
-            params = RunEventParams(run: id, elapsedS: elapsed, plannedS: planned)
+            if let part {
+                // A rig plan's run: its longest thread so far, against the plan of the whole.
+                record.partElapsed[part] = elapsed
+                record.status.elapsedS = record.groups.map { $0.reduce(0) { $0 + (record.partElapsed[$1] ?? 0) } }.max() ?? elapsed
+            } else {
+                record.status.elapsedS = elapsed
+                record.status.plannedS = planned
+            }
+            params = RunEventParams(run: id, elapsedS: record.status.elapsedS, plannedS: record.status.plannedS)
             method = NotificationMethod.runProgress
         case .referenceRequest(let setpoint):
             record.status.awaitingReferencePa = setpoint

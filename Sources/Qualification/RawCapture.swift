@@ -43,15 +43,20 @@ public struct RawCaptureHeader: Sendable, Codable, Equatable {
     }
 }
 
-/// Appends records to a raw capture. Writes go through a buffer of a few thousand records and are flushed
-/// and fsync'd at `flush()` (the run engine calls it at the end of every plan step), so a crash loses at most
-/// the current step's tail and never corrupts what was written. Blocking: the acquisition thread owns it.
+/// Appends records to a raw capture. Records go through a buffer that is written out once it holds 256 KiB or
+/// its oldest record is half a second old, so a killed daemon loses at most the last half second (the kernel
+/// keeps what was written); `flush()` also fsyncs (the run engine calls it at the end of every plan step), so a
+/// power loss loses at most the current step's tail. Nothing written is ever rewritten. Blocking: the acquisition
+/// thread owns it.
 public final class RawCaptureWriter {
     public let path: String
     private let handle: FileHandle
     private let columnCount: Int
     private var buffer = Data()
     private static let bufferLimit = 1 << 18
+    /// Wall-clock age of the buffer's oldest record at which it is written out, ns.
+    private static let writeInterval: UInt64 = 500_000_000
+    private var bufferSince: UInt64?
 
     public init(path: String, header: RawCaptureHeader) throws {
         self.path = path
@@ -71,7 +76,11 @@ public final class RawCaptureWriter {
         precondition(values.count == columnCount, "a raw capture record needs \(columnCount) values")
         withUnsafeBytes(of: nanoseconds.littleEndian) { buffer.append(contentsOf: $0) }
         for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { buffer.append(contentsOf: $0) } }
-        if buffer.count >= Self.bufferLimit { try writeBuffer() }
+        // Wall time, not the run clock: a simulated run's clock races ahead and would write every record alone.
+        let now = DispatchTime.now().uptimeNanoseconds
+        let since = bufferSince ?? now
+        bufferSince = since
+        if buffer.count >= Self.bufferLimit || now - since >= Self.writeInterval { try writeBuffer() }
     }
 
     /// Writes what is buffered and forces it to disk.
@@ -86,6 +95,7 @@ public final class RawCaptureWriter {
     }
 
     private func writeBuffer() throws {
+        bufferSince = nil
         guard !buffer.isEmpty else { return }
         try handle.write(contentsOf: buffer)
         buffer.removeAll(keepingCapacity: true)
@@ -100,9 +110,14 @@ public struct RawCapture: Sendable {
     /// Column-major values: `columns[c][i]` is column c of record i.
     public var columns: [[Double]]
 
+    /// Bytes after the last whole record (a record torn by a crash mid-write); 0 in a file closed cleanly.
+    public var strayBytes = 0
+
     /// Reads a capture; a wrong magic, a bad header or a truncated last record is an error naming the file
-    /// (a truncated tail — a crash mid-write — is reported with the number of whole records before it).
-    public static func read(path: String) throws(ConfigurationError) -> RawCapture {
+    /// (a truncated tail — a crash mid-write — is reported with the number of whole records before it). With
+    /// `keepingTornTail`, the whole records before a tear are returned and the tear is counted in `strayBytes`
+    /// (the partial report of an interrupted run).
+    public static func read(path: String, keepingTornTail: Bool = false) throws(ConfigurationError) -> RawCapture {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(file: path, reason: "cannot read the file")
         }
@@ -123,7 +138,7 @@ public struct RawCapture: Sendable {
         }
         let recordSize = 8 * (1 + header.columns.count)
         let body = data[(second + 1)...]
-        guard body.count % recordSize == 0 else {
+        guard body.count % recordSize == 0 || keepingTornTail else {
             throw ConfigurationError(file: path, reason: "truncated: \(body.count / recordSize) whole records, then \(body.count % recordSize) stray bytes")
         }
         let count = body.count / recordSize
@@ -139,6 +154,6 @@ public struct RawCapture: Sendable {
                 }
             }
         }
-        return RawCapture(header: header, times: times, columns: columns)
+        return RawCapture(header: header, times: times, columns: columns, strayBytes: body.count % recordSize)
     }
 }

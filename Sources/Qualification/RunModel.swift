@@ -189,8 +189,11 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     /// The worst verdict of the judged figures; nil when the DUT was not measured.
     public var verdict: Verdict?
     public var integrity: DataIntegrity
-    /// Every reading of the run, as `raw/<slot>.sqraw` relative to the run folder (docs/raw-capture.md).
+    /// Every reading of the run, as `raw/<slot>.sqraw` relative to the run folder (docs/raw-capture.md); a
+    /// microphone's recordings as the folder `audio/<slot>` of WAV files.
     public var rawCapture: String?
+    /// The same readings as CSV, `raw/<slot>.csv` (schema 4).
+    public var rawCaptureCSV: String? = nil
 }
 
 /// One plan step as it was carried out.

@@ -7,7 +7,7 @@ import SensorMetrics
 /// the decision rule, the verdict and the conditions it holds under.
 public struct QualificationReport: Sendable, Codable, Equatable {
     /// Bumped on any change a reader must know about; docs/report-schema.md says what each version changed.
-    public static let currentSchemaVersion = 3
+    public static let currentSchemaVersion = 4
 
     public var schema = "sensorqual.report"
     public var schemaVersion = QualificationReport.currentSchemaVersion
@@ -60,6 +60,8 @@ public struct QualificationReport: Sendable, Codable, Equatable {
         public var description: String
         public var plannedSeconds: Double
         public var steps: [StepRecord]
+        /// A rig plan's class plans (schema 4); absent for a run of one class plan.
+        public var parts: [PartSection]? = nil
     }
 
     public struct VerdictSummary: Sendable, Codable, Equatable {
@@ -70,37 +72,72 @@ public struct QualificationReport: Sendable, Codable, Equatable {
         public var counts: [String: Int]
     }
 
+    /// A run's part as the report states it: a rig plan's run has one per class plan.
+    public struct PartSection: Sendable, Codable, Equatable {
+        public var plan: String
+        public var description: String
+        public var sensorClass: String
+        public var slots: [String]
+        public var state: RunState
+        public var plannedSeconds: Double
+        public var runSeconds: Double
+        /// How this part kept time: "simulated", "monotonic" or "audio samples".
+        public var clock: String
+        public var error: String?
+    }
+
+    /// The report of a run of one class plan.
     public init(outcome: RunOutcome, request: RunRequest, rig: Rig, software: Software, started: Date, finished: Date) {
+        self.init(outcome: outcome, parts: [RunPartResult(part: RunPart(request: request, rig: rig), outcome: outcome)],
+                  rigPlan: nil, rig: rig, software: software, started: started, finished: finished)
+    }
+
+    /// The report of a run: `outcome` is the run as a whole (for a rig plan, `RunOutcome.combining` of its parts),
+    /// `parts` what each class plan did.
+    public init(outcome: RunOutcome, parts: [RunPartResult], rigPlan: RigPlan?, rig: Rig, software: Software,
+                started: Date, finished: Date) {
         self.software = software
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let acoustic = request.plan.sensorClass == "acoustic"
-        // An acoustic run keeps time by its capture's sample count; a pressure run by the rig clock.
-        let clock = acoustic ? "audio samples" : outcome.simulated ? "simulated" : "monotonic"
-        run = RunHeader(id: outcome.id, state: outcome.state, lot: request.lot, operator: request.operatorName,
-                        startTime: iso.string(from: started), endTime: iso.string(from: finished),
-                        clock: clock, runSeconds: outcome.runSeconds, error: outcome.error)
-        // The instruments this run's class uses, each with what it answered as: the controller's *IDN?, the sound
-        // source's identity, the reference microphone's channel.
-        let used: Set<String> = switch request.plan.sensorClass {
-        case "acoustic": ["reference-microphone", "sound-source"]
-        case "magnetic": ["field-source"]
-        case "gas": ["gas-mixer"]
-        default: ["pressure-controller"]
+        // An acoustic run keeps time by its capture's sample count; the others by the rig clock.
+        func clock(_ part: RunPartResult) -> String {
+            part.part.request.plan.sensorClass == "acoustic" ? "audio samples" : part.outcome.simulated ? "simulated" : "monotonic"
         }
-        // A gas run uses the mixer of its gas only.
-        let gas = request.plan.gas?.gas
+        let clocks = parts.map(clock).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        precondition(!parts.isEmpty, "a run has at least one part")
+        let first = parts[0].part.request
+        run = RunHeader(id: outcome.id, state: outcome.state, lot: first.lot, operator: first.operatorName,
+                        startTime: iso.string(from: started), endTime: iso.string(from: finished),
+                        clock: clocks.joined(separator: ", "), runSeconds: outcome.runSeconds, error: outcome.error)
+        // The instruments each part's class uses, each with what it answered as: the controller's *IDN?, the sound
+        // source's identity, the coil's current source, the mixer.
+        var references: [ReferenceInstrument] = []
+        for part in parts {
+            for reference in RunPart.references(for: part.part.request.plan, rig: rig) where !references.contains(where: { $0.configuration.id == reference.id }) {
+                let identity = switch reference.kind {
+                case "pressure-controller", "sound-source", "field-source", "gas-mixer": part.outcome.referenceIdentity
+                default: part.outcome.state == .done ? reference.link : nil
+                }
+                references.append(ReferenceInstrument(configuration: reference, identity: identity))
+            }
+        }
         self.rig = RigSection(name: rig.name, description: rig.description, simulated: outcome.simulated, buses: rig.buses,
-                              references: rig.references.filter { used.contains($0.kind) && (gas == nil || $0.mixer?.gas == gas) }.map {
-                                  let identity = switch $0.kind {
-                                  case "pressure-controller", "sound-source", "field-source", "gas-mixer": outcome.referenceIdentity
-                                  default: outcome.state == .done ? $0.link : nil
-                                  }
-                                  return ReferenceInstrument(configuration: $0, identity: identity)
-                              })
-        plan = PlanSection(name: request.plan.name, description: request.plan.description,
-                           plannedSeconds: request.plan.plannedDuration, steps: outcome.steps)
-        spec = request.spec
+                              references: rig.references.compactMap { reference in references.first { $0.configuration.id == reference.id } })
+        if let rigPlan {
+            plan = PlanSection(name: rigPlan.name, description: rigPlan.description,
+                               plannedSeconds: RunPart.plannedSeconds(parts.map(\.part)), steps: outcome.steps,
+                               parts: parts.map { part in
+                                   let request = part.part.request
+                                   return PartSection(plan: request.plan.name, description: request.plan.description,
+                                                      sensorClass: request.plan.sensorClass, slots: request.slots, state: part.outcome.state,
+                                                      plannedSeconds: request.plan.plannedDuration, runSeconds: part.outcome.runSeconds,
+                                                      clock: clock(part), error: part.outcome.error)
+                               })
+        } else {
+            plan = PlanSection(name: first.plan.name, description: first.plan.description,
+                               plannedSeconds: first.plan.plannedDuration, steps: outcome.steps)
+        }
+        spec = first.spec
         duts = outcome.duts
         var counts: [String: Int] = [:]
         for dut in outcome.duts { counts[dut.verdict?.rawValue ?? "not-judged", default: 0] += 1 }

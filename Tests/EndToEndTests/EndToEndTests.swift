@@ -40,7 +40,7 @@ import Testing
             // The report's figures against the simulator's known per-unit errors.
             let report = try QualificationReport.read(from: path)
             let rig = SimulatedRig(seed: 1)
-            #expect(report.schema == "sensorqual.report" && report.schemaVersion == 3)
+            #expect(report.schema == "sensorqual.report" && report.schemaVersion == 4)
             #expect(report.rig.simulated && report.run.clock == "simulated")
             #expect(report.run.lot == "LOT-7" && report.run.operator == "tester")
             #expect(report.spec.name == "miit-2020" && report.spec.decisionRule == .guardedAcceptance)
