@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ControlProtocolTests", dependencies: ["ControlProtocol"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Qualification", "SensorSim", "SensorMetrics"]),
         .testTarget(name: "EndToEndTests", dependencies: [
-            "sensorquald", "sensorqual", "ControlProtocol", "SensorSim", "Reports", "SensorIO",
+            "sensorquald", "sensorqual", "ControlProtocol", "SensorSim", "Reports", "Qualification", "SensorIO",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -7,19 +7,21 @@ extension Sensorqual {
         static let configuration = CommandConfiguration(
             abstract: "Run a full qualification on the built-in simulated rig and print the verdicts.",
             discussion: """
-                Starts sensorquald --simulate in a new temporary folder, runs pressure-full (noise, noise at every \
-                oversampling mode, accuracy sweep up and down) on the simulated rig's eight pressure DUTs (four \
-                BMP390s, a BMP581, a DPS310, an LPS22HH and an MS5611: a deliberate lot that shows every verdict) \
-                against the simulated controller over SCPI, then mic-full (sensitivity, THD, A-weighted noise and \
-                SNR, THD vs SPL and the overload point) on its four microphones, captured through ALSA from the \
-                simulated acoustic chamber; then mag-full (noise density, RMS noise in 0.1–10 Hz against the 1 pT \
-                resolution target, Allan deviation, and ±20/±40 µT coil steps for scale factor, offset and \
-                orthogonality) on an RM3100, an MMC5983MA, a LIS3MDL, a BMM150 and a fluxgate on an ADS122C04, the \
-                coil driven by a simulated current source over SCPI; then gas-steps (CO2 accuracy, t63/t90, \
-                repeatability) on an SCD41 and gas-lod (ethanol LOD) on an SGP41 and an ENS160, the gas delivered \
-                by simulated mass-flow controllers over their ASCII protocol. Prints each verdict table and report \
-                path, then stops the daemon. The reports stay where they say. Exit status 0 when every \
-                qualification completed and its report was written, whatever the DUT verdicts; 2 otherwise.
+                Starts sensorquald --simulate in a new temporary folder and runs the rig plan rig-full on it: every \
+                slot of the rig in one run. pressure-full (noise, noise at every oversampling mode, accuracy sweep up \
+                and down) on the eight pressure DUTs (four BMP390s, a BMP581, a DPS310, an LPS22HH and an MS5611: a \
+                deliberate lot that shows every verdict) against the simulated controller over SCPI; mag-full (noise \
+                density, RMS noise in 0.1–10 Hz against the 1 pT resolution target, Allan deviation, ±20/±40 µT coil \
+                steps for scale factor, offset and orthogonality) on an RM3100, an MMC5983MA, a LIS3MDL, a BMM150 and \
+                a fluxgate on an ADS122C04, the coil driven by a simulated current source over SCPI; gas-steps (CO2 \
+                accuracy, t63/t90, repeatability) on an SCD41 and gas-lod (ethanol LOD) on an SGP41 and an ENS160, the \
+                gas delivered by simulated mass-flow controllers over their ASCII protocol — these share the I2C bus \
+                and run one after the other — while mic-full (sensitivity, THD, A-weighted noise and SNR, THD vs SPL \
+                and the overload point) runs beside them on the four microphones, captured through ALSA from the \
+                simulated acoustic chamber. Prints the verdict table and the report's paths (report.json and the \
+                printable report.html), then stops the daemon. The reports, raw captures and the run archive stay in \
+                the folder. Exit status 0 when the qualification completed and its report was written, whatever the \
+                DUT verdicts; 2 otherwise.
                 """)
 
         @Flag(help: "Print one JSON object, {\"runs\": [the status of each run, in order]}, instead of progress and tables.")
@@ -41,25 +43,20 @@ extension Sensorqual {
             defer { daemon.stop() }
             if !json { Terminal.write("sensorquald --simulate started in \(folder) (log: \(log))\n") }
             let connection = try await daemon.connect(socket: socket, log: log)
-            let runs = [
-                RunStartParams(plan: "pressure-full", lot: "DEMO-LOT-1",
-                               serials: Dictionary(uniqueKeysWithValues: (1...8).map { ("S\($0)", String(format: "SIM-%04d", $0)) }),
-                               operator: "demo"),
-                RunStartParams(plan: "mic-full", lot: "DEMO-MIC-LOT-1",
-                               serials: Dictionary(uniqueKeysWithValues: (1...4).map { ("M\($0)", String(format: "SIM-MIC-%04d", $0)) }),
-                               operator: "demo"),
-                RunStartParams(plan: "mag-full", lot: "DEMO-MAG-LOT-1",
-                               serials: Dictionary(uniqueKeysWithValues: (1...5).map { ("B\($0)", String(format: "SIM-MAG-%04d", $0)) }),
-                               operator: "demo"),
-                RunStartParams(plan: "gas-steps", lot: "DEMO-GAS-LOT-1", operator: "demo"),
-                RunStartParams(plan: "gas-lod", lot: "DEMO-GAS-LOT-1", operator: "demo"),
-            ]
+            // Serials as a technician would type them from the parts' labels; the SCD41 and SGP41 read their own.
+            var serials: [String: String] = [:]
+            for (prefix, label, count) in [("S", "SIM", 8), ("M", "SIM-MIC", 4), ("B", "SIM-MAG", 5)] {
+                for index in 1...count { serials["\(prefix)\(index)"] = String(format: "%@-%04d", label, index) }
+            }
+            serials["G3"] = "SIM-GAS-0003"
+            let runs = [RunStartParams(plan: "rig-full", lot: "DEMO-LOT-1", serials: serials, operator: "demo")]
             var statuses: [RunStatus] = []
             for params in runs {
                 let status = try await Run.start(params, on: connection, json: json, detach: false, printsResult: !json)
                 statuses.append(status)
                 if !json, let path = status.reportPath {
-                    Terminal.write("open it any time with: sensorqual report --file \(path)\n\n")
+                    let html = (path as NSString).deletingLastPathComponent + "/report.html"
+                    Terminal.write("printable report with plots: \(html)\nopen it any time with: sensorqual report --file \(path)\n\n")
                 }
             }
             await connection.close()

@@ -52,6 +52,7 @@ actor RunScheduler: Service {
     let software: QualificationReport.Software
     let notifier: SystemdNotifier
     let logger: Logger
+    let archive: ArchiveRecorder
     private var runs: [String: RunRecord] = [:]
     private var order: [String] = []
     private var watchers: [UInt64: Watcher] = [:]
@@ -75,6 +76,7 @@ actor RunScheduler: Service {
         self.software = software
         self.notifier = notifier
         self.logger = logger
+        archive = ArchiveRecorder(archive: configuration.archive, logger: logger)
         (starts, startsContinuation) = AsyncStream.makeStream(of: PreparedRun.self, bufferingPolicy: .bufferingOldest(8))
         (events, eventsContinuation) = AsyncStream.makeStream(of: TaggedEvent.self, bufferingPolicy: .bufferingOldest(4096))
     }
@@ -227,10 +229,24 @@ actor RunScheduler: Service {
         }
         let groups = RunPart.concurrentGroups(parts).map { $0.map(\.request.plan.name) }
         runs[id] = RunRecord(parts: parts, rigPlan: rigPlan, status: status, cancellation: cancellation, groups: groups)
+        let queued = ArchivedRun.Start(
+            id: id, plan: planName, spec: spec.name, sensorClasses: parts.map(\.request.plan.sensorClass).reduce(into: []) { if !$0.contains($1) { $0.append($1) } },
+            lot: params.lot,
+            operatorName: params.operator, rig: rig.name, simulated: configuration.connector.isSimulated,
+            slots: parts.flatMap { part in
+                part.request.slots.map { slot in
+                    let chip = rig.slot(slot)?.chip ?? rig.microphones.first { $0.id == slot }?.chip
+                    return ArchivedRun.Start.Slot(slot: slot, serial: params.serials?[slot], chip: chip,
+                                                  model: chip.flatMap { catalog.chip($0)?.model }, sensorClass: part.request.plan.sensorClass)
+                }
+            },
+            started: started, softwareVersion: software.version)
+        archive.record("run \(id) queued") { try $0.runQueued(queued) }
         order.append(id)
         setDevices(slots, busy: true)
         logger.info("run \(id) queued: plan \(planName)\(rigPlan.map { _ in " (" + plans.map(\.name).joined(separator: ", ") + ")" } ?? ""), spec \(spec.name), slots \(slots.joined(separator: ","))")
         notifier.status("run \(id) queued")
+        broadcast(NotificationMethod.runState, run: id, params: RunEventParams(run: id, state: RunState.queued.rawValue))
         return status
     }
 
@@ -391,6 +407,7 @@ actor RunScheduler: Service {
     /// `interrupted` and gets the partial report of what it recorded (DESIGN.md §5).
     private func recoverInterruptedRuns() async {
         let configuration = configuration
+        let archive = archive.archive
         let recovered = await DedicatedThread.run(name: "recover runs") { () -> [(run: String, report: String?, error: String?)] in
             let folder = configuration.runsDirectory
             let ids = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
@@ -399,12 +416,19 @@ actor RunScheduler: Service {
                 let fileManager = FileManager.default
                 guard fileManager.fileExists(atPath: runDirectory + "/" + RunManifest.fileName),
                       !fileManager.fileExists(atPath: runDirectory + "/report.json") else { return nil }
+                // The archive knows where the run was (markInterrupted at start-up wrote it) and when it last moved; a run
+                // it holds as ended (its report could not be written) is not an interrupted one.
+                let archived = try? archive.run(id)
+                if let state = archived?.state, state != RunState.interrupted.rawValue, RunArchive.finalStates.contains(state) { return nil }
                 do {
                     let manifest = try RunManifest.read(runDirectory: runDirectory)
-                    let report = try manifest.partialReport(
-                        rig: configuration.rig, catalog: configuration.catalog, runDirectory: runDirectory,
-                        reason: "sensorquald stopped before the run ended; this report holds what it recorded", finished: Date())
-                    return (id, try ReportWriter.write(report, runDirectory: runDirectory), nil)
+                    let stopped = (archived?.error ?? "sensorquald stopped before the run ended") + "; this report holds what it recorded"
+                    let finished = archived?.finishedUTC.flatMap(ArchiveTime.parse) ?? Date()
+                    let report = try manifest.partialReport(rig: configuration.rig, catalog: configuration.catalog,
+                                                            runDirectory: runDirectory, reason: stopped, finished: finished)
+                    let paths = try ReportWriter.writeAll(report, runDirectory: runDirectory)
+                    try archive.runFinished(report, reportPath: paths.json, htmlPath: paths.html, artifacts: [])
+                    return (id, paths.json, nil)
                 } catch {
                     return (id, nil, "\(error)")
                 }
@@ -479,16 +503,19 @@ actor RunScheduler: Service {
         let ordered = prepared.parts.compactMap { part in results.first { $0.part.request.plan.name == part.request.plan.name } }
         let groups = RunPart.concurrentGroups(prepared.parts).map { $0.map(\.request.plan.name) }
         let outcome = prepared.rigPlan.map { RunOutcome.combining(ordered, id: id, planName: $0.name, groups: groups) } ?? ordered[0].outcome
-        let written = await DedicatedThread.run(name: "report \(id)") { () -> (String?, String?) in
-            let report = QualificationReport(outcome: outcome, parts: ordered, rigPlan: prepared.rigPlan, rig: configuration.rig,
-                                             software: software, started: prepared.started, finished: Date())
+        let report = QualificationReport(outcome: outcome, parts: ordered, rigPlan: prepared.rigPlan, rig: configuration.rig,
+                                         software: software, started: prepared.started, finished: Date())
+        let written = await DedicatedThread.run(name: "report \(id)") { () -> (ReportWriter.Paths?, String?) in
             do {
-                return (try ReportWriter.write(report, runDirectory: runDirectory), nil)
+                return (try ReportWriter.writeAll(report, runDirectory: runDirectory), nil)
             } catch {
                 return (nil, "\(error)")
             }
         }
-        finished(id, outcome: outcome, reportPath: written.0, reportError: written.1)
+        await archive.recordAndWait("run \(id) \(outcome.state.rawValue)") {
+            try $0.runFinished(report, reportPath: written.0?.json, htmlPath: written.0?.html, artifacts: [], reportError: written.1)
+        }
+        finished(id, outcome: outcome, reportPath: written.0?.json, reportError: written.1)
     }
 
     /// Waits until no running run holds any of `resources`, then holds them.
@@ -553,7 +580,16 @@ actor RunScheduler: Service {
         }
     }
 
+    /// Applies a run event, and records in the archive each change of the run's state or step as it happens.
     private func apply(_ event: RunEvent, to id: String, part: String?) {
+        let before = runs[id].map { ($0.status.state, $0.status.step?.name) }
+        applyEvent(event, to: id, part: part)
+        guard let after = runs[id].map({ ($0.status.state, $0.status.step?.name) }), let before, before != after else { return }
+        let now = Date()
+        archive.record("run \(id) \(after.0)") { try $0.stateChanged(run: id, state: after.0, step: after.1, at: now) }
+    }
+
+    private func applyEvent(_ event: RunEvent, to id: String, part: String?) {
         guard var record = runs[id], !record.status.isFinished else { return }
         // Between a request to the technician and its answer the run is waiting-for-operator (while any part waits),
         // then back in the state the engines last reported; each change is a run.state notification, before the

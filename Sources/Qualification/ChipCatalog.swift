@@ -1,5 +1,7 @@
 import Foundation
+import SensorDrivers
 import SensorIO
+import Yams
 
 /// One chip of the catalog (`Devices/<chip>.yaml`): where it answers, how it identifies itself, which driver
 /// serves it, its modes and what its datasheet promises.
@@ -85,7 +87,61 @@ public struct ChipCatalog: Sendable, Equatable {
         guard chip.chip + ".yaml" == name else {
             throw file.error(at: [PathKey("chip")], "chip '\(chip.chip)' must live in \(chip.chip).yaml")
         }
+        try chip.validate(file: file)
         return chip
+    }
+}
+
+extension ChipDescription {
+    /// The sensor classes a run knows; a plan and a spec limit name the same.
+    static let sensorClasses = ["pressure", "acoustic", "magnetic", "gas"]
+
+    /// The drivers of each I2C class: a chip naming another would be found out only when a run opens it.
+    /// Microphones are captured through ALSA, so their `driver` only documents the output.
+    static var drivers: [String: [String]] {
+        ["pressure": PressureDrivers.names, "magnetic": MagneticDrivers.names + [FluxgateADC.driverName], "gas": GasDrivers.names]
+    }
+
+    /// Checks what the decode cannot: the class and driver exist, addresses are device addresses, modes and
+    /// figures are in range.
+    func validate(file: YAMLFile) throws(ConfigurationError) {
+        guard Self.sensorClasses.contains(sensorClass) else {
+            throw file.error(at: [PathKey("class")], "class '\(sensorClass)' is not one of " + Self.sensorClasses.joined(separator: ", "))
+        }
+        if let drivers = Self.drivers[sensorClass], !drivers.contains(driver) {
+            throw file.error(at: [PathKey("driver")], "driver '\(driver)' is not a \(sensorClass) driver (" + drivers.joined(separator: ", ") + ")")
+        }
+        for (index, address) in addresses.enumerated() {
+            // 0x00–0x07 and 0x78–0x7F are reserved (general call, CBUS, 10-bit prefix…: I2C-bus specification UM10204 §3.1.12).
+            guard (0x08...0x77).contains(address.rawValue) else {
+                throw file.error(at: [PathKey("addresses"), PathKey(index)], "\(address) is a reserved I2C address: devices use 0x08–0x77")
+            }
+            guard addresses.firstIndex(of: address) == index else {
+                throw file.error(at: [PathKey("addresses"), PathKey(index)], "address \(address) is listed twice")
+            }
+        }
+        if let index = oversamplingModes.firstIndex(where: { $0 < 1 }) {
+            throw file.error(at: [PathKey("modes"), PathKey("oversampling"), PathKey(index)],
+                             "modes.oversampling are factors of 1 or more, not \(oversamplingModes[index])")
+        }
+        if let rates = file.root["modes"]?["odr_hz"]?.sequence {
+            for (index, rate) in rates.enumerated() where !(Double(rate.string ?? "").map { $0 > 0 && $0.isFinite } ?? false) {
+                throw file.error(at: [PathKey("modes"), PathKey("odr_hz"), PathKey(index)],
+                                 "modes.odr_hz are rates in Hz above 0, not '\(rate.string ?? "")'")
+            }
+        }
+        for (index, figure) in figures.enumerated() {
+            let at = [PathKey("figures"), PathKey(index)]
+            guard figure.value != nil || figure.minimum != nil || figure.maximum != nil else {
+                throw file.error(at: at, "figure \(figure.name) states value, min or max")
+            }
+            if let minimum = figure.minimum, let maximum = figure.maximum, minimum > maximum {
+                throw file.error(at: at + [PathKey("min")], "figure \(figure.name): min \(minimum) is above max \(maximum)")
+            }
+            if let kind = figure.kind, !["typical", "minimum", "maximum"].contains(kind) {
+                throw file.error(at: at + [PathKey("kind")], "figure \(figure.name): kind is typical, minimum or maximum, not '\(kind)'")
+            }
+        }
     }
 }
 

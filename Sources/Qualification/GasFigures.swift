@@ -14,10 +14,7 @@ enum GasFigures {
         func add(_ metric: String, _ value: UncertainValue, _ stated: String) {
             // A limit applies only in the unit it is stated in: a raw MOx signal in ticks is not a ppm figure.
             let limit = spec.limit(sensorClass: "gas", metric: metric)?.limit.flatMap { $0.unit == value.unit ? $0 : nil }
-            figures.append(QualifiedFigure(
-                metric: metric, value: value, limit: limit, rule: limit.map { _ in spec.decisionRule },
-                verdict: limit?.verdict(for: value.value, expandedUncertainty: value.expandedUncertainty, rule: spec.decisionRule),
-                conditions: stated))
+            figures.append(QualifiedFigure(metric, value, sensorClass: "gas", limit: limit, spec: spec, conditions: stated))
         }
 
         if let accuracy = measured.accuracy {

@@ -41,7 +41,7 @@ extension RunOutcome {
                     }
                     let csv = "raw/\(id).csv"
                     try Data(capture.csvText().utf8).write(to: URL(fileURLWithPath: runDirectory + "/" + csv))
-                    dut.rawCaptureCSV = csv
+                    dut.csvCapture = csv
                 } catch {
                     dut.missing.append("raw capture \(raw) unreadable: \(error)")
                 }

@@ -17,10 +17,7 @@ enum MagneticFigures {
 
         func add(_ metric: String, _ value: UncertainValue, _ conditions: String) {
             let limit = spec.limit(sensorClass: "magnetic", metric: metric)?.limit
-            figures.append(QualifiedFigure(
-                metric: metric, value: value, limit: limit, rule: limit.map { _ in spec.decisionRule },
-                verdict: limit?.verdict(for: value.value, expandedUncertainty: value.expandedUncertainty, rule: spec.decisionRule),
-                conditions: conditions))
+            figures.append(QualifiedFigure(metric, value, sensorClass: "magnetic", limit: limit, spec: spec, conditions: conditions))
         }
 
         if let noise = measured.noise, let worst = noise.axes.max(by: { $0.resolution.rms.value < $1.resolution.rms.value }) {

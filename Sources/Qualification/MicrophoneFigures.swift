@@ -10,10 +10,7 @@ enum MicrophoneFigures {
 
         func add(_ metric: String, _ value: UncertainValue, _ conditions: String, judged: Bool = true) {
             let limit = judged ? spec.limit(sensorClass: "acoustic", metric: metric)?.limit : nil
-            figures.append(QualifiedFigure(
-                metric: metric, value: value, limit: limit, rule: limit.map { _ in spec.decisionRule },
-                verdict: limit?.verdict(for: value.value, expandedUncertainty: value.expandedUncertainty, rule: spec.decisionRule),
-                conditions: conditions))
+            figures.append(QualifiedFigure(metric, value, sensorClass: "acoustic", limit: limit, spec: spec, conditions: conditions))
         }
 
         if let s = m.sensitivity {

@@ -48,6 +48,10 @@ extension Plan {
             } else if let n = step.noise {
                 try checkDuration(n.duration_s, "noise", shortest: shortestNoiseRecord)
                 guard n.setpoint_pa == nil else { throw file.error(at: at + [PathKey("noise")], "an acoustic noise step has no setpoint") }
+                guard n.band_hz == nil, n.segment_s == nil else {
+                    throw file.error(at: at + [PathKey("noise")], "band_hz and segment_s belong to a magnetic noise record; an acoustic "
+                        + "noise step has duration_s only (the band is 20 Hz–20 kHz, A-weighted)")
+                }
                 steps.append(.acousticNoise(duration: n.duration_s))
             } else if let o = step.overload {
                 try checkDuration(o.duration_s, "overload", shortest: shortestAcousticRecord)

@@ -54,6 +54,9 @@ extension Plan {
             throws(ConfigurationError) -> MagneticSettings {
             guard odr > 0, odr <= 1000 else { throw file.error(at: path + [PathKey("odr_hz")], "odr_hz must be in (0, 1000] Hz, not \(odr)") }
             if let fullScale, fullScale <= 0 { throw file.error(at: path + [PathKey("full_scale_ut")], "full_scale_ut must be positive") }
+            if let resolution, resolution < 0 {
+                throw file.error(at: path + [PathKey("resolution")], "resolution is a datasheet setting number, 0 or more, not \(resolution)")
+            }
             return MagneticSettings(outputDataRate: odr, resolution: resolution, fullScale: fullScale,
                                     offsetCancellation: cancellation ?? true)
         }

@@ -1,5 +1,6 @@
 import SensorDrivers
 import SensorMetrics
+import Yams
 
 /// A qualification plan (`plans/<name>.yaml`): what to measure on the DUTs, how long, at which setpoints.
 public struct Plan: Sendable, Equatable {
@@ -184,6 +185,7 @@ extension Plan {
 
     static func parse(_ file: YAMLFile) throws(ConfigurationError) -> Plan {
         let document = try file.decode(PlanDocument.self)
+        try checkClassKeys(document.class, file: file)
         switch document.class {
         case "pressure": return try parsePressure(document, file: file)
         case "acoustic": return try parseAcoustic(document, file: file)
@@ -191,6 +193,54 @@ extension Plan {
         case "gas": return try parseGas(document, file: file)
         default:
             throw file.error(at: [PathKey("class")], "class '\(document.class)' is not one of pressure, acoustic, magnetic, gas")
+        }
+    }
+
+    /// What each class reads: its sections beside plan, class, description and steps, its acquisition settings,
+    /// and its step kinds.
+    static let classKeys: [String: (sections: [String], acquisition: [String], steps: [String])] = [
+        "pressure": (["acquisition"], ["odr_hz", "oversampling", "iir", "low_noise"], ["warmup", "noise", "noise_by_mode", "sweep"]),
+        "acoustic": (["stimulus"], [], ["sensitivity", "distortion", "noise", "overload"]),
+        "magnetic": (["acquisition"], ["odr_hz", "resolution", "full_scale_ut", "offset_cancellation"], ["warmup", "noise", "field_steps"]),
+        "gas": (["gas", "baseline_ppm", "acquisition"], ["interval_s", "asc", "ambient_pressure_pa", "temperature_c", "humidity_percent"],
+                ["warmup", "blank", "exposures", "repeats"]),
+    ]
+
+    /// A section, setting or step another class reads is a known key to the decoder, so not an unknown key; in this
+    /// class's plan it would be silently ignored (`resolution:` in a pressure plan, `stimulus:` in a gas plan), so
+    /// it is an error at its line.
+    static func checkClassKeys(_ sensorClass: String, file: YAMLFile) throws(ConfigurationError) {
+        guard let schema = classKeys[sensorClass], let root = file.root.mapping else { return }
+        let article = sensorClass == "acoustic" ? "an" : "a"
+        func fail(_ key: Node, _ reason: String) -> ConfigurationError {
+            ConfigurationError(file: file.name, line: key.mark?.line, reason: reason)
+        }
+        let sections = ["plan", "class", "description", "steps"] + schema.sections
+        for (key, _) in root {
+            guard let name = key.string, name != "<<", !sections.contains(name) else { continue }
+            throw fail(key, "\(name): \(article) \(sensorClass) plan has no \(name) section (it has \(sections.joined(separator: ", ")))")
+        }
+        func checkSettings(_ mapping: Node.Mapping, at place: String) throws(ConfigurationError) {
+            for (key, value) in mapping {
+                guard let name = key.string, name != "<<" else { continue }
+                if name == "chips", place == "acquisition", let chips = value.mapping {
+                    for (chip, settings) in chips {
+                        if let settings = settings.mapping { try checkSettings(settings, at: "acquisition.chips.\(chip.string ?? "")") }
+                    }
+                    continue
+                }
+                guard schema.acquisition.contains(name) else {
+                    throw fail(key, "\(place).\(name) is not \(article) \(sensorClass) setting: \(article) \(sensorClass) acquisition has "
+                        + schema.acquisition.joined(separator: ", "))
+                }
+            }
+        }
+        if let acquisition = root["acquisition"]?.mapping { try checkSettings(acquisition, at: "acquisition") }
+        let kinds = schema.steps.dropLast().joined(separator: ", ") + " or " + (schema.steps.last ?? "")
+        for (index, step) in (root["steps"]?.sequence ?? []).enumerated() {
+            for (key, _) in step.mapping ?? [:] where !(key.string.map(schema.steps.contains) ?? true) {
+                throw fail(key, "steps[\(index)].\(key.string ?? ""): \(article) \(sensorClass) step is exactly one of \(kinds)")
+            }
         }
     }
 
@@ -218,20 +268,29 @@ extension Plan {
                 guard w.duration_s >= 0 else { throw file.error(at: at, "warm-up duration must not be negative") }
                 steps.append(.warmUp(duration: w.duration_s))
             case (nil, let n?, nil):
+                try checkPressureNoise(n, at: at + [PathKey("noise")], file: file)
                 guard n.duration_s * rate >= 1000 else {
                     throw file.error(at: at, "a noise record needs ≥ 1000 readings (sensors.md §8.2): \(n.duration_s) s at \(rate) Hz is too short")
                 }
                 steps.append(.noise(duration: n.duration_s, setpoint: n.setpoint_pa ?? 101_325))
             case (nil, nil, nil):
                 guard let n = step.noise_by_mode else { continue }
+                try checkPressureNoise(n, at: at + [PathKey("noise_by_mode")], file: file)
                 guard n.duration_s >= 10 else { throw file.error(at: at, "noise_by_mode needs at least 10 s per mode") }
                 steps.append(.noiseByMode(duration: n.duration_s, setpoint: n.setpoint_pa ?? 101_325))
             case (nil, nil, let s?):
                 guard s.setpoints_pa.count >= 2, Set(s.setpoints_pa).count == s.setpoints_pa.count else {
                     throw file.error(at: at + [PathKey("sweep"), PathKey("setpoints_pa")], "a sweep needs at least two distinct setpoints")
                 }
+                if let index = s.setpoints_pa.firstIndex(where: { !($0 > 0 && $0.isFinite) }) {
+                    throw file.error(at: at + [PathKey("sweep"), PathKey("setpoints_pa"), PathKey(index)],
+                                     "setpoints_pa are absolute pressures, Pa, above 0: not \(s.setpoints_pa[index])")
+                }
                 guard s.dwell_s * rate >= 2, s.settle_timeout_s > 0, s.reference_interval_s > 0 else {
                     throw file.error(at: at + [PathKey("sweep")], "dwell, settle timeout and reference interval must be positive")
+                }
+                if let hold = s.settle_hold_s, !(hold >= 0) {
+                    throw file.error(at: at + [PathKey("sweep"), PathKey("settle_hold_s")], "settle_hold_s must not be negative, not \(hold)")
                 }
                 let directions = s.directions ?? "up-down"
                 guard directions == "up" || directions == "up-down" else {
@@ -248,6 +307,19 @@ extension Plan {
         }
         return Plan(name: document.plan, description: document.description ?? "", sensorClass: document.class,
                     acquisition: PressureAcquisition(settings: settings, perChip: perChip), steps: steps)
+    }
+}
+
+extension Plan {
+    /// A pressure noise record: a setpoint that is an absolute pressure, and none of a magnetic record's band keys.
+    static func checkPressureNoise(_ noise: PlanDocument.Noise, at path: [PathKey], file: YAMLFile) throws(ConfigurationError) {
+        if let setpoint = noise.setpoint_pa, !(setpoint > 0 && setpoint.isFinite) {
+            throw file.error(at: path + [PathKey("setpoint_pa")], "setpoint_pa is an absolute pressure, Pa, above 0: not \(setpoint)")
+        }
+        guard noise.band_hz == nil, noise.segment_s == nil else {
+            throw file.error(at: path + [PathKey(noise.band_hz != nil ? "band_hz" : "segment_s")],
+                             "band_hz and segment_s belong to a magnetic noise record; a pressure noise record has duration_s and setpoint_pa")
+        }
     }
 }
 

@@ -12,10 +12,7 @@ enum PressureFigures {
 
         func add(_ metric: String, _ value: UncertainValue, _ conditions: String) {
             let limit = spec.limit(sensorClass: "pressure", metric: metric)?.limit
-            figures.append(QualifiedFigure(
-                metric: metric, value: value, limit: limit, rule: limit.map { _ in spec.decisionRule },
-                verdict: limit?.verdict(for: value.value, expandedUncertainty: value.expandedUncertainty, rule: spec.decisionRule),
-                conditions: conditions))
+            figures.append(QualifiedFigure(metric, value, sensorClass: "pressure", limit: limit, spec: spec, conditions: conditions))
         }
 
         if let accuracy = outcome.accuracy {

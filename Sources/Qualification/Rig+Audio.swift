@@ -65,6 +65,9 @@ extension Rig {
             throw file.error(at: path + [PathKey("link")], "reference \(reference.id): a reference microphone's link is "
                 + "audio:<interface>/<channel>, not '\(reference.link)'")
         }
+        guard audioInterface(interface) != nil else {
+            throw file.error(at: path + [PathKey("link")], "reference \(reference.id) names audio interface '\(interface)', which the rig does not have")
+        }
         guard reference.sensitivityDBV != nil else {
             throw file.error(at: path, "reference \(reference.id): sensitivity_dbv (from its calibration certificate) is missing")
         }

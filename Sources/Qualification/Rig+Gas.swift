@@ -30,6 +30,11 @@ extension Rig {
         /// `decimals`, `refusal`.
         public var protocolOverrides: [String: String] = [:]
 
+        /// `cylinder_ppm` decodes as `cylinderPpm` under the report's snake_case coding.
+        enum CodingKeys: String, CodingKey {
+            case gas, cylinderPPM = "cylinderPpm", totalFlowLitresPerMinute, chamberVolumeLitres, span, zero, protocolOverrides
+        }
+
         /// The dialect the MFCs speak: Alicat's with the rig file's changes.
         public func commandSet() throws(ConfigurationMessage) -> MassFlowCommandSet {
             var commands = MassFlowCommandSet.alicat
@@ -71,6 +76,8 @@ extension Rig {
         public var fullScale: Double
         /// `sccm` or `slpm`.
         public var flowUnit: String
+
+        enum CodingKeys: String, CodingKey { case unitID = "unitId", fullScale, flowUnit }
     }
 
     /// The gas reference delivering `gas`: the plan's gas picks its mixer when the rig has several lines.
@@ -85,6 +92,10 @@ extension Rig {
         }
         guard let certificate = reference.certificate, certificate.unit == "%" else {
             throw file.error(at: path, "gas mixer \(id): the cylinder's certificate states expanded_uncertainty_percent")
+        }
+        // A gas plan picks its mixer by gas: a second line for the same gas would never be used.
+        if let first = references.first(where: { $0.kind == "gas-mixer" && $0.mixer?.gas == mixer.gas }), first.id != id {
+            throw file.error(at: path + [PathKey("mixer"), PathKey("gas")], "gas mixer \(id): gas \(mixer.gas) already has mixer \(first.id)")
         }
         guard mixer.cylinderPPM > 0, mixer.totalFlowLitresPerMinute > 0, mixer.chamberVolumeLitres > 0 else {
             throw file.error(at: path + [PathKey("mixer")], "gas mixer \(id): cylinder_ppm, total_flow_l_per_min and chamber_volume_l must be positive")

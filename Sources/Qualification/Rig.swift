@@ -111,6 +111,13 @@ public struct Rig: Sendable, Equatable, Codable {
         public var coil: CoilSettings? = nil
         /// A gas mixer's cylinder, flows, chamber and MFCs (`gas-mixer` references).
         public var mixer: GasMixerSettings? = nil
+
+        /// Keys as the report's snake_case coding spells them: `sensitivity_dbv` decodes as `sensitivityDbv`, so the
+        /// acronyms are named that way here (docs/report-schema.md §1).
+        enum CodingKeys: String, CodingKey {
+            case id, kind, link, model, rangePa, sensitivityDBV = "sensitivityDbv", fullScaleSPL = "fullScaleSpl", certificate
+            case headHeightM, scpi, operatorTimeout, coil, mixer
+        }
     }
 
     /// How to talk to a SCPI pressure controller: a built-in dialect and any command it overrides.
@@ -192,6 +199,20 @@ extension Rig {
                 throw file.error(at: [PathKey("buses"), PathKey(index), PathKey("device")],
                                  "bus device '\(bus.device)' is neither /dev/i2c-N nor sim:NAME")
             }
+            var muxIDs = Set<String>()
+            for (muxIndex, mux) in bus.muxes.enumerated() {
+                let at = [PathKey("buses"), PathKey(index), PathKey("muxes"), PathKey(muxIndex)]
+                guard muxIDs.insert(mux.id).inserted else { throw file.error(at: at, "bus \(bus.id): mux id '\(mux.id)' is used twice") }
+                // The daemon switches channels with the TCA9548A's one control byte (I2CMux); other switches differ.
+                guard Self.muxChips.contains(mux.chip.lowercased()) else {
+                    throw file.error(at: at + [PathKey("chip")], "mux \(mux.id): chip '\(mux.chip)' is not one of "
+                        + Self.muxChips.joined(separator: ", ") + " (8-channel I2C switches)")
+                }
+                // A0–A2 select 0x70–0x77 (TCA9548A datasheet §8.6.1).
+                guard (0x70...0x77).contains(mux.address.rawValue) else {
+                    throw file.error(at: at + [PathKey("address")], "mux \(mux.id): a \(mux.chip) answers at 0x70–0x77, not \(mux.address)")
+                }
+            }
         }
         var slotIDs = Set<String>()
         var wires = Set<String>()
@@ -227,6 +248,10 @@ extension Rig {
             }
             for (key, line) in [("data_ready", slot.dataReady), ("power", slot.power)] {
                 guard let line else { continue }
+                guard Self.isGPIOChipName(line.chip) else {
+                    throw file.error(at: at + [PathKey(key), PathKey("chip")], "slot \(slot.id): \(key) chip '\(line.chip)' is not "
+                        + "gpiochipN, /dev/gpiochipN or sim:NAME")
+                }
                 // Line ownership per slot: the kernel grants a line to one requester; a rig file that gives
                 // one line to two slots could never run, so say so at load.
                 guard gpioLines.insert(line.description).inserted else {
@@ -238,8 +263,20 @@ extension Rig {
                 throw file.error(at: at, "slot \(slot.id) sits at the same bus, mux channel and address as another slot")
             }
         }
+        var referenceIDs = Set<String>()
         for (index, reference) in references.enumerated() {
             let at = [PathKey("references"), PathKey(index), PathKey("certificate")]
+            guard referenceIDs.insert(reference.id).inserted else {
+                throw file.error(at: [PathKey("references"), PathKey(index)], "reference id '\(reference.id)' is used twice")
+            }
+            guard Self.referenceKinds.contains(reference.kind) else {
+                throw file.error(at: [PathKey("references"), PathKey(index), PathKey("kind")], "reference \(reference.id): kind '\(reference.kind)' "
+                    + "is not one of " + Self.referenceKinds.joined(separator: ", "))
+            }
+            if let range = reference.rangePa, range.count != 2 || !(range[0] >= 0 && range[1] > range[0]) {
+                throw file.error(at: [PathKey("references"), PathKey(index), PathKey("range_pa")],
+                                 "reference \(reference.id): range_pa is [low, high] in Pa with 0 ≤ low < high")
+            }
             if reference.kind == "field-source" {
                 try validateFieldSource(reference, at: [PathKey("references"), PathKey(index)], file: file)
                 continue
@@ -263,9 +300,12 @@ extension Rig {
                 }
                 continue
             }
-            if ["reference-microphone", "sound-source"].contains(reference.kind) != (certificate.unit == "dB") {
+            // The certificate's uncertainty is in what the instrument reports: Pa for a pressure controller, dB for
+            // a reference microphone or a calibrator's level.
+            let expectedUnit = reference.kind == "pressure-controller" ? "Pa" : "dB"
+            if certificate.unit != expectedUnit {
                 throw file.error(at: at, "reference \(reference.id): an acoustic certificate states expanded_uncertainty_db, "
-                    + "a pressure reference's expanded_uncertainty_pa")
+                    + "a pressure reference's expanded_uncertainty_pa (not \(certificate.unit))")
             }
             if reference.kind == "sound-source", reference.link != "manual" {
                 throw file.error(at: at, "reference \(reference.id): only a hand-held calibrator (link manual) has a certificate "
@@ -297,6 +337,22 @@ extension Rig {
         }
         try validateAudio(file: file, catalog: catalog)
         try validateFluxgates(file: file, catalog: catalog)
+    }
+}
+
+extension Rig {
+    /// I2C switches the daemon drives: the TCA9548A's one-byte channel select (`I2CMux`).
+    static let muxChips = ["tca9548a", "pca9548", "pca9548a"]
+    /// The reference instruments a run knows how to use.
+    static let referenceKinds = ["pressure-controller", "reference-microphone", "sound-source", "field-source", "gas-mixer"]
+
+    /// `gpiochip0`, `/dev/gpiochip0` (libgpiod's names for a chip) or `sim:NAME` for the simulated rig.
+    static func isGPIOChipName(_ name: String) -> Bool {
+        if name.hasPrefix("sim:") { return name.count > 4 }
+        let base = name.hasPrefix("/dev/") ? String(name.dropFirst(5)) : name
+        guard base.hasPrefix("gpiochip") else { return false }
+        let number = base.dropFirst("gpiochip".count)
+        return !number.isEmpty && number.allSatisfy(\.isNumber)
     }
 }
 
@@ -394,18 +450,21 @@ struct RigDocument: Decodable {
     static func certificate(_ r: KeyedDecodingContainer<ReferenceKeys>) throws -> Rig.Certificate {
         let c = try r.nestedContainer(keyedBy: CertificateKeys.self, forKey: .certificate)
         // A certificate states its uncertainty in what the instrument reports: Pa, or dB for a microphone.
-        let uncertainty: (Double, String)
-        if let pascals = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_pa) {
-            uncertainty = (pascals, "Pa")
-        } else if let decibels = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_db) {
-            uncertainty = (decibels, "dB")
-        } else if let percent = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_percent) {
-            uncertainty = (percent, "%")
-        } else if let microtesla = try c.decodeIfPresent(Double.self, forKey: .expanded_uncertainty_ut) {
-            uncertainty = (microtesla, "µT")
-        } else {
+        let stated: [(CertificateKeys, String)] = [(.expanded_uncertainty_pa, "Pa"), (.expanded_uncertainty_db, "dB"),
+                                                   (.expanded_uncertainty_percent, "%"), (.expanded_uncertainty_ut, "µT")]
+        var uncertainties: [(Double, String)] = []
+        for (key, unit) in stated {
+            if let value = try c.decodeIfPresent(Double.self, forKey: key) { uncertainties.append((value, unit)) }
+        }
+        guard let uncertainty = uncertainties.first else {
             throw DecodingError.keyNotFound(CertificateKeys.expanded_uncertainty_pa, .init(
                 codingPath: c.codingPath, debugDescription: "a certificate states expanded_uncertainty_pa, _db, _percent or _ut"))
+        }
+        // Two uncertainties in two units: which one the certificate means is anyone's guess.
+        guard uncertainties.count == 1 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription:
+                "a certificate states one expanded uncertainty (expanded_uncertainty_pa, _db, _percent or _ut), not "
+                    + uncertainties.map(\.1).joined(separator: " and ")))
         }
         return Rig.Certificate(id: try c.decode(String.self, forKey: .id), expandedUncertainty: uncertainty.0, unit: uncertainty.1,
                                coverageFactor: try c.decode(Double.self, forKey: .coverage_factor),

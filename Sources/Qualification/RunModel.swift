@@ -116,6 +116,17 @@ public struct QualifiedFigure: Sendable, Codable, Equatable {
     public var conditions: String
 }
 
+extension QualifiedFigure {
+    /// A figure of `sensorClass` judged against `limit` (the spec's for it, or nil: reported, not judged) under the
+    /// limit's decision rule (its own, else the profile's).
+    init(_ metric: String, _ value: UncertainValue, sensorClass: String, limit: SpecLimit?, spec: SpecProfile, conditions: String) {
+        let rule = spec.decisionRule(sensorClass: sensorClass, metric: metric)
+        self.init(metric: metric, value: value, limit: limit, rule: limit.map { _ in rule },
+                  verdict: limit?.verdict(for: value.value, expandedUncertainty: value.expandedUncertainty, rule: rule),
+                  conditions: conditions)
+    }
+}
+
 /// Measurement conditions of one DUT, stated beside every figure (sensors.md §8.2).
 public struct PressureConditions: Sendable, Codable, Equatable {
     public var outputDataRateHz: Double
@@ -193,7 +204,7 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     /// microphone's recordings as the folder `audio/<slot>` of WAV files.
     public var rawCapture: String?
     /// The same readings as CSV, `raw/<slot>.csv` (schema 4).
-    public var rawCaptureCSV: String? = nil
+    public var csvCapture: String? = nil
 }
 
 /// One plan step as it was carried out.

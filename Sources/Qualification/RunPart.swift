@@ -48,7 +48,7 @@ public struct RunPart: Sendable {
             let csv = String(capture.dropLast(".sqraw".count)) + ".csv"
             do {
                 try RawCapture.exportCSV(from: runDirectory + "/" + capture, to: runDirectory + "/" + csv)
-                outcome.duts[index].rawCaptureCSV = csv
+                outcome.duts[index].csvCapture = csv
             } catch {
                 outcome.duts[index].missing.append("raw capture as CSV: \(error)")
             }

@@ -14,10 +14,17 @@ public struct SpecProfile: Sendable, Equatable, Codable {
         public var metric: String
         public var limit: SpecLimit?
         public var conditions: String?
+        /// The rule this limit is decided by when it is not the profile's (`decision_rule:` on the limit).
+        public var decisionRule: DecisionRule? = nil
     }
 
     public func limit(sensorClass: String, metric: String) -> Limit? {
         limits.first { $0.sensorClass == sensorClass && $0.metric == metric }
+    }
+
+    /// The rule a figure is decided by: its limit's own, else the profile's.
+    public func decisionRule(sensorClass: String, metric: String) -> DecisionRule {
+        limit(sensorClass: sensorClass, metric: metric)?.decisionRule ?? decisionRule
     }
 }
 
@@ -58,7 +65,14 @@ extension SpecProfile {
                 throw file.error(at: at + [PathKey("metric")], "class \(entry.class) has no metric '\(entry.metric)' (it has "
                     + known.keys.sorted().joined(separator: ", ") + ")")
             }
+            // `limit(sensorClass:metric:)` judges by the first: a second limit on the same figure would be ignored.
+            if let first = limits.firstIndex(where: { $0.sensorClass == entry.class && $0.metric == entry.metric }) {
+                throw file.error(at: at + [PathKey("metric")], "\(entry.class) \(entry.metric) already has a limit (limits[\(first)])")
+            }
             var limit: SpecLimit?
+            if entry.comparator == nil, entry.value != nil || entry.unit != nil {
+                throw file.error(at: at, "value and unit need a comparator (<=, >= or +-); a limit without one is measured and reported")
+            }
             if let comparatorText = entry.comparator {
                 guard let comparator = Comparator(rawValue: comparatorText) else {
                     throw file.error(at: at + [PathKey("comparator")], "comparator must be <=, >= or +-, not '\(comparatorText)'")
@@ -71,10 +85,27 @@ extension SpecProfile {
                     throw file.error(at: at + [PathKey("unit")], "\(entry.metric) is computed in \(unit): unit must be one of "
                         + LimitUnit.accepted(for: unit).joined(separator: ", ") + ", not '\(given)'")
                 }
+                guard value.isFinite else { throw file.error(at: at + [PathKey("value")], "value must be a finite number, not \(value)") }
+                // ± a half-width: zero or less accepts nothing.
+                if comparator == .withinPlusMinus, !(value > 0) {
+                    throw file.error(at: at + [PathKey("value")], "a +- limit is a half-width above 0, not \(value)")
+                }
                 let converted = value * factor
                 limit = SpecLimit(comparator, converted, unit: unit)
             }
-            limits.append(Limit(sensorClass: entry.class, metric: entry.metric, limit: limit, conditions: entry.conditions))
+            var ownRule: DecisionRule?
+            if let text = entry.decision_rule {
+                guard let parsed = DecisionRule(rawValue: text) else {
+                    throw file.error(at: at + [PathKey("decision_rule")], "decision_rule must be one of "
+                        + DecisionRule.allCases.map(\.rawValue).joined(separator: ", ") + ", not '\(text)'")
+                }
+                guard limit != nil else {
+                    throw file.error(at: at + [PathKey("decision_rule")], "a decision rule needs a limit to decide (comparator, value, unit)")
+                }
+                ownRule = parsed
+            }
+            limits.append(Limit(sensorClass: entry.class, metric: entry.metric, limit: limit, conditions: entry.conditions,
+                                decisionRule: ownRule))
         }
         return SpecProfile(name: document.profile, title: document.title, source: document.source ?? "",
                            decisionRule: rule, limits: limits)
@@ -95,5 +126,7 @@ struct SpecDocument: Decodable {
         var value: Double?
         var unit: String?
         var conditions: String?
+        /// This limit's own rule, when it is not the profile's.
+        var decision_rule: String?
     }
 }

@@ -51,25 +51,4 @@ import Testing
         let empty = try await runCommand("sensorqual", ["analyze", "series", folder.path + "/none.csv", "--rate", "25"], in: folder)
         #expect(empty.status == 2)
     }
-
-    /// The raw capture of a demo run analyses offline: every reading of the run is there, at the plan's rate, and
-    /// any column can be chosen by name.
-    @Test func rawCaptureOfADemoRun() async throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
-        let demo = try await runCommand("sensorqual", ["demo", "--json", "--state-dir", folder.path + "/demo"], in: folder)
-        #expect(demo.status == 0)
-        let status = try #require(JSONValue(parsing: demo.stdout)["runs"]?[0]).decode(RunStatus.self)
-        let runFolder = try #require(status.reportPath).replacingOccurrences(of: "/report.json", with: "")
-        let result = try await runCommand("sensorqual", ["analyze", "series", runFolder + "/raw/S1.sqraw", "--json"], in: folder)
-        #expect(result.status == 0, "\(result.stderr)")
-        let analysis = try JSONValue(parsing: result.stdout)
-        // Every reading S1 delivered in the run (its data integrity's sample count) is in the capture.
-        let report = try JSONValue(parsing: String(contentsOfFile: status.reportPath!, encoding: .utf8))
-        let samples = try #require(report["duts"]?[0]?["integrity"]?["samples"])
-        #expect(analysis["count"] == samples)
-        #expect(analysis["sample_rate"]?.doubleValue == 25)
-        let human = try await runCommand("sensorqual", ["analyze", "series", runFolder + "/raw/S1.sqraw", "--column", "temperature"], in: folder)
-        #expect(human.status == 0 && human.stdout.contains("temperature (°C), \(samples) readings at 25.0 Hz"))
-    }
 }

@@ -128,6 +128,21 @@ final class DaemonUnderTest {
     }
 
     func client() async throws -> ControlClient { try await ControlClient.connect(path: socket) }
+
+    /// SIGKILL, as a crash or the OOM killer would end it: no handler runs, nothing is flushed. Awaits the exit.
+    func kill() async throws {
+        guard process.isRunning else { return }
+        let pid = process.processIdentifier
+        let handle = stderr.fileHandleForReading
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            handle.readabilityHandler = { $0.availableData.isEmpty ? ($0.readabilityHandler = nil) : () }
+            let killer = Process()
+            killer.executableURL = URL(fileURLWithPath: "/bin/kill")
+            killer.arguments = ["-KILL", String(pid)]
+            try? killer.run()
+        }
+    }
 }
 
 /// Watches a daemon's log for the line that says it listens; resumes once, at that line or at end of file.

@@ -89,7 +89,7 @@ import Testing
         _ = try SpecProfile.parse(text: Self.spec, name: "s.yaml")
         let typo = Self.spec.replacingOccurrences(of: "comparator:", with: "comparater:")
         #expect(throws: ConfigurationError(file: "s.yaml", line: 5, reason: "limits[0].comparater: unknown key 'comparater' "
-            + "(known here: class, comparator, conditions, metric, unit, value)")) {
+            + "(known here: class, comparator, conditions, decision_rule, metric, unit, value)")) {
             try SpecProfile.parse(text: typo, name: "s.yaml")
         }
     }
@@ -129,7 +129,11 @@ import Testing
             for name in files {
                 let path = Repository.root + "/" + folder + "/" + name
                 #expect(throws: Never.self, "\(folder)/\(name)") {
-                    if folder == "plans" { _ = try Plan.load(path: path) } else { _ = try SpecProfile.load(path: path) }
+                    guard folder == "plans" else { _ = try SpecProfile.load(path: path); return }
+                    // A rig plan's parts are shipped plans too.
+                    if case .rig(let rig) = try PlanFile.load(path: path) {
+                        _ = try rig.loadParts { Repository.root + "/plans/" + $0 + ".yaml" }
+                    }
                 }
             }
         }

@@ -11,21 +11,8 @@ enum ArchiveFixture {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
 
-    /// A shorter plan than pressure-basic, as in RunEngineTests, so the run computes in a moment.
-    static let planText = """
-        plan: short
-        class: pressure
-        acquisition: {odr_hz: 25, oversampling: 16, iir: 0}
-        steps:
-          - warmup: {duration_s: 10}
-          - noise: {duration_s: 120, setpoint_pa: 101325}
-          - sweep:
-              setpoints_pa: [30000, 70000, 110000]
-              settle_timeout_s: 120
-              settle_hold_s: 5
-              dwell_s: 20
-              reference_interval_s: 1
-        """
+    /// A shorter plan than pressure-basic, so the run computes in a moment: the report tests' own.
+    static var planText: String { ReportHTMLFixture.pressurePlan }
 
     struct Simulated: Sendable {
         var request: RunRequest

@@ -29,19 +29,28 @@ import Testing
         }())
     }
 
-    /// The hash is SHA-256 over the rig, plan and spec encodings, each with a newline; it shows in the header and
-    /// changes with the spec.
+    /// The hash is SHA-256 over the rig, plan and spec encodings, each with a newline, of what was configured: it
+    /// shows in the header, changes with the spec, and not with what the run found (step times, instrument answers).
     @Test func configurationHashCoversRigPlanAndSpec() throws {
         var report = try ReportHTMLFixture.runs.get().report
+        var configured = report
+        for index in configured.plan.steps.indices {
+            configured.plan.steps[index].actualSeconds = 0
+            configured.plan.steps[index].detail = ""
+        }
+        for index in configured.rig.references.indices { configured.rig.references[index].identity = nil }
         let encoder = QualificationReport.encoder()
         var bytes = [UInt8]()
-        for section in [try encoder.encode(report.rig), try encoder.encode(report.plan), try encoder.encode(report.spec)] {
+        for section in [try encoder.encode(configured.rig), try encoder.encode(configured.plan), try encoder.encode(configured.spec)] {
             bytes += section + [0x0A]
         }
         let hash = try #require(report.configurationHash)
         #expect(hash == SHA256.hex(bytes))
         #expect(hash.count == 64)
         #expect(ReportHTML.render(report).contains("SHA-256 " + hash))
+        report.plan.steps[0].actualSeconds += 1.5
+        report.rig.references[0].identity = "another answer"
+        #expect(report.configurationHash == hash)
         report.spec.name += "-edited"
         #expect(report.configurationHash != hash)
     }

@@ -81,11 +81,14 @@ public struct ArchivedRun: Codable, Sendable, Equatable {
             public var serial: String?
             public var chip: String?
             public var model: String?
-            public init(slot: String, serial: String?, chip: String? = nil, model: String? = nil) {
+            /// The slot's class where a run holds several (a rig plan's); nil: the run's first.
+            public var sensorClass: String?
+            public init(slot: String, serial: String?, chip: String? = nil, model: String? = nil, sensorClass: String? = nil) {
                 self.slot = slot
                 self.serial = serial
                 self.chip = chip
                 self.model = model
+                self.sensorClass = sensorClass
             }
         }
 

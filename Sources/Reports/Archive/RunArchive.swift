@@ -50,7 +50,7 @@ public final class RunArchive: Sendable {
     /// A run was accepted: its row, one `run_dut` row per slot, and the `queued` state.
     public func runQueued(_ run: ArchivedRun.Start) throws(ArchiveError) {
         let at = ArchiveTime.string(run.started)
-        let sensorClass = run.sensorClasses.first ?? "unknown"
+        let runClass = run.sensorClasses.first ?? "unknown"
         try write { db in
             try db.execute(sql: """
                 INSERT INTO run (id, plan, spec, sensor_classes, lot, operator, rig, simulated, state, started_utc, software_version)
@@ -59,6 +59,7 @@ public final class RunArchive: Sendable {
                                  run.rig, run.simulated, at, run.softwareVersion])
             for slot in run.slots {
                 let unit = Self.unitKey(serial: slot.serial, run: run.id, slot: slot.slot)
+                let sensorClass = slot.sensorClass ?? runClass
                 try Self.upsertUnit(db, unit: unit, hasSerial: Self.hasSerial(slot.serial), chip: slot.chip, model: slot.model,
                                     sensorClass: sensorClass, at: at)
                 try db.execute(sql: "INSERT INTO run_dut (run_id, slot, serial, sensor_class, chip, model) VALUES (?, ?, ?, ?, ?, ?)",
@@ -99,7 +100,10 @@ public final class RunArchive: Sendable {
         if let reportPath { files.append(Self.artifact(kind: .reportJSON, slot: nil, file: reportPath, runDirectory: runDirectory)) }
         if let htmlPath { files.append(Self.artifact(kind: .reportHTML, slot: nil, file: htmlPath, runDirectory: runDirectory)) }
         for dut in report.duts {
-            if let raw = dut.rawCapture { files.append(Self.artifact(kind: .rawCapture, slot: dut.slot, file: raw, runDirectory: runDirectory)) }
+            if let raw = dut.rawCapture {
+                files.append(Self.artifact(kind: raw.hasPrefix("audio/") ? .audio : .rawCapture, slot: dut.slot, file: raw, runDirectory: runDirectory))
+            }
+            if let csv = dut.csvCapture { files.append(Self.artifact(kind: .rawCSV, slot: dut.slot, file: csv, runDirectory: runDirectory)) }
         }
         files += artifacts.map { $0.bytes == nil ? Self.artifact(kind: $0.kind, slot: $0.slot, file: $0.path, runDirectory: runDirectory) : $0 }
 
@@ -115,6 +119,9 @@ public final class RunArchive: Sendable {
                                      report.rig.name, report.rig.simulated, report.run.startTime, report.software.version])
             }
             let single = runClass.flatMap { $0.isEmpty || $0.contains(",") ? nil : $0 }
+            // A rig plan's run: each slot's class is its part's.
+            var partClass: [String: String] = [:]
+            for part in report.plan.parts ?? [] { for slot in part.slots { partClass[slot] = part.sensorClass } }
             try db.execute(sql: """
                 UPDATE run SET state = ?, step = coalesce(?, step), finished_utc = ?, verdict = ?, complete = ?, error = ?,
                     report_path = ?, html_path = ?
@@ -125,7 +132,7 @@ public final class RunArchive: Sendable {
             try db.execute(sql: "DELETE FROM artifact WHERE run_id = ?", arguments: [id])
             for dut in report.duts {
                 let unit = Self.unitKey(serial: dut.serial, run: id, slot: dut.slot)
-                let sensorClass = single ?? Self.derivedClass(dut) ?? "unknown"
+                let sensorClass = partClass[dut.slot] ?? single ?? Self.derivedClass(dut) ?? "unknown"
                 try Self.upsertUnit(db, unit: unit, hasSerial: Self.hasSerial(dut.serial), chip: dut.chip, model: dut.model,
                                     sensorClass: sensorClass, at: endTime)
                 try db.execute(sql: """
@@ -221,8 +228,18 @@ public final class RunArchive: Sendable {
             relative = String(file.dropFirst(runDirectory.count + 1))
             absolute = file
         }
-        let bytes = absolute.flatMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? NSNumber }?.intValue
-        return ArchivedArtifact(slot: slot, kind: kind, path: relative, bytes: bytes)
+        return ArchivedArtifact(slot: slot, kind: kind, path: relative, bytes: absolute.flatMap(Self.bytes))
+    }
+
+    /// A file's size, or the sum of a folder's files (a microphone's WAV recordings); nil when absent.
+    private static func bytes(at path: String) -> Int? {
+        let fileManager = FileManager.default
+        var isFolder: ObjCBool = false
+        guard fileManager.fileExists(atPath: path, isDirectory: &isFolder) else { return nil }
+        guard isFolder.boolValue else { return (try? fileManager.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue }
+        return (fileManager.subpaths(atPath: path) ?? []).reduce(0) { total, name in
+            total + ((try? fileManager.attributesOfItem(atPath: path + "/" + name)[.size] as? NSNumber)?.intValue ?? 0)
+        }
     }
 
     func write<T>(_ body: (Database) throws -> T) throws(ArchiveError) -> T {
