@@ -501,8 +501,7 @@ actor RunScheduler: Service {
         release(resources)
         // The report lists the parts in the plan's order, whichever thread finished first.
         let ordered = prepared.parts.compactMap { part in results.first { $0.part.request.plan.name == part.request.plan.name } }
-        let groups = RunPart.concurrentGroups(prepared.parts).map { $0.map(\.request.plan.name) }
-        let outcome = prepared.rigPlan.map { RunOutcome.combining(ordered, id: id, planName: $0.name, groups: groups) } ?? ordered[0].outcome
+        let outcome = prepared.rigPlan.map { RunOutcome.combining(ordered, id: id, planName: $0.name) } ?? ordered[0].outcome
         let report = QualificationReport(outcome: outcome, parts: ordered, rigPlan: prepared.rigPlan, rig: configuration.rig,
                                          software: software, started: prepared.started, finished: Date())
         let written = await DedicatedThread.run(name: "report \(id)") { () -> (ReportWriter.Paths?, String?) in

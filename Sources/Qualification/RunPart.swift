@@ -116,13 +116,14 @@ extension RunOutcome {
     /// One outcome for a run of several parts: every part's DUTs and steps (each step named after its part), the run
     /// clock's seconds of the longest thread, and the state of the run as a whole: cancelled when it was cancelled,
     /// else failed when a part failed, else done.
-    public static func combining(_ results: [RunPartResult], id: String, planName: String, groups: [[String]]) -> RunOutcome {
+    public static func combining(_ results: [RunPartResult], id: String, planName: String) -> RunOutcome {
         let outcomes = results.map(\.outcome)
         let state: RunState = outcomes.contains { $0.state == .cancelled } ? .cancelled
             : outcomes.contains { $0.state == .failed } ? .failed
             : outcomes.contains { $0.state == .interrupted } ? .interrupted : .done
         let seconds = Dictionary(results.map { ($0.part.request.plan.name, $0.outcome.runSeconds) }, uniquingKeysWith: +)
-        let runSeconds = groups.map { $0.reduce(0) { $0 + (seconds[$1] ?? 0) } }.max() ?? 0
+        let groups = RunPart.concurrentGroups(results.map(\.part))
+        let runSeconds = groups.map { $0.reduce(0) { $0 + (seconds[$1.request.plan.name] ?? 0) } }.max() ?? 0
         let errors = results.compactMap { result in result.outcome.error.map { "\(result.part.request.plan.name): \($0)" } }
         return RunOutcome(
             id: id, state: state, planName: planName, specName: outcomes.first?.specName ?? "",

@@ -86,8 +86,7 @@ public struct RunManifest: Sendable, Codable, Equatable {
         }
         var rigPlan: RigPlan?
         if let text = self.rigPlan, case .rig(let parsed) = try PlanFile.parse(text: text.text, name: text.file) { rigPlan = parsed }
-        let groups = RunPart.concurrentGroups(results.map(\.part)).map { $0.map(\.request.plan.name) }
-        let outcome = rigPlan.map { RunOutcome.combining(results, id: id, planName: $0.name, groups: groups) } ?? results[0].outcome
+        let outcome = rigPlan.map { RunOutcome.combining(results, id: id, planName: $0.name) } ?? results[0].outcome
         let iso = ISO8601DateFormatter()
         iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         let started = iso.date(from: startTime) ?? finished

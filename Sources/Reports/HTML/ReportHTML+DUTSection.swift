@@ -24,7 +24,10 @@ extension ReportHTML {
                                                     + ConditionsText.gas(gas.conditions))))
         }
         if let acoustic = dut.acoustic { facts.append(("Capture", HTML.escape(acoustic.output.rawValue + " output, " + acoustic.stream))) }
-        if let raw = dut.rawCapture { facts.append(("Raw capture", "<code>" + HTML.escape(raw) + "</code>")) }
+        if let raw = dut.rawCapture {
+            facts.append(("Raw capture", "<code>" + HTML.escape(raw) + "</code>"
+                + (dut.csvCapture.map { ", as CSV <code>" + HTML.escape($0) + "</code>" } ?? "")))
+        }
         facts.append(("Verdict", "<span class=\"verdict \(verdictClass(dut.verdict))\">&nbsp;"
                       + HTML.escape(dut.verdict?.rawValue ?? "not judged") + "&nbsp;</span>"))
         if let lost = dut.lost { facts.append(("Lost", "<span class=\"warning\">" + HTML.escape(lost) + "</span>")) }
