@@ -10,10 +10,14 @@ import Glibc
 
 @Suite("RPCServer and ControlClient", .timeLimit(.minutes(1)))
 struct RPCServerTests {
+    /// A guard against a hang, not a time to meet: under the parallel test load of a 2-core machine the hello can wait
+    /// seconds for a thread of the concurrency pool.
+    static let connectTimeout: Duration = .seconds(30)
+
     @Test("hello comes first, then calls are answered")
     func helloAndCalls() async throws {
         try await withServer { path in
-            let client = try await ControlClient.connect(path: path)
+            let client = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
             #expect(client.hello["rig"] == "toy")
             #expect(client.hello["protocol"] == ProtocolVersion.current.jsonValue)
 
@@ -70,7 +74,7 @@ struct RPCServerTests {
     @Test("invalid JSON gets -32700 with id null, and the connection stays usable")
     func parseErrorKeepsConnection() async throws {
         try await withServer { path in
-            let client = try await ControlClient.connect(path: path)
+            let client = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
             let response = try await client.send(raw: #"{"jsonrpc":"2.0","id":1,"method":"#)
             #expect(response.id == nil)
             #expect(response.error?.code == .parseError)
@@ -82,7 +86,7 @@ struct RPCServerTests {
     @Test("wrong shapes get -32600, unknown methods -32601, bad params -32602; the connection stays usable")
     func errorResponses() async throws {
         try await withServer { path in
-            let client = try await ControlClient.connect(path: path)
+            let client = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
 
             let bare = try await client.send(raw: #"{"jsonrpc":"2.0"}"#)
             #expect(bare.error?.code == .invalidRequest)
@@ -117,7 +121,7 @@ struct RPCServerTests {
     @Test("an over-long line gets -32005 and the connection stays usable")
     func overLongLine() async throws {
         try await withServer { path in
-            let client = try await ControlClient.connect(path: path)
+            let client = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
             let filler = String(repeating: "a", count: 70_000)
             let response = try await client.send(raw: #"{"jsonrpc":"2.0","id":1,"method":"echo","params":[""#
                 + filler + #""]}"#)
@@ -133,7 +137,7 @@ struct RPCServerTests {
     @Test("requests on one connection are answered in order, concurrent calls are matched by id")
     func ordering() async throws {
         try await withServer { path in
-            let client = try await ControlClient.connect(path: path)
+            let client = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for n in 0..<20 {
                     group.addTask {
@@ -150,7 +154,7 @@ struct RPCServerTests {
     @Test("notifications pushed by the handler arrive in order")
     func notificationsArrive() async throws {
         try await withServer { path in
-            let client = try await ControlClient.connect(path: path)
+            let client = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
             #expect(try await client.call("tick", params: ["count": 3]) == 3)
             let ticks = try await withDeadline("three ticks") {
                 var received: [JSONValue] = []
@@ -223,14 +227,14 @@ struct RPCServerTests {
     func overloaded() async throws {
         let (closed, closedSignal) = AsyncStream.makeStream(of: UInt64.self)
         try await withServer(limits: RPCLimits(maxConnections: 1), handler: ToyHandler(closed: closedSignal)) { path in
-            let first = try await ControlClient.connect(path: path)
-            let refused = try await #require(throws: RPCError.self) { try await ControlClient.connect(path: path) }
+            let first = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
+            let refused = try await #require(throws: RPCError.self) { try await ControlClient.connect(path: path, timeout: Self.connectTimeout) }
             #expect(refused.code == .overloaded)
             #expect(try await first.call("echo", params: ["ok"]) == ["ok"])
 
             await first.close()
             _ = try await next("first connection closed", from: closed)
-            let again = try await ControlClient.connect(path: path)
+            let again = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
             #expect(try await again.call("echo", params: ["again"]) == ["again"])
             await again.close()
         }
@@ -248,7 +252,7 @@ struct RPCServerTests {
 
     @Test("stopping the server closes its connections")
     func stopClosesConnections() async throws {
-        let client = try await withServer { path in try await ControlClient.connect(path: path) }
+        let client = try await withServer { path in try await ControlClient.connect(path: path, timeout: Self.connectTimeout) }
         try await withDeadline("notifications finish") {
             for await _ in client.notifications {}
         }
@@ -258,7 +262,7 @@ struct RPCServerTests {
     @Test("the peer's credentials are read from the socket")
     func peerCredentials() async throws {
         try await withServer { path in
-            let client = try await ControlClient.connect(path: path)
+            let client = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
             let me = try await client.call("whoami")
             #expect(me["uid"] == .int(Int64(getuid())))
             #expect(me["gid"] == .int(Int64(getgid())))
@@ -274,7 +278,7 @@ struct RPCServerTests {
         let path = directory + "/activated.sock"
         let fd = try boundUnixSocket(path: path)
         try await withServer(inheritedFileDescriptor: fd, socketPath: path) { path in
-            let client = try await ControlClient.connect(path: path)
+            let client = try await ControlClient.connect(path: path, timeout: Self.connectTimeout)
             #expect(try await client.call("add", params: ["a": 20, "b": 22]) == 42)
             await client.close()
         }

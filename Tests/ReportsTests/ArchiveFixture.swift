@@ -39,11 +39,14 @@ enum ArchiveFixture {
         return Simulated(request: request, rig: rig, report: report, started: started)
     }
 
+    /// The simulated run, computed off the concurrency pool (`OffPool`).
+    static func shared() async throws -> Simulated { try await OffPool.run { try simulated.get() } }
+
     /// A variant of the simulated report: `units` are (slot, serial, verdict by metric); each DUT takes S1's figures
     /// with those verdicts (a metric left out keeps no verdict: reported, not judged).
     static func report(id: String, lot: String?, startTime: String, state: RunState = .done,
-                       units: [(slot: String, serial: String?, verdicts: [String: Verdict])]) throws -> QualificationReport {
-        var report = try simulated.get().report
+                       units: [(slot: String, serial: String?, verdicts: [String: Verdict])]) async throws -> QualificationReport {
+        var report = try await shared().report
         report.run.id = id
         report.run.lot = lot
         report.run.startTime = startTime

@@ -111,6 +111,9 @@ enum ReportHTMLFixture {
     }
 
     /// A fresh temporary folder.
+    /// The runs, computed off the concurrency pool (`OffPool`).
+    static func shared() async throws -> Runs { try await OffPool.run { try runs.get() } }
+
     static func folder(_ name: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent(name + "-" + UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

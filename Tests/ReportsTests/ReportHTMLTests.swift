@@ -31,8 +31,8 @@ import Testing
 
     /// The hash is SHA-256 over the rig, plan and spec encodings, each with a newline, of what was configured: it
     /// shows in the header, changes with the spec, and not with what the run found (step times, instrument answers).
-    @Test func configurationHashCoversRigPlanAndSpec() throws {
-        var report = try ReportHTMLFixture.runs.get().report
+    @Test func configurationHashCoversRigPlanAndSpec() async throws {
+        var report = try await ReportHTMLFixture.shared().report
         var configured = report
         for index in configured.plan.steps.indices {
             configured.plan.steps[index].actualSeconds = 0
@@ -57,9 +57,9 @@ import Testing
 
     // MARK: Text
 
-    @Test func escapesUserText() throws {
+    @Test func escapesUserText() async throws {
         #expect(HTML.escape("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;")
-        let html = ReportHTML.render(try ReportHTMLFixture.runs.get().report)
+        let html = ReportHTML.render(try await ReportHTMLFixture.shared().report)
         #expect(html.contains("&lt;b&gt;A&amp;B&lt;/b&gt; &quot;1&quot; &#39;x&#39;"))
         #expect(html.contains("O&#39;Brien &lt;script&gt;alert(1)&lt;/script&gt;"))
         #expect(html.contains("LOT&lt;7&gt;"))
@@ -68,8 +68,8 @@ import Testing
     }
 
     /// No script, nothing loaded from anywhere, and a print stylesheet for A4.
-    @Test func pageIsSelfContained() throws {
-        let html = ReportHTML.render(try ReportHTMLFixture.runs.get().report)
+    @Test func pageIsSelfContained() async throws {
+        let html = ReportHTML.render(try await ReportHTMLFixture.shared().report)
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         for forbidden in ["<script", "src=", "href=", "<link", "http://", "https://", "url(http", "@import"] {
             #expect(!html.contains(forbidden), "\(forbidden)")
@@ -85,8 +85,8 @@ import Testing
     // MARK: Verdict table
 
     /// One row per judged figure of each DUT; the lot's verdicts in their colour classes.
-    @Test func verdictTableHasARowPerJudgedFigure() throws {
-        let report = try ReportHTMLFixture.runs.get().report
+    @Test func verdictTableHasARowPerJudgedFigure() async throws {
+        let report = try await ReportHTMLFixture.shared().report
         let html = ReportHTML.render(report)
         let table = try #require(Self.element(html, from: "<table class=\"verdicts\">", to: "</table>"))
         let rows = table.components(separatedBy: "<tr data-slot=").count - 1
@@ -123,8 +123,8 @@ import Testing
 
     /// Each DUT's plots, each series with exactly its drawable points: pressure Allan and error plots, the
     /// microphone's THD against SPL, the magnetometer's Allan deviation and spectral density per axis.
-    @Test func plotsCarryEveryDrawablePoint() throws {
-        let runs = try ReportHTMLFixture.runs.get()
+    @Test func plotsCarryEveryDrawablePoint() async throws {
+        let runs = try await ReportHTMLFixture.shared()
         let report = runs.report
         let html = ReportHTML.render(report)
         #expect(html.components(separatedBy: "<svg class=\"plot\"").count - 1 == 4 * 2 + 1 + 2)
@@ -174,8 +174,8 @@ import Testing
     }
 
     /// Log axes tick every decade (0.01 … 1000 written out, beyond as powers of ten), linear ones in 1-2-5 steps.
-    @Test func axesTickAtDecadesAndNiceSteps() throws {
-        let html = ReportHTML.render(try ReportHTMLFixture.runs.get().report)
+    @Test func axesTickAtDecadesAndNiceSteps() async throws {
+        let html = ReportHTML.render(try await ReportHTMLFixture.shared().report)
         let allan = try #require(Self.svg(html, id: "dut1-allan"))
         #expect(Self.ticks(allan, "x") == ["0.01", "0.1", "1", "10", "100"])
         #expect(Self.ticks(allan, "y") == ["0.01", "0.1", "1"])
@@ -204,7 +204,7 @@ import Testing
     }
 
     /// Points that cannot be drawn are skipped, a line breaks at them, and a plot with none is replaced by a sentence.
-    @Test func undrawableDataIsSkippedNeverDrawn() throws {
+    @Test func undrawableDataIsSkippedNeverDrawn() async throws {
         var plot = SVGPlot(id: "t", kind: "test", title: "t", x: PlotAxis("x", unit: "s", scale: .log10),
                            y: PlotAxis("y", unit: "Pa", scale: .log10))
         plot.series = [SVGPlot.Series(name: "bad", color: "#000000", points: [
@@ -223,7 +223,7 @@ import Testing
         #expect(!svg.contains("nan") && !svg.contains("inf"))
 
         // A whole report with non-finite data still renders, and says what it left out.
-        var report = try ReportHTMLFixture.runs.get().report
+        var report = try await ReportHTMLFixture.shared().report
         let curve = report.duts[0].noise?.allanDeviation ?? []
         report.duts[0].noise?.allanDeviation = curve.map { point in
             var point = point
@@ -244,8 +244,8 @@ import Testing
 
     /// The PSD kept in the report: log-spaced, at most 200 points, ASD = √(mean PSD); its level in the band is the
     /// white floor.
-    @Test func magneticSpectrumIsADecimatedASD() throws {
-        let noise = try #require(try ReportHTMLFixture.runs.get().report.duts[5].magnetic?.noise)
+    @Test func magneticSpectrumIsADecimatedASD() async throws {
+        let noise = try #require(try await ReportHTMLFixture.shared().report.duts[5].magnetic?.noise)
         for axis in noise.axes {
             let spectrum = try #require(axis.spectrum)
             #expect(spectrum.count > 100 && spectrum.count <= 200, "\(axis.axis): \(spectrum.count)")
@@ -274,8 +274,8 @@ import Testing
     }
 
     /// A report written before the spectrum was kept decodes, and its page says why the PSD plot is missing.
-    @Test func olderReportsWithoutSpectrumStillRender() throws {
-        let report = try ReportHTMLFixture.runs.get().report
+    @Test func olderReportsWithoutSpectrumStillRender() async throws {
+        let report = try await ReportHTMLFixture.shared().report
         let data = try report.jsonData()
         var text = try #require(String(data: data, encoding: .utf8))
         // Drop every "spectrum" key (arrays of pairs) from the JSON.
@@ -300,8 +300,8 @@ import Testing
 
     /// `writeAll` puts report.json and report.html side by side, atomically; `write` still returns the JSON's path.
     /// The HTML of this six-DUT report, 11 plots, is about 114 kB (114 060 bytes measured).
-    @Test func writerPutsBothFilesInTheRunFolder() throws {
-        let report = try ReportHTMLFixture.runs.get().report
+    @Test func writerPutsBothFilesInTheRunFolder() async throws {
+        let report = try await ReportHTMLFixture.shared().report
         let folder = try ReportHTMLFixture.folder("report-html")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let paths = try ReportWriter.writeAll(report, runDirectory: folder + "/run")

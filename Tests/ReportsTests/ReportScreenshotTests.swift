@@ -12,12 +12,12 @@ import Testing
     /// Taller than the fixture's page (about 10 150 px at 1200 px wide), so the whole page is in one screenshot.
     static let height = 12_000
 
-    @Test func parsedPageHasTheTablesAndPlots() throws {
+    @Test func parsedPageHasTheTablesAndPlots() async throws {
         guard let chromium = Self.tool(["chromium", "chromium-browser"]) else {
             Issue.record("chromium (or chromium-browser) is not on PATH: run scripts/install-deps, which installs it (CI does)")
             return
         }
-        let runs = try ReportHTMLFixture.runs.get()
+        let runs = try await ReportHTMLFixture.shared()
         let folder = try ReportHTMLFixture.folder("report-dom")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let paths = try ReportWriter.writeAll(runs.report, runDirectory: folder)
@@ -38,7 +38,7 @@ import Testing
         #expect(!dom.contains("<script"))
     }
 
-    @Test func screenshotShowsVerdictsAndEveryPlot() throws {
+    @Test func screenshotShowsVerdictsAndEveryPlot() async throws {
         guard let chromium = Self.tool(["chromium", "chromium-browser"]) else {
             Issue.record("chromium (or chromium-browser) is not on PATH: run scripts/install-deps, which installs it (CI does)")
             return
@@ -47,7 +47,7 @@ import Testing
             Issue.record("pngtopnm (netpbm) is not on PATH: run scripts/install-deps, which installs it (CI does)")
             return
         }
-        let runs = try ReportHTMLFixture.runs.get()
+        let runs = try await ReportHTMLFixture.shared()
         let folder = try ReportHTMLFixture.folder("report-screenshot")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let paths = try ReportWriter.writeAll(runs.report, runDirectory: folder)

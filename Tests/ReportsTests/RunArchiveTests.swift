@@ -25,8 +25,8 @@ import Testing
     }
 
     /// Queued, two state changes, finished: the run row, its DUTs and figures, its files and its state history.
-    @Test func roundTripOfASimulatedRun() throws {
-        let simulated = try ArchiveFixture.simulated.get()
+    @Test func roundTripOfASimulatedRun() async throws {
+        let simulated = try await ArchiveFixture.shared()
         let folder = try ArchiveFixture.folder()
         let archive = try RunArchive(path: folder + "/archive.sqlite")
         let start = ArchivedRun.Start(request: simulated.request, rig: simulated.rig, simulated: true, started: simulated.started,
@@ -82,9 +82,9 @@ import Testing
     }
 
     /// A run finished into an archive that never saw it queued is inserted from its report; a second call replaces.
-    @Test func runFinishedWithoutQueueInsertsTheRun() throws {
+    @Test func runFinishedWithoutQueueInsertsTheRun() async throws {
         let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
-        let report = try ArchiveFixture.report(id: "r1", lot: "L9", startTime: "2026-01-05T10:00:00.000Z",
+        let report = try await ArchiveFixture.report(id: "r1", lot: "L9", startTime: "2026-01-05T10:00:00.000Z",
                                                units: [("S1", "X1", ["rms-noise": .pass]), ("S2", nil, [:])])
         try archive.runFinished(report, reportPath: nil, htmlPath: nil, artifacts: [], reportError: "disk full")
         try archive.runFinished(report, reportPath: nil, htmlPath: nil, artifacts: [], reportError: "disk full")
@@ -96,7 +96,7 @@ import Testing
         #expect(try archive.unitHistory(serial: "X1").runs.count == 1)
     }
 
-    @Test func stateChangeOfAnUnknownRunNamesIt() throws {
+    @Test func stateChangeOfAnUnknownRunNamesIt() async throws {
         let path = try ArchiveFixture.folder() + "/archive.sqlite"
         let archive = try RunArchive(path: path)
         #expect(throws: ArchiveError(.noRun, path: path, reason: "no run 'nope'")) {
@@ -105,7 +105,7 @@ import Testing
     }
 
     /// Runs left queued or measuring by a stopped daemon become interrupted; finished ones are left alone.
-    @Test func markInterruptedCutsShortUnfinishedRuns() throws {
+    @Test func markInterruptedCutsShortUnfinishedRuns() async throws {
         let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
         func start(_ id: String, _ seconds: Double) -> ArchivedRun.Start {
             .init(id: id, plan: "pressure-basic", spec: "miit-2020", sensorClasses: ["pressure"], lot: "L1", operatorName: nil,
@@ -115,7 +115,7 @@ import Testing
         try archive.runQueued(start("a", 0))
         try archive.runQueued(start("b", 10))
         try archive.stateChanged(run: "b", state: "measuring", step: "noise", at: Date(timeIntervalSince1970: 1_790_000_020))
-        var done = try ArchiveFixture.report(id: "c", lot: "L1", startTime: "2026-09-21T14:14:00.000Z", units: [("S1", "U-c", [:])])
+        var done = try await ArchiveFixture.report(id: "c", lot: "L1", startTime: "2026-09-21T14:14:00.000Z", units: [("S1", "U-c", [:])])
         done.run.state = .cancelled
         try archive.runFinished(done, reportPath: nil, htmlPath: nil, artifacts: [])
 
@@ -133,7 +133,7 @@ import Testing
     }
 
     /// Newest first, filtered by lot, start time and verdict, and limited.
-    @Test func runsFilters() throws {
+    @Test func runsFilters() async throws {
         let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
         let runs: [(String, String, String, [String: Verdict])] = [
             ("r1", "L1", "2026-01-01T08:00:00.000Z", ["rms-noise": .pass]),
@@ -142,7 +142,7 @@ import Testing
             ("r4", "L2", "2026-01-04T08:00:00.000Z", [:]),
         ]
         for (id, lot, time, verdicts) in runs {
-            try archive.runFinished(try ArchiveFixture.report(id: id, lot: lot, startTime: time, units: [("S1", "U-" + id, verdicts)]),
+            try archive.runFinished(try await ArchiveFixture.report(id: id, lot: lot, startTime: time, units: [("S1", "U-" + id, verdicts)]),
                                     reportPath: nil, htmlPath: nil, artifacts: [])
         }
         #expect(try archive.runs().map(\.id) == ["r4", "r3", "r2", "r1"])
@@ -157,12 +157,12 @@ import Testing
     }
 
     /// One unit through two runs, oldest first, with its verdict and figures in each.
-    @Test func unitHistoryAcrossTwoRuns() throws {
+    @Test func unitHistoryAcrossTwoRuns() async throws {
         let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
-        try archive.runFinished(try ArchiveFixture.report(id: "r2", lot: "L1", startTime: "2026-02-02T08:00:00.000Z",
+        try archive.runFinished(try await ArchiveFixture.report(id: "r2", lot: "L1", startTime: "2026-02-02T08:00:00.000Z",
                                                           units: [("S3", "U-7", ["rms-noise": .pass, "absolute-accuracy": .pass])]),
                                 reportPath: nil, htmlPath: nil, artifacts: [])
-        try archive.runFinished(try ArchiveFixture.report(id: "r1", lot: "L1", startTime: "2026-02-01T08:00:00.000Z",
+        try archive.runFinished(try await ArchiveFixture.report(id: "r1", lot: "L1", startTime: "2026-02-01T08:00:00.000Z",
                                                           units: [("S1", "U-7", ["rms-noise": .fail, "absolute-accuracy": .pass]),
                                                                   ("S2", "U-8", ["rms-noise": .pass])]),
                                 reportPath: nil, htmlPath: nil, artifacts: [])
@@ -179,22 +179,22 @@ import Testing
     /// Each unit counted once per figure, by its latest judged result in the lot; the pass rate's Wilson interval
     /// matches scipy 1.17: `binomtest(3, 5).proportion_ci(method='wilson')` = (0.2307242812760130, 0.8823792257673521),
     /// `binomtest(4, 5)…` = (0.3755346297625253, 0.9637758913675698).
-    @Test func lotYieldCountsEachUnitByItsLatestJudgedResult() throws {
+    @Test func lotYieldCountsEachUnitByItsLatestJudgedResult() async throws {
         let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
         // First pass of lot L7: U2 fails its noise.
-        try archive.runFinished(try ArchiveFixture.report(id: "a", lot: "L7", startTime: "2026-03-10T08:00:00.000Z", units: [
+        try archive.runFinished(try await ArchiveFixture.report(id: "a", lot: "L7", startTime: "2026-03-10T08:00:00.000Z", units: [
             ("S1", "U1", ["rms-noise": .pass, "absolute-accuracy": .pass]),
             ("S2", "U2", ["rms-noise": .fail, "absolute-accuracy": .pass]),
             ("S3", "U3", ["rms-noise": .conditionalPass, "absolute-accuracy": .pass]),
             ("S4", "U4", ["rms-noise": .pass, "absolute-accuracy": .pass]),
         ]), reportPath: nil, htmlPath: nil, artifacts: [])
         // Retest of U2 after rework, and U5; a lost DUT with nothing judged; U1 failing in another lot does not count.
-        try archive.runFinished(try ArchiveFixture.report(id: "b", lot: "L7", startTime: "2026-03-12T08:00:00.000Z", units: [
+        try archive.runFinished(try await ArchiveFixture.report(id: "b", lot: "L7", startTime: "2026-03-12T08:00:00.000Z", units: [
             ("S1", "U2", ["rms-noise": .pass, "absolute-accuracy": .pass]),
             ("S2", "U5", ["rms-noise": .conditionalFail, "absolute-accuracy": .fail]),
             ("S3", "U6", [:]),
         ]), reportPath: nil, htmlPath: nil, artifacts: [])
-        try archive.runFinished(try ArchiveFixture.report(id: "c", lot: "L8", startTime: "2026-03-13T08:00:00.000Z", units: [
+        try archive.runFinished(try await ArchiveFixture.report(id: "c", lot: "L8", startTime: "2026-03-13T08:00:00.000Z", units: [
             ("S1", "U1", ["rms-noise": .fail, "absolute-accuracy": .fail]),
         ]), reportPath: nil, htmlPath: nil, artifacts: [])
 
@@ -236,7 +236,7 @@ import Testing
     }
 
     /// A file that is not SQLite is refused with its path and SQLite's message.
-    @Test func corruptFileIsRefusedNamingThePath() throws {
+    @Test func corruptFileIsRefusedNamingThePath() async throws {
         let path = try ArchiveFixture.folder() + "/archive.sqlite"
         var random = SplitMix64(seed: 42)
         let garbage = Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: random.next()) })
@@ -278,7 +278,7 @@ import Testing
         #expect(try reader.runs().map(\.id) == ["second", "first"])
     }
 
-    @Test func sinceParsesISO8601DatesAndDateTimes() throws {
+    @Test func sinceParsesISO8601DatesAndDateTimes() async throws {
         #expect(ArchiveTime.parse("2026-11-26").map(ArchiveTime.string) == "2026-11-26T00:00:00.000Z")
         #expect(ArchiveTime.parse("2026-11-26T15:33:02.452Z").map(ArchiveTime.string) == "2026-11-26T15:33:02.452Z")
         #expect(ArchiveTime.parse("2026-11-26T15:33:02+01:00").map(ArchiveTime.string) == "2026-11-26T14:33:02.000Z")
