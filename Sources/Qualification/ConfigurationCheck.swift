@@ -81,7 +81,17 @@ public struct ConfigurationCheck: Sendable, Equatable, Codable {
                     throw ConfigurationError(file: path, reason: "cannot check the rig without the device catalog: \(error)")
                 }
                 summary = describe(try Rig.parse(file, catalog: chips))
-            case .plan: summary = describe(try Plan.parse(file))
+            case .plan:
+                switch try PlanFile.parse(file) {
+                case .plan(let plan): summary = describe(plan)
+                case .rig(let rigPlan):
+                    // Parts are found beside the rig plan, then where the daemon looks by default.
+                    let folders = [(path as NSString).deletingLastPathComponent, "/etc/sensorqual/plans", DataDirectory.installed + "/plans"]
+                    let parts = try rigPlan.loadParts { name in
+                        folders.map { ($0.isEmpty ? "." : $0) + "/" + name + ".yaml" }.first(where: FileManager.default.fileExists)
+                    }
+                    summary = "rig plan \(rigPlan.name): " + parts.map { "\($0.name) (\($0.sensorClass))" }.joined(separator: ", ")
+                }
             case .spec: summary = describe(try SpecProfile.parse(file))
             case .chip: summary = describe(try ChipCatalog.chip(path: path))
             }

@@ -52,6 +52,21 @@ import Testing
         #expect(checks[3].kind == nil && checks[3].line == nil && checks[3].reason?.hasPrefix("cannot read") == true)
     }
 
+    /// A rig plan is checked with its parts, found beside it: each must be a class plan that loads.
+    @Test func rigPlanWithItsParts() throws {
+        let folder = try Self.scratchFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try FileManager.default.copyItem(atPath: Repository.root + "/plans/pressure-basic.yaml", toPath: folder + "/pressure-basic.yaml")
+        try "plan: bench\nclass: rig\nparts: [pressure-basic]\n".write(toFile: folder + "/bench.yaml", atomically: true, encoding: .utf8)
+        try "plan: broken\nclass: rig\nparts:\n  - pressure-basic\n  - mic-fulll\n".write(toFile: folder + "/broken.yaml", atomically: true, encoding: .utf8)
+        try "plan: nested\nclass: rig\nparts: [bench]\n".write(toFile: folder + "/nested.yaml", atomically: true, encoding: .utf8)
+        let checks = ConfigurationCheck.run(paths: [folder + "/bench.yaml", folder + "/broken.yaml", folder + "/nested.yaml"], devicesDirectory: nil)
+        #expect(checks.map(\.kind) == [.plan, .plan, .plan])
+        #expect(checks[0].ok && checks[0].summary == "rig plan bench: pressure-basic (pressure)")
+        #expect(!checks[1].ok && checks[1].line == 5 && checks[1].reason == "parts[1]: no plan 'mic-fulll' in the plan folders")
+        #expect(!checks[2].ok && checks[2].line == 3 && checks[2].reason == "parts[0]: 'bench' is itself a rig plan; parts are class plans")
+    }
+
     /// A rig file needs the catalog; without one the rig fails and says why, and other files are still checked.
     @Test func rigWithoutCatalog() throws {
         let folder = try Self.scratchFolder()
