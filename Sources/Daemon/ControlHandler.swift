@@ -10,7 +10,8 @@ struct ControlHandler: RPCMethodHandler {
     let version: String
 
     func hello() async -> JSONValue {
-        (try? JSONValue(encoding: HelloParams(server: "sensorquald", version: version, protocol: .current,
+        let configuration = await scheduler.configuration
+        return (try? JSONValue(encoding: HelloParams(server: "sensorquald", version: version, protocol: .current,
                                               rig: configuration.rig.name, simulated: configuration.connector.isSimulated)))
             ?? .null
     }
@@ -20,7 +21,7 @@ struct ControlHandler: RPCMethodHandler {
         case Method.systemVersion:
             return try encode(VersionResult(server: "sensorquald", version: version, protocol: .current))
         case Method.rigDescribe:
-            return try encode(rigDescription)
+            return try encode(Self.rigDescription(await scheduler.configuration))
         case Method.devicesList:
             return try encode(DeviceList(devices: await scheduler.deviceList()))
         case Method.runsStart:
@@ -114,7 +115,8 @@ struct ControlHandler: RPCMethodHandler {
         do { return try JSONValue(encoding: value) } catch { throw RPCError.internalError("cannot encode result: \(error)") }
     }
 
-    private var rigDescription: RigDescription {
+    /// The rig of the configuration in force (a reload may have changed it since the daemon started).
+    private static func rigDescription(_ configuration: DaemonConfiguration) -> RigDescription {
         let rig = configuration.rig
         return RigDescription(
             name: rig.name, description: rig.description, simulated: configuration.connector.isSimulated,

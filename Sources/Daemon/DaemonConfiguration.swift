@@ -37,6 +37,19 @@ struct DaemonConfiguration: Sendable {
     /// The run archive (`<state dir>/archive.sqlite`, `--archive`, `SENSORQUAL_ARCHIVE`), opened at start: a daemon
     /// whose archive cannot be opened does not start (docs/archive.md §5).
     var archive: RunArchive
+    /// The files the configuration was read from, read again on SIGHUP (`reloaded()`).
+    var sources: Sources
+
+    /// Where the catalog and the rig come from; plans and specs come from `planFolders` and `specFolders`.
+    struct Sources: Sendable {
+        var devices: String
+        /// The rig file; nil with --simulate.
+        var rigPath: String?
+        /// The built-in simulated rig's rig file, generated at start (with --simulate).
+        var simulatedRigText: String?
+    }
+
+    static let simulatedRigName = "built-in simulated rig"
 
     var runsDirectory: String { stateDirectory + "/runs" }
 
@@ -45,5 +58,30 @@ struct DaemonConfiguration: Sendable {
 
     private static func find(_ name: String, in folders: [String]) -> String? {
         folders.map { $0 + "/" + name + ".yaml" }.first { FileManager.default.fileExists(atPath: $0) }
+    }
+}
+
+extension DaemonConfiguration {
+    /// The technician as the pressure reference, when the rig's pressure controller link is `manual`.
+    static func manualPressure(of rig: Rig) -> ManualPressureReference? {
+        rig.reference(kind: "pressure-controller").flatMap { $0.link == "manual" ? ManualPressureReference(model: $0.model) : nil }
+    }
+
+    /// The technician reading a reference magnetometer, when the field source's link is `manual`.
+    static func manualField(of rig: Rig) -> ManualFieldReference? {
+        rig.reference(kind: "field-source").flatMap { reference in
+            guard reference.link == "manual", let u = reference.certificate.map({ $0.expandedUncertainty / $0.coverageFactor }) else { return nil }
+            return ManualFieldReference(model: reference.model, referenceUncertainty: FieldVector(x: u, y: u, z: u))
+        }
+    }
+
+    /// The technician connecting certified cylinders. One technician, one set of cylinders: the first manual gas
+    /// reference stands for all of them.
+    static func manualGas(of rig: Rig) -> ManualGasReference? {
+        rig.references.first { $0.kind == "gas-mixer" && $0.link == "manual" }.map { reference in
+            ManualGasReference(model: reference.model,
+                               relativeUncertainty: (reference.certificate.map { $0.expandedUncertainty / $0.coverageFactor } ?? 1) / 100,
+                               totalFlowLitresPerMinute: reference.mixer?.totalFlowLitresPerMinute ?? 1)
+        }
     }
 }

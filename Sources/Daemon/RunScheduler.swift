@@ -14,6 +14,8 @@ import Synchronization
 /// (`busy`). Events come back through a bounded stream, outcomes through the child tasks that await the threads.
 actor RunScheduler: Service {
     struct RunRecord {
+        /// The configuration the run started with: a reload does not change a run going on.
+        var configuration: DaemonConfiguration
         var parts: [RunPart]
         var rigPlan: RigPlan?
         var status: RunStatus
@@ -32,6 +34,7 @@ actor RunScheduler: Service {
     }
 
     struct PreparedRun: Sendable {
+        var configuration: DaemonConfiguration
         var id: String
         var manifest: RunManifest
         var parts: [RunPart]
@@ -48,7 +51,8 @@ actor RunScheduler: Service {
         var run: String?
     }
 
-    let configuration: DaemonConfiguration
+    /// The configuration for new runs; SIGHUP replaces it (`reload(_:)`).
+    private(set) var configuration: DaemonConfiguration
     let software: QualificationReport.Software
     let notifier: SystemdNotifier
     let logger: Logger
@@ -58,6 +62,8 @@ actor RunScheduler: Service {
     private var watchers: [UInt64: Watcher] = [:]
     private var devices: [DeviceInfo]
     private var runCounter = 0
+    /// Reloads so far: a probe lists the slots only if no later reload came.
+    private var reloads = 0
     /// Run events that did not fit the event queue (only a stalled scheduler can fill 4096); logged per run.
     private let droppedEvents = DropCounter()
 
@@ -223,12 +229,12 @@ actor RunScheduler: Service {
             rigPlan: rigPlan.flatMap { texts[$0.name] },
             parts: parts.compactMap { part in texts[part.request.plan.name].map { RunManifest.Part(plan: $0, slots: part.request.slots) } },
             spec: spec, lot: params.lot, operator: params.operator, serials: params.serials ?? [:])
-        let prepared = PreparedRun(id: id, manifest: manifest, parts: parts, rigPlan: rigPlan, cancellation: cancellation, started: started)
+        let prepared = PreparedRun(configuration: configuration, id: id, manifest: manifest, parts: parts, rigPlan: rigPlan, cancellation: cancellation, started: started)
         if case .terminated = startsContinuation.yield(prepared) {
             throw RPCError(code: .busy, message: "sensorquald is stopping; start the run after it restarts")
         }
         let groups = RunPart.concurrentGroups(parts).map { $0.map(\.request.plan.name) }
-        runs[id] = RunRecord(parts: parts, rigPlan: rigPlan, status: status, cancellation: cancellation, groups: groups)
+        runs[id] = RunRecord(configuration: configuration, parts: parts, rigPlan: rigPlan, status: status, cancellation: cancellation, groups: groups)
         let queued = ArchivedRun.Start(
             id: id, plan: planName, spec: spec.name, sensorClasses: parts.map(\.request.plan.sensorClass).reduce(into: []) { if !$0.contains($1) { $0.append($1) } },
             lot: params.lot,
@@ -258,10 +264,10 @@ actor RunScheduler: Service {
         guard let valuePa = params.valuePa else {
             throw RPCError.invalidParams("reference.submit takes value_pa, level_db_spl, quiet: true, field_ut or ppm")
         }
-        guard let manual = configuration.manualReference else {
+        let active = try activeRun(params.run)
+        guard let manual = active.configuration.manualReference else {
             throw RPCError(code: .invalidParams, message: "this rig's reference is not manual; its controller reads the pressure itself")
         }
-        let active = try activeRun(params.run)
         do {
             let setpoint = try manual.submit(valuePa)
             logger.info("run \(active.status.id): reference reading \(valuePa) Pa submitted for \(setpoint) Pa")
@@ -289,13 +295,13 @@ actor RunScheduler: Service {
 
     /// A reference magnetometer's reading for the field the active run asked the technician to set.
     private func submitField(_ components: [Double], run: String?) throws(RPCError) -> ReferenceSubmitResult {
-        guard let manual = configuration.manualField else {
-            throw RPCError(code: .invalidParams, message: "this rig's field source is not manual; its current source sets the field")
-        }
         guard components.count == 3, components.allSatisfy(\.isFinite) else {
             throw RPCError.invalidParams("field_ut is three finite numbers, x, y, z in µT")
         }
         let active = try activeRun(run)
+        guard let manual = active.configuration.manualField else {
+            throw RPCError(code: .invalidParams, message: "this rig's field source is not manual; its current source sets the field")
+        }
         do {
             let requested = try manual.submit(FieldVector(x: components[0], y: components[1], z: components[2]))
             logger.info("run \(active.status.id): reference field \(components) µT submitted")
@@ -307,10 +313,10 @@ actor RunScheduler: Service {
 
     /// The certified concentration of the mixture the technician connected for the active run.
     private func submitGas(_ ppm: Double, run: String?) throws(RPCError) -> ReferenceSubmitResult {
-        guard let manual = configuration.manualGas else {
+        let active = try activeRun(run)
+        guard let manual = active.configuration.manualGas else {
             throw RPCError(code: .invalidParams, message: "this rig's gas reference is not manual; its mixer sets the concentration")
         }
-        let active = try activeRun(run)
         do {
             let requested = try manual.submit(ppm: ppm)
             logger.info("run \(active.status.id): certified \(ppm) ppm \(requested.gas) submitted")
@@ -322,10 +328,10 @@ actor RunScheduler: Service {
 
     /// A technician's answer to the hand-held calibrator's request: its level on the microphone asked for, or quiet.
     private func submitCalibrator(_ params: ReferenceSubmitParams) throws(RPCError) -> ReferenceSubmitResult {
-        guard let calibrator = configuration.calibrator else {
+        let active = try activeRun(params.run)
+        guard let calibrator = active.configuration.calibrator else {
             throw RPCError(code: .invalidParams, message: "this rig's sound source is not a hand-held calibrator; the reference microphone measures its level")
         }
-        let active = try activeRun(params.run)
         do {
             let level = params.quiet == true ? nil : params.levelDBSPL
             let request = try calibrator.submit(level: level)
@@ -445,6 +451,40 @@ actor RunScheduler: Service {
 
     func deviceList() -> [DeviceInfo] { devices }
 
+    /// Takes a reloaded configuration for the runs started from now on, and probes the new rig's slots once no run
+    /// holds their buses (a probe must not select a mux channel under a run). Returns whether the probe waits for
+    /// runs going on.
+    func reload(_ next: DaemonConfiguration) -> Bool {
+        let previous = configuration.rig
+        configuration = next
+        let buses = Set((previous.buses + next.rig.buses).map { "bus:" + $0.id })
+        let waits = !heldResources.isDisjoint(with: buses)
+        reloads += 1
+        let generation = reloads
+        Task { await self.probe(next, holding: buses, generation: generation) }
+        return waits
+    }
+
+    /// Probes the slots of `configuration`'s rig while holding `buses`, then lists them (slots of runs going on busy).
+    private func probe(_ configuration: DaemonConfiguration, holding buses: Set<String>, generation: Int) async {
+        await acquire(buses)
+        let probed = await DedicatedThread.run(name: "probe") {
+            SlotProber.probe(rig: configuration.rig, catalog: configuration.catalog, connector: configuration.connector)
+        }
+        release(buses)
+        guard generation == reloads else { return }     // a later reload's probe lists the slots
+        devices = probed
+        setDevices(runs.values.filter { !$0.status.isFinished }.flatMap(\.slots), busy: true)
+        for device in probed {
+            logger.info("slot \(device.slot): \(device.model) at \(device.bus)\(device.muxChannel.map { " ch\($0)" } ?? "") \(device.address): \(device.state)\(device.detail.map { " (\($0))" } ?? "")")
+        }
+    }
+
+    /// The acquiring threads of running runs silent for more than `limit` ns (the watchdog's question).
+    func acquisitionStalls(limit: Int64) -> [AcquisitionProgress.Stall] {
+        runs.values.filter { !$0.status.isFinished }.flatMap { $0.cancellation.progress.stalls(limit: limit) }
+    }
+
     func watch(_ connection: RPCConnection, run: String?) throws(RPCError) {
         if let run, runs[run] == nil { throw RPCError(code: .notFound, message: "no run '\(run)'") }
         watchers[connection.id] = Watcher(connection: connection, run: run)
@@ -455,7 +495,7 @@ actor RunScheduler: Service {
     // MARK: Running
 
     private func execute(_ prepared: PreparedRun) async {
-        let configuration = configuration
+        let configuration = prepared.configuration
         let software = software
         let sink = eventsContinuation
         let dropped = droppedEvents
@@ -551,7 +591,7 @@ actor RunScheduler: Service {
         record.status.reportPath = reportPath
         record.status.error = [outcome.error, reportError.map { "report not written: \($0)" }].compactMap { $0 }.first
         let spec = record.parts[0].request.spec
-        let catalog = configuration.catalog
+        let catalog = record.configuration.catalog
         record.status.duts = outcome.duts.map { dut in
             // The figures the spec names for the DUT's class: judged ones, and those it asks to be measured and reported.
             let sensorClass = catalog.chip(dut.chip)?.sensorClass

@@ -101,10 +101,17 @@ struct Sensorquald: AsyncParsableCommand {
         let control = ControlService(server: server, notifier: notifier, logger: logger,
                                      readyStatus: "rig \(configuration.rig.name), \(devices.filter { $0.state == "ready" }.count)/\(devices.count) slots ready")
 
+        // Keep-alives only under systemd's watchdog, and only while acquisition moves.
+        let watchdog = WatchdogSettings(environment: environment).map {
+            Watchdog(settings: $0, scheduler: scheduler, notifier: notifier, logger: logger)
+        }
         let group = ServiceGroup(configuration: .init(
             // Shut down in reverse order: the scheduler first, so a run in flight is cancelled and its partial
-            // report written while watchers are still connected to hear `run.finished`; then the socket.
-            services: [.init(service: control), .init(service: scheduler)],
+            // report written while watchers are still connected to hear `run.finished`; then the socket; the
+            // watchdog last, fed until the end.
+            services: (watchdog.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                + [.init(service: ReloadSignal(scheduler: scheduler, notifier: notifier, logger: logger)),
+                   .init(service: control), .init(service: scheduler)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
@@ -135,26 +142,11 @@ struct Sensorquald: AsyncParsableCommand {
         let source: String
         let connector: any RigConnector
         var manual: ManualPressureReference?
-        func manualLink(of rig: Rig) -> ManualPressureReference? {
-            rig.reference(kind: "pressure-controller").flatMap { $0.link == "manual" ? ManualPressureReference(model: $0.model) : nil }
-        }
         var manualField: ManualFieldReference?
         var manualGas: ManualGasReference?
-        func manualFieldLink(of rig: Rig) -> ManualFieldReference? {
-            rig.reference(kind: "field-source").flatMap { reference in
-                guard reference.link == "manual", let u = reference.certificate.map({ $0.expandedUncertainty / $0.coverageFactor }) else { return nil }
-                return ManualFieldReference(model: reference.model, referenceUncertainty: FieldVector(x: u, y: u, z: u))
-            }
-        }
-        func manualGasLink(of rig: Rig) -> ManualGasReference? {
-            // One technician, one set of cylinders: the first manual gas reference stands for all of them.
-            rig.references.first { $0.kind == "gas-mixer" && $0.link == "manual" }.map { reference in
-                ManualGasReference(model: reference.model,
-                                   relativeUncertainty: (reference.certificate.map { $0.expandedUncertainty / $0.coverageFactor } ?? 1) / 100,
-                                   totalFlowLitresPerMinute: reference.mixer?.totalFlowLitresPerMinute ?? 1)
-            }
-        }
         var calibrator: AcousticCalibrator?
+        var rigText: String?
+        var rigPath: String?
         var server: SimulatedSCPIServer?
         var chamber: ChamberFeed?
         var coilServer: SimulatedCurrentSourceServer?
@@ -180,33 +172,35 @@ struct Sensorquald: AsyncParsableCommand {
                 mixerLines = try simulated.startGasMixers()
             }
             source = "built-in simulated rig (seed \(seed), reference \(link))"
-            rigModel = try Rig.parse(text: simulated.rigFile(referenceLink: link, alsaConfig: alsaConfig,
-                                                             soundSourceLink: manualReference ? "manual" : "sim:sound-source",
-                                                             fieldSourceLink: coilServer?.link ?? "manual",
-                                                             gasLinks: manualReference ? SimulatedRig.gasCylinders.map { _ in "manual" }
-                                                                 : mixerLines.map(\.link)),
-                                     name: "built-in simulated rig", catalog: catalog)
-            manual = manualLink(of: rigModel)
+            let text = simulated.rigFile(referenceLink: link, alsaConfig: alsaConfig,
+                                         soundSourceLink: manualReference ? "manual" : "sim:sound-source",
+                                         fieldSourceLink: coilServer?.link ?? "manual",
+                                         gasLinks: manualReference ? SimulatedRig.gasCylinders.map { _ in "manual" } : mixerLines.map(\.link))
+            rigText = text
+            rigModel = try Rig.parse(text: text, name: DaemonConfiguration.simulatedRigName, catalog: catalog)
+            manual = DaemonConfiguration.manualPressure(of: rigModel)
             calibrator = rigModel.reference(kind: "sound-source").flatMap { $0.link == "manual" ? simulated.calibrator(model: $0.model) : nil }
-            manualField = manualFieldLink(of: rigModel)
-            manualGas = manualGasLink(of: rigModel)
+            manualField = DaemonConfiguration.manualField(of: rigModel)
+            manualGas = DaemonConfiguration.manualGas(of: rigModel)
             connector = SimulatedRigConnector(rig: simulated, manual: manual, calibrator: calibrator, manualField: manualField,
                                               manualGas: manualGas)
         } else {
             let path = rig ?? environment["SENSORQUAL_RIG"] ?? "/etc/sensorqual/rig.yaml"
+            rigPath = path
             source = path
             rigModel = try Rig.load(path: path, catalog: catalog)
-            manual = manualLink(of: rigModel)
+            manual = DaemonConfiguration.manualPressure(of: rigModel)
             calibrator = rigModel.reference(kind: "sound-source").flatMap { $0.link == "manual" ? AcousticCalibrator(model: $0.model) : nil }
-            manualField = manualFieldLink(of: rigModel)
-            manualGas = manualGasLink(of: rigModel)
+            manualField = DaemonConfiguration.manualField(of: rigModel)
+            manualGas = DaemonConfiguration.manualGas(of: rigModel)
             connector = LinuxRigConnector(manual: manual, calibrator: calibrator, manualField: manualField, manualGas: manualGas)
         }
         let configuration = DaemonConfiguration(stateDirectory: state, socketPath: socketPath, planFolders: plans, specFolders: specs,
                                    defaultSpec: defaultSpec, catalog: catalog, rig: rigModel, rigSource: source,
                                    connector: connector, manualReference: manual, simulatedController: server,
                                    simulatedChamber: chamber, calibrator: calibrator, manualField: manualField, manualGas: manualGas,
-                                   simulatedCoil: coilServer, simulatedMixers: mixerLines, archive: runArchive)
+                                   simulatedCoil: coilServer, simulatedMixers: mixerLines, archive: runArchive,
+                                   sources: .init(devices: devices, rigPath: rigPath, simulatedRigText: rigText))
         // A default spec that does not load is a configuration fault: find it now, not at the first run.
         guard let specPath = configuration.specPath(defaultSpec) else {
             throw ConfigurationError(file: defaultSpec + ".yaml", reason: "default spec profile not found in " + specs.joined(separator: ", "))

@@ -131,7 +131,7 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     func attach(_ duts: [DUT], rig: Rig) {
         for bus in rig.buses {
             let served = duts.filter { $0.bus.id == bus.id }
-            if !served.isEmpty { buses.append(BusAcquisition(bus: bus, duts: served, clock: clock, events: emit)) }
+            if !served.isEmpty { buses.append(BusAcquisition(bus: bus, duts: served, clock: clock, progress: cancellation.progress, events: emit)) }
         }
     }
 
@@ -225,12 +225,15 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     func pass(until deadline: Int64) throws {
         if clock.isVirtual {
             // Serve every bus from this thread in deadline order.
-            while true {
-                if cancellation.isCancelled { throw RunCancelled() }
-                guard let (bus, next) = buses.compactMap({ bus in bus.nextDeadline.map { (bus, $0) } }).min(by: { $0.1 < $1.1 }),
-                      next < deadline else { break }
-                clock.sleep(until: next)
-                bus.serveNext()
+            try cancellation.progress.acquiring("run thread serving " + buses.map { "bus \($0.bus.device)" }.joined(separator: ", ")) { heartbeat in
+                while true {
+                    if cancellation.isCancelled { throw RunCancelled() }
+                    guard let (bus, next) = buses.compactMap({ bus in bus.nextDeadline.map { (bus, $0) } }).min(by: { $0.1 < $1.1 }),
+                          next < deadline else { break }
+                    clock.sleep(until: next)
+                    bus.serveNext()
+                    heartbeat.beat()
+                }
             }
             clock.sleep(until: deadline)
         } else {

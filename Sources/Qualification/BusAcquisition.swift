@@ -25,16 +25,19 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     let duts: [DUT]
     let clock: any RigClock
     let emit: RunEngine.EventSink
+    /// Beaten by the bus thread after each pass of its loop: a transfer wedged in the kernel silences it (watchdog).
+    let progress: AcquisitionProgress
     private let outbox = Mutex<[TimedReading<DUT.Reading>]>([])
     private let jobs = Mutex<[@Sendable () -> Void]>([])
     private let stopRequested = Atomic(false)
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
-    init(bus: Rig.Bus, duts: [DUT], clock: any RigClock, events: @escaping RunEngine.EventSink) {
+    init(bus: Rig.Bus, duts: [DUT], clock: any RigClock, progress: AcquisitionProgress, events: @escaping RunEngine.EventSink) {
         self.bus = bus
         self.duts = duts
         self.clock = clock
+        self.progress = progress
         emit = events
     }
 
@@ -54,13 +57,16 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     /// Serves the bus on a thread of its own until `stop()`.
     func start() {
         let thread = Thread { [self] in
-            while !stopRequested.load(ordering: .relaxed) {
-                runJobs()
-                let now = clock.now()
-                // Wake at least every 20 ms to take jobs from the run thread.
-                let wake = Swift.min(nextDeadline ?? Int64.max, now + 20_000_000)
-                if wake > now { clock.sleep(until: wake) }
-                if let next = nextDeadline, next <= clock.now() { serveNext() }
+            progress.acquiring("bus \(bus.device)") { heartbeat in
+                while !stopRequested.load(ordering: .relaxed) {
+                    runJobs()
+                    let now = clock.now()
+                    // Wake at least every 20 ms to take jobs from the run thread.
+                    let wake = Swift.min(nextDeadline ?? Int64.max, now + 20_000_000)
+                    if wake > now { clock.sleep(until: wake) }
+                    if let next = nextDeadline, next <= clock.now() { serveNext() }
+                    heartbeat.beat()
+                }
             }
             runJobs()
             finished.signal()

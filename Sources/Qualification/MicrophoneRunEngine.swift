@@ -407,10 +407,13 @@ public final class MicrophoneRunEngine {
             }
         }
         var channel = [Double](repeating: 0, count: Self.blockFrames)
+        let heartbeat = cancellation.progress.begin("audio \(interface.pcm)")
+        defer { cancellation.progress.end(heartbeat) }
         while toDrop + toKeep > 0 {
             if cancellation.isCancelled { throw RunCancelled() }
             let frames = min(Self.blockFrames, toDrop > 0 ? toDrop : toKeep)
             let block = try capture.read(frames: frames, timeout: 5 + Double(frames) / sampleRate).interleaved
+            heartbeat.beat()
             framesCaptured += Int64(frames)
             reportProgress()
             if toDrop > 0 {

@@ -51,9 +51,11 @@ public protocol PowerSwitch: AnyObject {
     func set(on: Bool) throws
 }
 
-/// A run's cancel request, checked by the acquisition thread between transfers.
+/// A run's cancel request, checked by the acquisition thread between transfers; and the run's acquisition progress,
+/// which its threads beat and the daemon's watchdog reads.
 public final class RunCancellation: Sendable {
     private let flag = Mutex(false)
+    public let progress = AcquisitionProgress()
     public init() {}
     public func cancel() { flag.withLock { $0 = true } }
     public var isCancelled: Bool { flag.withLock { $0 } }
