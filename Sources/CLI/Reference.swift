@@ -5,8 +5,8 @@ import Foundation
 extension Sensorqual {
     struct Reference: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Answer a run that waits for the technician: a manual pressure reading, the hand-held calibrator, a field or a gas.",
-            subcommands: [Submit.self, Quiet.self])
+            abstract: "Answer a run that waits for the technician: a manual pressure reading, the hand-held calibrator, a field or a gas; or resume a run paused for a silent instrument.",
+            subcommands: [Submit.self, Quiet.self, Resume.self])
 
         struct Submit: AsyncParsableCommand {
             static let configuration = CommandConfiguration(
@@ -91,6 +91,28 @@ extension Sensorqual {
             func run() async throws {
                 let result = try await Reference.submit(ReferenceSubmitParams(quiet: true, run: run), client: client)
                 if !client.json { Terminal.write("run \(result.run): chamber quiet, noise record starts\n") }
+            }
+        }
+
+        struct Resume: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Resume a run paused because its reference instrument stopped answering, once the instrument is checked.",
+                discussion: "The interrupted point (its settling and dwell) is measured again from its start.")
+
+            @OptionGroup var client: ClientOptions
+
+            @Option(help: "The run (default: the one paused).")
+            var run: String?
+
+            func run() async throws {
+                let connection = try await client.connect()
+                defer { Task { await connection.close() } }
+                let status = try await connection.call(Method.referenceResume, params: RunReference(run: run), as: RunStatus.self)
+                if client.json {
+                    Terminal.write(try JSONValue(encoding: status).description + "\n")
+                } else {
+                    Terminal.write("run \(status.id) resumed: the interrupted point is measured again\n")
+                }
             }
         }
 

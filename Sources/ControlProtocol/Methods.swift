@@ -10,6 +10,9 @@ public enum Method {
     public static let runsCancel = "runs.cancel"
     public static let reportsGet = "reports.get"
     public static let referenceSubmit = "reference.submit"
+    /// The technician has checked the reference instrument that stopped answering: the paused run goes on
+    /// (`RunReference` → `RunStatus`).
+    public static let referenceResume = "reference.resume"
     public static let watch = "watch"
     public static let unwatch = "unwatch"
     /// The run archive (every run of every daemon, from `<state dir>/archive.sqlite`): runs by lot, date and

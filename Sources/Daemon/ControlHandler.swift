@@ -42,6 +42,8 @@ struct ControlHandler: RPCMethodHandler {
             }
         case Method.referenceSubmit:
             return try encode(try await scheduler.submitReference(try params.decodeParams(as: ReferenceSubmitParams.self)))
+        case Method.referenceResume:
+            return try encode(try await scheduler.resume(try reference(params).run))
         case Method.watch:
             let watch = params == nil ? WatchParams() : try params.decodeParams(as: WatchParams.self)
             try await scheduler.watch(connection, run: watch.run)

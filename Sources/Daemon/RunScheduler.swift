@@ -24,6 +24,8 @@ actor RunScheduler: Service {
         var engineState = RunState.queued.rawValue
         /// Parts waiting for the technician (by plan name).
         var waitingParts: Set<String> = []
+        /// Parts paused because their reference instrument stopped answering (by plan name).
+        var silentReferenceParts: Set<String> = []
         /// Run-clock seconds each part has run.
         var partElapsed: [String: Double] = [:]
         /// The parts' plan names by the thread they run on.
@@ -275,6 +277,30 @@ actor RunScheduler: Service {
         } catch {
             throw RPCError(code: .invalidParams, message: "\(error)")
         }
+    }
+
+    /// The technician has checked the reference instrument that stopped answering: the paused run measures its point
+    /// again.
+    func resume(_ run: String?) throws(RPCError) -> RunStatus {
+        let going = order.compactMap { runs[$0] }.filter { !$0.status.isFinished }
+        let paused = going.filter { !$0.silentReferenceParts.isEmpty }
+        let record: RunRecord
+        if let run {
+            guard let named = going.first(where: { $0.status.id == run }) else { throw RPCError(code: .notFound, message: "run '\(run)' is not running") }
+            guard !named.silentReferenceParts.isEmpty else {
+                throw RPCError.invalidParams("run \(run) is not paused for a reference instrument; nothing to resume")
+            }
+            record = named
+        } else {
+            guard let only = paused.first else { throw RPCError(code: .notFound, message: "no run is paused for a reference instrument") }
+            guard paused.count == 1 else {
+                throw RPCError.invalidParams("runs " + paused.map(\.status.id).joined(separator: ", ") + " are paused; name one with --run")
+            }
+            record = only
+        }
+        logger.info("run \(record.status.id): resumed by the technician")
+        record.cancellation.resume()
+        return record.status
     }
 
     /// The run a technician's entry answers: the one named, else the one waiting for the technician, else the only
@@ -696,6 +722,17 @@ actor RunScheduler: Service {
             if let prompt {
                 logger.notice("run \(id): waiting for the technician: \(prompt)")
                 notifier.status("run \(id) waiting for the technician: \(prompt)")
+            }
+        case .referenceSilent(let silence):
+            if silence != nil { record.silentReferenceParts.insert(part ?? "") } else { record.silentReferenceParts.remove(part ?? "") }
+            record.status.awaitingOperator = silence?.prompt
+            params = RunEventParams(run: id, detail: silence?.prompt)
+            method = NotificationMethod.runReference
+            if let silence {
+                logger.warning("run \(id) paused: \(silence.prompt)")
+                notifier.status("run \(id) paused: reference \(silence.reference) is not answering")
+            } else {
+                logger.notice("run \(id) resumed: the point is measured again from its start")
             }
         case .dutLost(let slot, let reason):
             if let index = record.status.duts.firstIndex(where: { $0.slot == slot }) { record.status.duts[index].lost = reason }

@@ -105,7 +105,8 @@ public struct Rig: Sendable, Equatable, Codable {
         public var headHeightM: Double
         /// SCPI dialect and command overrides (`scpi-tcp://`, `scpi-serial://` links).
         public var scpi: SCPISettings?
-        /// How long a run waits for a technician at each point with the manual reference, s.
+        /// How long a run waits for a technician: at each point with the manual reference, and to resume after the
+        /// instrument stopped answering (`ReferencePause`), s.
         public var operatorTimeout: Double
         /// A field source's coil set and current source (`field-source` references).
         public var coil: CoilSettings? = nil

@@ -1,3 +1,4 @@
+import Dispatch
 import SensorDrivers
 import SensorIO
 
@@ -51,14 +52,43 @@ public protocol PowerSwitch: AnyObject {
     func set(on: Bool) throws
 }
 
-/// A run's cancel request, checked by the acquisition thread between transfers; and the run's acquisition progress,
-/// which its threads beat and the daemon's watchdog reads.
+/// A run's cancel request, checked by the acquisition thread between transfers; the technician's go-ahead after the
+/// run paused for an instrument; and the run's acquisition progress, which its threads beat and the daemon's
+/// watchdog reads.
 public final class RunCancellation: Sendable {
     private let flag = Mutex(false)
+    private let resumed = Mutex(false)
+    /// Signalled by `cancel()` and `resume()`, so a paused run thread wakes at once.
+    private let wake = DispatchSemaphore(value: 0)
     public let progress = AcquisitionProgress()
     public init() {}
-    public func cancel() { flag.withLock { $0 = true } }
+    public func cancel() {
+        flag.withLock { $0 = true }
+        wake.signal()
+    }
     public var isCancelled: Bool { flag.withLock { $0 } }
+
+    /// The technician says the run may go on (`sensorqual reference resume`).
+    public func resume() {
+        resumed.withLock { $0 = true }
+        wake.signal()
+    }
+
+    /// How a pause for the technician ended.
+    enum PauseEnd { case resumed, cancelled, timedOut }
+
+    /// Asks the technician (`prompt`), then blocks the run thread until they resume, the run is cancelled, or `seconds`
+    /// of real time pass. A resume given before the prompt does not count: the technician answers the prompt they saw.
+    func awaitResume(within seconds: Double, after prompt: () -> Void) -> PauseEnd {
+        resumed.withLock { $0 = false }
+        prompt()
+        let deadline = DispatchTime.now() + seconds
+        while true {
+            if isCancelled { return .cancelled }
+            if resumed.withLock({ $0 }) { return .resumed }
+            if wake.wait(timeout: deadline) == .timedOut { return isCancelled ? .cancelled : resumed.withLock { $0 } ? .resumed : .timedOut }
+        }
+    }
 }
 
 import Synchronization

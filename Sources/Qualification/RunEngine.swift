@@ -28,6 +28,7 @@ public final class RunEngine {
     private var session: AcquisitionSession<PressureDUT>!
     private var reference: (any PressureReference)?
     private var referenceConfig: Rig.Reference?
+    private var pause: ReferencePause?
     private var steps: [StepRecord] = []
     private var runStart: Int64 = 0
     /// Longest wait for the controller to settle before a noise record, s.
@@ -98,7 +99,23 @@ public final class RunEngine {
             throw RunFailure(description: "the rig has no pressure-controller reference")
         }
         self.referenceConfig = referenceConfig
-        reference = try connector.openPressureReference(referenceConfig)
+        pause = ReferencePause(reference: referenceConfig, cancellation: cancellation, emit: emit)
+        try attendingReference { }
+    }
+
+    /// Runs one reference point (`ReferencePause`); the controller is opened again after a silence, or here at the
+    /// start.
+    private func attendingReference<T>(_ point: () throws -> T) throws -> T {
+        guard let pause, let referenceConfig else { throw RunFailure(description: "no reference controller") }
+        let open = {
+            // The silent connection goes first: an instrument serves one client at a time.
+            self.reference = nil
+            self.reference = try self.connector.openPressureReference(referenceConfig)
+        }
+        return try pause.attending(reconnect: open) {
+            if reference == nil { try open() }
+            return try point()
+        }
     }
 
     /// Creates `raw/<slot>.sqraw` (AcquisitionSession.openCapture).
@@ -137,7 +154,7 @@ public final class RunEngine {
             case .noise(let duration, let setpoint):
                 emit(.state(.measuring))
                 planned = duration
-                let settle = try settle(at: setpoint, timeout: Self.noiseSettleTimeout, hold: 0)
+                let settle = try attendingReference { try self.settle(at: setpoint, timeout: Self.noiseSettleTimeout, hold: 0) }
                 let dwellTimes = plan.steps.compactMap { step -> Double? in
                     if case .sweep(let s) = step { return s.dwell } else { return nil }
                 }
@@ -152,7 +169,7 @@ public final class RunEngine {
                 detail = String(format: "at %.0f Pa, settled in %.1f s", setpoint, settle)
             case .noiseByMode(let duration, let setpoint):
                 emit(.state(.measuring))
-                let settle = try settle(at: setpoint, timeout: Self.noiseSettleTimeout, hold: 0)
+                let settle = try attendingReference { try self.settle(at: setpoint, timeout: Self.noiseSettleTimeout, hold: 0) }
                 let modes = try noiseByMode(duration: duration)
                 planned = duration * Double(modes)
                 detail = String(format: "%d modes × %.0f s at %.0f Pa, settled in %.1f s", modes, duration, setpoint, settle)
@@ -161,8 +178,11 @@ public final class RunEngine {
                 planned = Double(sweep.sequence.count) * (sweep.settleHold + sweep.dwell)
                 var settles: [Double] = []
                 for (setpoint, direction) in sweep.sequence {
-                    settles.append(try settle(at: setpoint, timeout: sweep.settleTimeout, hold: sweep.settleHold, sweep: sweep))
-                    try dwell(at: setpoint, direction: direction, sweep: sweep)
+                    settles.append(try attendingReference {
+                        let seconds = try settle(at: setpoint, timeout: sweep.settleTimeout, hold: sweep.settleHold, sweep: sweep)
+                        try dwell(at: setpoint, direction: direction, sweep: sweep)
+                        return seconds
+                    })
                 }
                 detail = String(format: "%d points, settle %.1f–%.1f s, dwell %.0f s each", sweep.sequence.count,
                                 settles.min() ?? 0, settles.max() ?? 0, sweep.dwell)

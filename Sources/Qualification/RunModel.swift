@@ -54,6 +54,9 @@ public enum RunEvent: Sendable {
     /// The run waits for a technician to connect a certified mixture of `ppm` of a gas (0: zero air) and submit its
     /// certified concentration, or has got it (nil).
     case gasRequest(GasRequest?)
+    /// The run paused because a reference instrument stopped answering, and asks the technician to check it and
+    /// resume; or has been resumed (nil).
+    case referenceSilent(ReferenceSilence?)
 
     /// true for a request to the technician, false for its answer, nil for any other event: the run is in the
     /// `waitingForOperator` state between the two.
@@ -63,8 +66,25 @@ public enum RunEvent: Sendable {
         case .calibratorRequest(let request): request != nil
         case .fieldRequest(let field): field != nil
         case .gasRequest(let request): request != nil
+        case .referenceSilent(let silence): silence != nil
         case .state, .step, .progress, .dutLost: nil
         }
+    }
+}
+
+/// A reference instrument that stopped answering mid-run: which, why, and what the technician is asked to do.
+public struct ReferenceSilence: Sendable, Equatable {
+    /// The rig file's reference id, e.g. `pc1`.
+    public var reference: String
+    public var model: String
+    public var link: String
+    /// The failed exchange: the link, the command and the cause.
+    public var error: String
+
+    /// What the technician reads in `sensorqual watch` and `systemctl status`.
+    public var prompt: String {
+        "reference \(reference) (\(model), \(link)) is not answering (\(error)); check its power, cable and remote mode, "
+            + "then: sensorqual reference resume (or sensorqual cancel)"
     }
 }
 

@@ -1,0 +1,97 @@
+import Dispatch
+import Foundation
+import SensorDrivers
+import SensorIO
+import SensorSim
+import Synchronization
+import Testing
+@testable import Qualification
+
+/// A reference instrument that stops answering pauses the run with an operator prompt (issue 8, "Faults"): the
+/// simulated controller, reached through the real SCPI driver over loopback TCP, goes silent at the sweep's start.
+@Suite struct ReferencePauseTests {
+    static let plan = """
+        plan: paused
+        class: pressure
+        acquisition: {odr_hz: 25, oversampling: 16, iir: 0}
+        steps:
+          - noise: {duration_s: 60, setpoint_pa: 101325}
+          - sweep: {setpoints_pa: [50000, 90000], directions: up, settle_timeout_s: 120, dwell_s: 10, reference_interval_s: 1}
+        """
+
+    /// Runs the plan on a thread of its own; the controller goes silent when step 2 (the sweep) begins. `atPause` is
+    /// called on the test's thread once the run has paused (the prompt event), with the server and the cancellation.
+    func run(atPause: (SimulatedSCPIServer, RunCancellation) -> Void) throws -> (RunOutcome, [RunEvent]) {
+        let simulated = SimulatedRig(seed: 7)
+        let server = try simulated.startSCPIServer()
+        defer { server.stop() }
+        let catalog = try Repository.catalog()
+        // A short query timeout: the silence is found in 0.3 s of real time.
+        let text = simulated.rigFile(referenceLink: server.link).replacingOccurrences(of: "timeout_s: 5", with: "timeout_s: 0.3")
+        let rig = try Rig.parse(text: text, name: "sim", catalog: catalog)
+        let request = RunRequest(id: "p1", plan: try Plan.parse(text: Self.plan, name: "paused.yaml"),
+                                 spec: try SpecProfile.load(path: Repository.root + "/specs/miit-2020.yaml"),
+                                 slots: ["S1", "S2"], lot: nil, serials: [:], operatorName: nil)
+        let cancellation = RunCancellation()
+        let events = EventLog()
+        let paused = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Mutex<RunOutcome?>(nil)
+        let connector = SimulatedRigConnector(rig: simulated)
+        let thread = Thread {
+            let result = RunEngine(request: request, rig: rig, catalog: catalog, connector: connector, cancellation: cancellation) { event in
+                events.append(event)
+                if case .step(2, _, _) = event { server.setFault(.silent) }
+                if case .referenceSilent(_?) = event { paused.signal() }
+            }.run()
+            outcome.withLock { $0 = result }
+            finished.signal()
+        }
+        thread.start()
+        // Hang guards: a run that never pauses, or never ends after the answer, fails the test instead of hanging it.
+        guard paused.wait(timeout: .now() + 60) == .success else {
+            cancellation.cancel()
+            finished.wait()
+            throw HangGuard(description: "the run did not pause within 60 s")
+        }
+        atPause(server, cancellation)
+        guard finished.wait(timeout: .now() + 60) == .success else {
+            cancellation.cancel()
+            finished.wait()
+            throw HangGuard(description: "the run did not end within 60 s of the answer")
+        }
+        return (try #require(outcome.withLock { $0 }), events.all)
+    }
+
+    /// Paused with the prompt naming the reference and the timed-out query; resumed once the instrument answers again,
+    /// the interrupted point is measured again and the run ends done, every point measured once.
+    @Test func pausesUntilTheTechnicianResumes() throws {
+        let (outcome, events) = try run { server, cancellation in
+            server.setFault(nil)
+            cancellation.resume()
+        }
+        let silences: [ReferenceSilence?] = events.compactMap { event -> ReferenceSilence?? in
+            if case .referenceSilent(let silence) = event { return .some(silence) } else { return nil }
+        }
+        #expect(silences.count == 2, "one prompt, one resume: \(silences)")
+        let prompt = try #require(silences.first ?? nil).prompt
+        #expect(prompt.hasPrefix("reference pc1 (") && prompt.contains("timedOut") && prompt.hasSuffix("then: sensorqual reference resume (or sensorqual cancel)"),
+                "\(prompt)")
+        #expect(silences.last == .some(nil))
+        #expect(outcome.state == .done, "\(outcome.error ?? "")")
+        for dut in outcome.duts {
+            #expect(dut.lost == nil)
+            let accuracy = try #require(dut.accuracy)
+            #expect(accuracy.points.map(\.setpoint) == [50_000, 90_000], "each point once, the interrupted one measured again")
+        }
+    }
+
+    /// Cancelled while paused: the run ends cancelled, with the noise record it had measured.
+    @Test func cancelWhilePausedEndsTheRun() throws {
+        let (outcome, _) = try run { _, cancellation in cancellation.cancel() }
+        #expect(outcome.state == .cancelled)
+        #expect(outcome.duts.allSatisfy { $0.noise != nil && $0.accuracy == nil })
+    }
+}
+
+struct HangGuard: Error, CustomStringConvertible { var description: String }
