@@ -29,6 +29,7 @@ public final class GasRunEngine {
     private var session: AcquisitionSession<GasDUT>!
     private var reference: (any GasReference)?
     private var referenceConfig: Rig.Reference?
+    private var pause: ReferencePause?
     private var steps: [StepRecord] = []
     private var runStart: Int64 = 0
     /// The last few minutes of each DUT's signal (s since run start, value): the baseline before a step.
@@ -131,7 +132,8 @@ public final class GasRunEngine {
                 dut.outcome.rawCapture = try session.openCapture(for: dut, in: captureDirectory, header: header)
             }
         }
-        reference = try connector.openGasReference(referenceConfig, clock: AcquiringClock(session))
+        pause = ReferencePause(reference: referenceConfig, cancellation: cancellation, emit: emit)
+        try attendingMixer(recovery: 0) { }
         recentWindow = request.plan.steps.compactMap { step -> Double? in
             if case .gasExposures(let e) = step { e.finalWindow } else { nil }
         }.max().map { Swift.max($0, 120) } ?? 120
@@ -222,7 +224,7 @@ public final class GasRunEngine {
             case .gasExposures(let e):
                 emit(.state(.measuring))
                 planned = Double(e.levels.count) * (e.exposure + e.recovery)
-                for level in e.levels { try expose(level, e) }
+                for level in e.levels { try attendingMixer(recovery: e.recovery) { try expose(level, e) } }
                 detail = String(format: "%d exposure%@ of %.0f s to %@ ppm %@, each with a %.0f s recovery at %g ppm", e.levels.count,
                                 e.levels.count == 1 ? "" : "s", e.exposure, e.levels.map { String(format: "%g", $0) }.joined(separator: ", "),
                                 plan.gas, e.recovery, plan.baseline)
@@ -230,6 +232,25 @@ public final class GasRunEngine {
                 throw RunFailure(description: "step \(step.name) is not a gas step; the gas engine does not run it")
             }
             return (planned, detail)
+        }
+    }
+
+    /// Runs one exposure (`ReferencePause`); after a silence the mixer is opened again, set back to the baseline and
+    /// left `recovery` seconds, so the exposure measured again starts from a flushed chamber, as the plan's first did.
+    private func attendingMixer<T>(recovery: Double, _ point: () throws -> T) throws -> T {
+        guard let pause, let referenceConfig else { throw RunFailure(description: "no gas reference") }
+        let open = {
+            // The silent connection goes first: an instrument serves one client at a time.
+            self.reference = nil
+            self.reference = try self.connector.openGasReference(referenceConfig, clock: AcquiringClock(self.session))
+        }
+        return try pause.attending(reconnect: {
+            try open()
+            try deliver(plan.baseline)
+            try session.acquire(for: recovery) { _, _ in }
+        }) {
+            if reference == nil { try open() }
+            return try point()
         }
     }
 

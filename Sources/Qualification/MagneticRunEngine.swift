@@ -25,6 +25,7 @@ public final class MagneticRunEngine {
     private var session: AcquisitionSession<MagneticDUT>!
     private var source: (any FieldSource)?
     private var sourceConfig: Rig.Reference?
+    private var pause: ReferencePause?
     private var steps: [StepRecord] = []
     private var noiseRecords: [Int: MagneticNoise] = [:]
     private var noiseSetupFailure: [Int: String] = [:]
@@ -93,7 +94,22 @@ public final class MagneticRunEngine {
             return
         }
         self.sourceConfig = sourceConfig
-        source = try connector.openFieldSource(sourceConfig)
+        pause = ReferencePause(reference: sourceConfig, cancellation: cancellation, emit: emit)
+        try attendingSource { }
+    }
+
+    /// Runs one field point (`ReferencePause`); the source is opened again after a silence, or here at the start.
+    private func attendingSource<T>(_ point: () throws -> T) throws -> T {
+        guard let pause, let sourceConfig else { throw RunFailure(description: "no field source") }
+        let open = {
+            // The silent connection goes first: an instrument serves one client at a time.
+            self.source = nil
+            self.source = try self.connector.openFieldSource(sourceConfig)
+        }
+        return try pause.attending(reconnect: open) {
+            if source == nil { try open() }
+            return try point()
+        }
     }
 
     // MARK: Steps
@@ -135,7 +151,7 @@ public final class MagneticRunEngine {
             case .fieldSteps(let fieldSteps):
                 emit(.state(.measuring))
                 planned = Double(fieldSteps.sequence.count) * (fieldSteps.settle + fieldSteps.dwell)
-                for field in fieldSteps.sequence { try dwell(at: field, steps: fieldSteps) }
+                for field in fieldSteps.sequence { try attendingSource { try dwell(at: field, steps: fieldSteps) } }
                 try source?.off()
                 detail = String(format: "%d fields on axes %@, %g–%g µT, settle %g s, dwell %g s each", fieldSteps.sequence.count,
                                 fieldSteps.axes.map { ["x", "y", "z"][$0] }.joined(separator: ", "),
