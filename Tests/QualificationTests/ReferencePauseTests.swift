@@ -95,3 +95,54 @@ import Testing
 }
 
 struct HangGuard: Error, CustomStringConvertible { var description: String }
+
+/// The gas mixer's MFC lines go silent as the exposures begin: the run pauses; resumed, the mixer is reopened, the
+/// chamber flushed back to the baseline, and the exposure measured again, so each level is measured once.
+@Suite struct GasMixerPauseTests {
+    @Test func exposureIsMeasuredAgainAfterTheMixerAnswers() throws {
+        let simulated = SimulatedRig(seed: 9)
+        let lines = try simulated.startGasMixers()
+        defer { for line in lines { line.stop() } }
+        let catalog = try Repository.catalog()
+        let rig = try Rig.parse(text: simulated.rigFile(gasLinks: lines.map(\.link)), name: "sim", catalog: catalog)
+        let request = RunRequest(id: "g1", plan: try Plan.load(path: Repository.root + "/plans/gas-steps.yaml"),
+                                 spec: try SpecProfile.load(path: Repository.root + "/specs/miit-2020.yaml"),
+                                 slots: ["G1"], lot: nil, serials: [:], operatorName: nil)
+        let cancellation = RunCancellation()
+        let events = EventLog()
+        let paused = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        let outcome = Mutex<RunOutcome?>(nil)
+        let connector = SimulatedRigConnector(rig: simulated)
+        let thread = Thread {
+            let result = GasRunEngine(request: request, rig: rig, catalog: catalog, connector: connector, cancellation: cancellation) { event in
+                events.append(event)
+                if case .step(3, _, _) = event { for line in lines { line.setFault(.silent) } }
+                if case .referenceSilent(_?) = event { paused.signal() }
+            }.run()
+            outcome.withLock { $0 = result }
+            finished.signal()
+        }
+        thread.start()
+        guard paused.wait(timeout: .now() + 60) == .success else {
+            cancellation.cancel()
+            finished.wait()
+            throw HangGuard(description: "the gas run did not pause within 60 s")
+        }
+        for line in lines { line.setFault(nil) }
+        cancellation.resume()
+        guard finished.wait(timeout: .now() + 120) == .success else {
+            cancellation.cancel()
+            finished.wait()
+            throw HangGuard(description: "the gas run did not end within 120 s of the answer")
+        }
+        let result = try #require(outcome.withLock { $0 })
+        #expect(result.state == .done, "\(result.error ?? "")")
+        let prompts = events.all.compactMap { event -> ReferenceSilence? in
+            if case .referenceSilent(let silence?) = event { silence } else { nil }
+        }
+        #expect(prompts.count == 1 && prompts[0].reference.hasPrefix("mix"), "\(prompts)")
+        let gas = try #require(result.duts.first?.gas)
+        #expect(gas.exposures.map(\.certified).count == 9, "4 levels and 5 repeats, each once: \(gas.exposures.map(\.certified))")
+    }
+}
