@@ -29,6 +29,13 @@ struct ReloadSignal: Service {
         case .success(let next):
             let summary = "rig \(next.rig.name) (\(next.rig.slots.count + next.rig.microphones.count) slots), "
                 + "\(next.catalog.chips.count) catalog chips"
+            // The unit's sandbox opens the network for the rig file's TCP instruments when systemd starts the daemon
+            // (sensorqual-generator); a reload cannot change it.
+            let tcp = { (rig: Rig) in Set(rig.references.map(\.link).filter { $0.hasPrefix("scpi-tcp://") }) }
+            if tcp(next.rig) != tcp(current.rig) {
+                logger.warning("the rig's TCP instruments changed: the service's network allowance follows only after "
+                               + "`systemctl daemon-reload && systemctl restart sensorquald`")
+            }
             let deferred = await scheduler.reload(next)
             logger.notice("configuration reloaded: \(summary)\(deferred ? "; slots are probed once the runs going on release their buses" : "")")
             notifier.ready(status: "configuration reloaded: " + summary)

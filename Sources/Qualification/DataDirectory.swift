@@ -1,6 +1,7 @@
 import Foundation
 
-/// The folder holding `devices/`, `plans/` and `specs/`: installed under /usr/share/sensorqual, or the
+/// The folder holding `devices/`, `plans/` and `specs/`: installed under `<prefix>/share/sensorqual` beside the
+/// binaries' `<prefix>/bin` (or /usr/share/sensorqual), or the
 /// source checkout when the daemon runs from its build folder (`.build/debug/sensorquald`). The daemon finds its
 /// catalog, plans and specs here, and `sensorqual check` the catalog a rig file is checked against.
 public enum DataDirectory {
@@ -16,11 +17,17 @@ public enum DataDirectory {
         if let root = ProcessInfo.processInfo.environment["SENSORQUAL_DATA_DIR"] {
             return layout(root: root)
         }
+        // A program found on PATH is named without its folder: ask the kernel where it is.
+        let path = executable.contains("/") ? executable : Bundle.main.executablePath ?? executable
+        let folder = URL(fileURLWithPath: path).resolvingSymlinksInPath().deletingLastPathComponent()
+        // Installed beside its binaries: <prefix>/bin/sensorqual and <prefix>/share/sensorqual (make install PREFIX=…).
+        let beside = folder.deletingLastPathComponent().appendingPathComponent("share/sensorqual").path
+        if FileManager.default.fileExists(atPath: beside + "/devices") { return layout(root: beside) }
         if FileManager.default.fileExists(atPath: installed + "/devices") {
             return Layout(devices: installed + "/devices", plans: installed + "/plans", specs: installed + "/specs")
         }
         // A source checkout: walk up from the executable to the folder with Devices/ and Package.swift.
-        var url = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        var url = folder
         for _ in 0..<6 {
             if FileManager.default.fileExists(atPath: url.path + "/Package.swift"),
                FileManager.default.fileExists(atPath: url.path + "/Devices") {
