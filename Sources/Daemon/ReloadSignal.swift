@@ -33,8 +33,7 @@ struct ReloadSignal: Service {
             // (sensorqual-generator); a reload cannot change it.
             let tcp = { (rig: Rig) in Set(rig.references.map(\.link).filter { $0.hasPrefix("scpi-tcp://") }) }
             if tcp(next.rig) != tcp(current.rig) {
-                logger.warning("the rig's TCP instruments changed: the service's network allowance follows only after "
-                               + "`systemctl daemon-reload && systemctl restart sensorquald`")
+                logger.warning("the rig's TCP instruments changed: the service's network allowance follows only after `systemctl daemon-reload && systemctl restart sensorquald`")
             }
             let deferred = await scheduler.reload(next)
             logger.notice("configuration reloaded: \(summary)\(deferred ? "; slots are probed once the runs going on release their buses" : "")")
