@@ -162,6 +162,14 @@ import Testing
                 if asked == 2 { break }
                 _ = try await client.call(Method.referenceSubmit, params: ReferenceSubmitParams(valuePa: setpoint), as: ReferenceSubmitResult.self)
             }
+            // The archive records each state as it comes, on a queue of its own: wait until it has this one, which
+            // the restarted daemon names as where the run was cut short.
+            var archivedState = ""
+            for _ in 0..<2000 where archivedState != "waiting-for-operator" {
+                let runs = try await client.call(Method.archiveRuns, params: JSONValue(encoding: ArchiveRunsParams(lot: "K-1")))
+                archivedState = runs["runs"]?[0]?["state"]?.stringValue ?? ""
+            }
+            #expect(archivedState == "waiting-for-operator")
             for slot in ["S1", "S4", "S8"] {
                 before[slot] = FileManager.default.contents(atPath: folder.path + "/state/runs/\(runID)/raw/\(slot).sqraw")
             }
