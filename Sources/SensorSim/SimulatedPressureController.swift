@@ -32,4 +32,7 @@ public final class SimulatedPressureController: PressureReference, Sendable {
     public func measure() throws(InstrumentError) -> Double {
         bench.referenceReading()
     }
+
+    /// Seconds on the rig's clock: when a scheduled silence of its SCPI server begins.
+    var rigTime: Double { Double(bench.clock.now()) * 1e-9 }
 }

@@ -102,6 +102,12 @@ public final class SimulatedSCPIServer: Sendable {
 
     deinit { stop() }
 
+    /// From `time` seconds on the rig's clock, the next `lines` lines get no reply and no action: a controller that
+    /// hung and answers again once the technician has seen to it (`sensorquald --simulate-faults`, a `reference:` entry).
+    public func silence(lines: Int, from time: Double) {
+        control.state.withLock { $0.scheduledSilence = (time, lines) }
+    }
+
     /// Sets or clears (nil) a fault; it applies from the next line the server reads.
     public func setFault(_ fault: Fault?) {
         control.state.withLock { $0.fault = fault }
@@ -134,6 +140,8 @@ public final class SimulatedSCPIServer: Sendable {
 private final class ServerControl: Sendable {
     struct State {
         var fault: SimulatedSCPIServer.Fault?
+        /// Lines to swallow from a rig time on (`silence(lines:from:)`).
+        var scheduledSilence: (from: Double, lines: Int)?
         var dropRequested = false
         var stopRequested = false
         var received: [String] = []
@@ -263,8 +271,14 @@ private final class ServingLoop {
         let text = line.trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else { return }
         control.record(text)
+        let now = controller.rigTime
+        let swallowed = control.state.withLock { state in
+            guard let silence = state.scheduledSilence, now >= silence.from, silence.lines > 0 else { return false }
+            state.scheduledSilence = silence.lines > 1 ? (silence.from, silence.lines - 1) : nil
+            return true
+        }
         let fault = control.state.withLock { $0.fault }
-        guard fault != .silent, let reply = respond(to: text) else { return }
+        guard !swallowed, fault != .silent, let reply = respond(to: text) else { return }
         var sent = reply
         if case .malformedReplies(let garbage) = fault { sent = garbage }
         do throws(InstrumentLinkError) {
