@@ -157,6 +157,24 @@ extension Sensorqual {
         }
     }
 
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a run: the step in flight stops, the parts not begun are not begun, and the partial report keeps what was measured.")
+
+        @OptionGroup var client: ClientOptions
+
+        @Argument(help: "Run id (default: the newest run).")
+        var run: String?
+
+        func run() async throws {
+            let connection = try await client.connect()
+            defer { Task { await connection.close() } }
+            let status = try await connection.call(Method.runsCancel, params: RunReference(run: run), as: RunStatus.self)
+            Terminal.write(client.json ? try JSONValue(encoding: status).description + "\n"
+                                       : "run \(status.id) cancelling: its partial report follows (sensorqual watch \(status.id))\n")
+        }
+    }
+
     struct Runs: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the runs of this daemon, newest first; with a filter or --archive, the runs of the run archive.")

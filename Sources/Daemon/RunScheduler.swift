@@ -549,6 +549,13 @@ actor RunScheduler: Service {
                                     runDirectory: runDirectory, simulated: configuration.connector.isSimulated,
                                     reason: "run.json not written: \(manifestError)"))
                             }
+                            // A cancel ends the run: the parts not yet begun are not begun.
+                            if prepared.cancellation.isCancelled {
+                                return RunPartResult(part: part, outcome: .unfinished(
+                                    part.request, state: .cancelled, rig: configuration.rig, catalog: configuration.catalog,
+                                    runDirectory: runDirectory, simulated: configuration.connector.isSimulated,
+                                    reason: "the run was cancelled before this part began"))
+                            }
                             let plan = tagged ? part.request.plan.name : nil
                             let events: RunEngine.EventSink = { event in
                                 if case .dropped = sink.yield((id, plan, event)) { dropped.add() }

@@ -293,6 +293,11 @@ final class AcquiringClock<DUT: AcquiredDUT>: RigClock, @unchecked Sendable {
     }
 
     func now() -> Int64 { session.clock.now() }
-    func sleep(until deadline: Int64) { try? session.pass(until: deadline) }
+    /// Lets run time pass with the buses acquiring. Once the run is cancelled the buses stop, but time still passes:
+    /// an instrument waiting on this clock (a mixer's flows settling) reaches its own deadline and gives up, rather
+    /// than waiting forever for a virtual clock that no longer moves.
+    func sleep(until deadline: Int64) {
+        do { try session.pass(until: deadline) } catch { session.clock.sleep(until: deadline) }
+    }
     var isVirtual: Bool { session.clock.isVirtual }
 }

@@ -23,6 +23,8 @@ struct ReferencePause {
                 if needsReconnect { try reconnect() }
                 return try point()
             } catch {
+                // A cancelled run stops its waits: what timed out then is not the instrument's silence.
+                if cancellation.isCancelled { throw RunCancelled() }
                 guard let silence = Self.silence(error) else { throw error }
                 let end = cancellation.awaitResume(within: reference.operatorTimeout) {
                     emit(.referenceSilent(ReferenceSilence(reference: reference.id, model: reference.model, link: reference.link,

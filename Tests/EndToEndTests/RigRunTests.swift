@@ -274,4 +274,35 @@ extension RigRunTests {
         }
         #expect(exit == 0)
     }
+
+    /// A rig run cancelled while its pressure part measures ends at once, cancelled: the part in flight stops at its
+    /// next transfer, the parts not begun are not begun, and a mixer waiting for its flows on the run's clock gives up
+    /// (it once waited forever for a virtual clock that no longer moved).
+    @Test func cancelledRigRunEndsPromptly() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let exit = try await DaemonUnderTest.with(folder: folder) { daemon in
+            let client = try await daemon.client()
+            _ = try await client.call(Method.watch, params: nil)
+            let run = try await client.call(Method.runsStart, params: RunStartParams(plan: "rig-full"), as: RunStatus.self)
+            var finished: RunStatus?
+            var cancelled = false
+            for await notification in client.notifications {
+                if !cancelled, notification.method == NotificationMethod.runState, notification.params["state"] == "measuring" {
+                    cancelled = true
+                    _ = try await client.call(Method.runsCancel, params: RunReference(run: run.id), as: RunStatus.self)
+                }
+                if notification.method == NotificationMethod.runFinished {
+                    finished = try notification.params.decode(RunStatus.self)
+                    break
+                }
+            }
+            let status = try #require(finished)
+            #expect(status.state == "cancelled")
+            let report = try QualificationReport.read(from: try #require(status.reportPath))
+            #expect(report.plan.parts?.map(\.state).allSatisfy { $0 == .cancelled } == true, "\(report.plan.parts?.map(\.state) ?? [])")
+            await client.close()
+        }
+        #expect(exit == 0)
+    }
 }
