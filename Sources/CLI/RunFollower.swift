@@ -38,7 +38,9 @@ struct RunFollower {
                 } ?? "reference reading received"
                 Terminal.write((interactive ? "\r\u{1B}[K" : "") + line + "\n")
             } else if let slot = event.slot, let detail = event.detail, !quiet {
-                Terminal.write((interactive ? "\r" : "") + "slot \(slot) lost: \(detail)\n")
+                // A return's detail says so ("returned at …"); anything else on run.device is a loss.
+                let what = detail.hasPrefix("returned at") ? detail : "lost: " + detail
+                Terminal.write((interactive ? "\r" : "") + "slot \(slot) \(what)\n")
             }
             if interactive { draw(step: step, elapsed: elapsed, planned: planned, state: event.state) }
         }

@@ -97,9 +97,55 @@ extension JSONValue {
 
     /// Parses one JSON text.
     ///
-    /// - Throws: `DecodingError` if `data` is not valid JSON.
+    /// - Throws: `DecodingError` if `data` is not valid JSON, or nests arrays and objects deeper than
+    ///   ``maximumDepth``.
     public init(parsing data: Data) throws {
+        if let depth = Self.excessiveDepth(of: data) {
+            throw DecodingError.dataCorrupted(.init(
+                codingPath: [],
+                debugDescription: "arrays and objects nested \(depth) deep; the limit is \(Self.maximumDepth)"))
+        }
         self = try JSONCoding.makeDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// The deepest nesting of arrays and objects accepted, the outermost included.
+    ///
+    /// Encoding a value (params are re-encoded to be decoded into their struct) recurses through JSONEncoder at about
+    /// 16 kB of stack per level in a debug build: 512 levels, all Foundation's decoder allows, overflowed the 8 MiB
+    /// stack of a concurrency thread and killed the process (found by ProtocolFuzzTests). 64 levels stay near 1 MiB;
+    /// the deepest message of the protocol, a `reports.get` response, nests about 12 deep.
+    public static let maximumDepth = 64
+
+    /// The nesting depth reached, once it passes ``maximumDepth``; `nil` if it never does. Brackets inside strings
+    /// do not count. A scan of the bytes, cheaper than the parse it saves.
+    static func excessiveDepth(of data: Data) -> Int? {
+        var depth = 0
+        var inString = false
+        var escaped = false
+        for byte in data {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                if depth > maximumDepth { return depth }
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+            default:
+                break
+            }
+        }
+        return nil
     }
 
     /// Parses one JSON text.

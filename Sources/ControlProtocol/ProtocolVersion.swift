@@ -1,4 +1,4 @@
-/// The version of the control-socket protocol, sent in the `hello` notification as `"protocol": {"major": 1, "minor": 1}`.
+/// The version of the control-socket protocol, sent in the `hello` notification as `"protocol": {"major": 1, "minor": 2}`.
 ///
 /// A client may use a server whose major number equals its own; a higher minor number only adds (methods, optional
 /// fields, error codes), so an older client of the same major keeps working. Removing or changing the meaning of
@@ -11,6 +11,11 @@
 ///   deviceLost −32002, invalidPlan −32003, notFound −32004, lineTooLong −32005, overloaded −32006,
 ///   calibrationExpired −32007; bounded
 ///   notification queue per connection with an `overflow` notification (`{"dropped": N}`); no batches.
+/// - 1.1: methods `archive.runs`, `archive.unit`, `archive.yield`; run state `interrupted`; rig plans, runs on
+///   disjoint slots side by side.
+/// - 1.2: authorization enforced (−32001 `unauthorized` is sent); request-rate limit with the new code rateLimited
+///   −32008; at most 128 watchers (`watch` beyond gets −32006 and the connection stays open); 256 connections;
+///   arrays and objects nested deeper than 64 levels are a parse error.
 public struct ProtocolVersion: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
     /// Incompatible changes bump this.
     public var major: Int
@@ -24,7 +29,7 @@ public struct ProtocolVersion: Sendable, Hashable, Codable, Comparable, CustomSt
     }
 
     /// The version this build speaks.
-    public static let current = ProtocolVersion(major: 1, minor: 1)
+    public static let current = ProtocolVersion(major: 1, minor: 2)
 
     /// Whether a peer speaking `other` can talk to this version: the same major number.
     public func isCompatible(with other: ProtocolVersion) -> Bool {

@@ -43,6 +43,8 @@ public struct RPCErrorCode: RawRepresentable, Sendable, Hashable, Codable {
     public static let overloaded = RPCErrorCode(rawValue: -32006)
     /// −32007: a reference instrument's calibration certificate is past its due date; no traceable result can be made.
     public static let calibrationExpired = RPCErrorCode(rawValue: -32007)
+    /// −32008: the connection sends requests faster than the server's rate limit; this one was not executed.
+    public static let rateLimited = RPCErrorCode(rawValue: -32008)
 
     /// Every code named above, with its name.
     static let names: [RPCErrorCode: String] = [
@@ -50,6 +52,7 @@ public struct RPCErrorCode: RawRepresentable, Sendable, Hashable, Codable {
         .invalidParams: "invalidParams", .internalError: "internalError", .busy: "busy",
         .unauthorized: "unauthorized", .deviceLost: "deviceLost", .invalidPlan: "invalidPlan",
         .notFound: "notFound", .lineTooLong: "lineTooLong", .overloaded: "overloaded", .calibrationExpired: "calibrationExpired",
+        .rateLimited: "rateLimited",
     ]
 
     /// Matches an ``RPCError`` carrying this code, so that `catch RPCErrorCode.busy { … }` works.
@@ -142,6 +145,25 @@ extension RPCError {
         RPCError(
             code: .overloaded, message: "too many connections: the limit is \(limit)",
             data: ["limit": .int(Int64(limit))])
+    }
+
+    /// −32006 for a `watch` over the server's limit of `limit` watching connections; the connection stays open.
+    public static func tooManyWatchers(limit: Int) -> RPCError {
+        RPCError(
+            code: .overloaded, message: "too many watchers: the limit is \(limit) watching connections",
+            data: ["limit": .int(Int64(limit)), "what": "watchers"])
+    }
+
+    /// −32008 for a request over the connection's rate of `rate` requests per second with bursts of `burst`; it
+    /// was not executed, and the next token comes in `retryAfter`.
+    public static func rateLimited(rate: Double, burst: Int, retryAfter: Duration) -> RPCError {
+        let milliseconds = Int64((Double(retryAfter.components.seconds) * 1000
+            + Double(retryAfter.components.attoseconds) / 1e15).rounded(.up))
+        return RPCError(
+            code: .rateLimited,
+            message: "rate limited: over \(rate == rate.rounded() ? String(Int64(rate)) : String(rate)) requests per second (bursts of \(burst)); "
+                + "not executed, retry in \(milliseconds) ms",
+            data: ["rate": .double(rate), "burst": .int(Int64(burst)), "retry_after_ms": .int(milliseconds)])
     }
 }
 

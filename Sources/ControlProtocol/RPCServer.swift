@@ -29,7 +29,7 @@ extension RPCMethodHandler {
     public func connectionClosed(_ connection: RPCConnection) async {}
 }
 
-/// The bounds of the control socket (DESIGN §4, §5).
+/// The bounds of the control socket (DESIGN §4, §5; docs/protocol.md §3).
 public struct RPCLimits: Sendable, Equatable {
     /// The longest request line, in bytes; a longer one gets −32005 and the connection stays usable.
     public var maxLineLength: Int
@@ -37,15 +37,30 @@ public struct RPCLimits: Sendable, Equatable {
     public var maxConnections: Int
     /// Notification lines queued per connection before new ones are dropped and counted.
     public var notificationQueueDepth: Int
+    /// Requests per second a connection may send for ever (the token bucket's rate); beyond it and its burst a line
+    /// gets −32008 and is not executed, and the connection stays usable.
+    public var requestRate: Double
+    /// Requests a connection may send at once (the token bucket's size).
+    public var requestBurst: Int
+    /// Connections that may `watch` at once; one more `watch` gets −32006 (the handler enforces it with
+    /// ``WatcherQuota``).
+    public var maxWatchers: Int
 
-    /// Limits; the defaults are those of DESIGN §4.
+    /// Limits; the defaults are those of docs/protocol.md §3.
+    ///
+    /// 256 connections leave room for 200 clients at once (the load test) plus the CLI; 50 requests a second with
+    /// bursts of 100 is ten times what the CLI and a status panel need (a `run` sends 3 requests, a panel polling
+    /// `runs.status` at 10 Hz sends 10 a second) and bounds what one client can make the daemon do.
     public init(
-        maxLineLength: Int = LineFrameDecoder.defaultMaxLineLength, maxConnections: Int = 64,
-        notificationQueueDepth: Int = 256
+        maxLineLength: Int = LineFrameDecoder.defaultMaxLineLength, maxConnections: Int = 256,
+        notificationQueueDepth: Int = 256, requestRate: Double = 50, requestBurst: Int = 100, maxWatchers: Int = 128
     ) {
         self.maxLineLength = maxLineLength
         self.maxConnections = maxConnections
         self.notificationQueueDepth = notificationQueueDepth
+        self.requestRate = requestRate
+        self.requestBurst = requestBurst
+        self.maxWatchers = maxWatchers
     }
 }
 
@@ -53,8 +68,9 @@ public struct RPCLimits: Sendable, Equatable {
 ///
 /// On connect a client gets the `hello` notification, then one response line per request line, in order, and the
 /// notifications its handler pushes. Invalid JSON (−32700, id `null`), a wrong shape (−32600), an unknown method
-/// (−32601), wrong params (−32602) and an over-long line (−32005, id `null`) each get an error response, and the
-/// connection stays open. Blank lines are ignored.
+/// (−32601), wrong params (−32602), an over-long line (−32005, id `null`) and a line over the request rate (−32008,
+/// not executed) each get an error response, and the connection stays open. Blank lines are ignored. Who may call
+/// what is the handler's to decide, from ``RPCConnection/peer`` (``AccessPolicy``).
 public struct RPCServer: Sendable {
     /// The mode of the socket file the server creates: owner and group read and write (DESIGN §4).
     public static let socketFileMode = 0o660
@@ -63,24 +79,30 @@ public struct RPCServer: Sendable {
     public let socketPath: String
     /// A bound socket passed by systemd socket activation; the server then neither creates nor removes a file.
     public let inheritedFileDescriptor: Int32?
+    /// The group the socket file is given when the server creates it (the socket group of ``AccessPolicy``); `nil`
+    /// leaves the creating process's group.
+    public let socketFileGroup: UInt32?
     /// The bounds the server enforces.
     public let limits: RPCLimits
     private let handler: any RPCMethodHandler
 
     private typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
 
-    /// Connections the kernel queues before the server accepts them; more are refused by the kernel.
-    private static let listenBacklog: Int32 = 128
+    /// Connections the kernel queues before the server accepts them; more are refused by the kernel (a client's
+    /// `connect` fails with `EAGAIN`). As many as may be served, so that a crowd connecting at once is queued, not
+    /// refused; at least 128, and the kernel caps it at `net.core.somaxconn` (4096 on current kernels).
+    private var listenBacklog: Int32 { Int32(clamping: max(128, limits.maxConnections)) }
 
     /// A server for `socketPath`, or for the bound socket `inheritedFileDescriptor` (its ownership passes to the
     /// server, which closes it at the end; systemd keeps its own copy).
     public init(
-        socketPath: String, inheritedFileDescriptor: Int32? = nil, limits: RPCLimits = .init(),
-        handler: some RPCMethodHandler
+        socketPath: String, inheritedFileDescriptor: Int32? = nil, socketFileGroup: UInt32? = nil,
+        limits: RPCLimits = .init(), handler: some RPCMethodHandler
     ) {
         precondition(limits.maxConnections > 0, "maxConnections must be positive")
         self.socketPath = socketPath
         self.inheritedFileDescriptor = inheritedFileDescriptor
+        self.socketFileGroup = socketFileGroup
         self.limits = limits
         self.handler = handler
     }
@@ -89,7 +111,7 @@ public struct RPCServer: Sendable {
     /// connections and removes the socket file it created.
     ///
     /// When binding, a stale socket file at ``socketPath`` is replaced, and the new one gets mode 0660
-    /// (``socketFileMode``) before `onListening` is called.
+    /// (``socketFileMode``) and group ``socketFileGroup`` before `onListening` is called.
     /// - Throws: a bind error, ``SocketFileError`` for the socket file, or an error of the listening socket.
     ///   Cancellation is the normal end and does not throw.
     public func run(onListening: @Sendable () -> Void = {}) async throws {
@@ -98,6 +120,8 @@ public struct RPCServer: Sendable {
         do {
             try await listener.executeThenClose { inbound in
                 if ownsSocketFile {
+                    // The group first: until both are set, the file is as the umask made it, open to nobody new.
+                    if let socketFileGroup { try SocketSyscalls.setGroup(socketFileGroup, ofFileAt: socketPath) }
                     try SocketSyscalls.setMode(Self.socketFileMode, ofFileAt: socketPath)
                 }
                 onListening()
@@ -116,7 +140,7 @@ public struct RPCServer: Sendable {
     private func bind() async throws -> NIOAsyncChannel<Connection, Never> {
         let maxLineLength = limits.maxLineLength
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .serverChannelOption(.backlog, value: Self.listenBacklog)
+            .serverChannelOption(.backlog, value: listenBacklog)
             // A client may send its requests and shut down its write side; it still gets its answers.
             .childChannelOption(.allowRemoteHalfClosure, value: true)
         let initialize: @Sendable (any Channel) -> EventLoopFuture<Connection> = { channel in
@@ -183,8 +207,9 @@ public struct RPCServer: Sendable {
                     group.addTask {
                         try await connection.outbox.drain { line in try await outbound.write(line) }
                     }
+                    var bucket = TokenBucket(rate: limits.requestRate, burst: limits.requestBurst, now: .now)
                     for try await frame in inbound {
-                        if let response = await answer(frame, on: connection) {
+                        if let response = await answer(frame, on: connection, bucket: &bucket) {
                             try await outbound.write(RPCMessage.response(response).line)
                         }
                     }
@@ -201,7 +226,12 @@ public struct RPCServer: Sendable {
     }
 
     /// The response to one frame, or `nil` for a client notification or a blank line.
-    private func answer(_ frame: LineFrame, on connection: RPCConnection) async -> RPCResponse? {
+    ///
+    /// Every other line takes a token from `bucket`; a line that finds it empty is not executed and gets −32008
+    /// (under its id when it is a readable request; a notification gets nothing, as always).
+    private func answer(
+        _ frame: LineFrame, on connection: RPCConnection, bucket: inout TokenBucket
+    ) async -> RPCResponse? {
         let line: ByteBuffer
         switch frame {
         case .tooLong(let length):
@@ -213,11 +243,20 @@ public struct RPCServer: Sendable {
             return nil
         }
 
+        let wait = bucket.take(at: .now)
         let message: RPCMessage
         do throws(InvalidRPCMessage) {
             message = try RPCMessage(parsing: Data(line.readableBytesView))
         } catch {
-            return error.response
+            guard let wait else { return error.response }
+            return RPCResponse(id: error.id, error: rateLimited(wait))
+        }
+        if let wait {
+            switch message {
+            case .request(let request): return RPCResponse(id: request.id, error: rateLimited(wait))
+            case .notification: return nil
+            case .response: return RPCResponse(id: nil, error: rateLimited(wait))
+            }
         }
 
         switch message {
@@ -240,6 +279,12 @@ public struct RPCServer: Sendable {
         case .response:
             return RPCResponse(id: nil, error: .invalidRequest("the server takes requests, not responses"))
         }
+    }
+}
+
+extension RPCServer {
+    private func rateLimited(_ wait: Duration) -> RPCError {
+        .rateLimited(rate: limits.requestRate, burst: limits.requestBurst, retryAfter: wait)
     }
 }
 

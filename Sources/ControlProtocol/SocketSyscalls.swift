@@ -20,12 +20,31 @@ public struct PeerCredentials: Sendable, Hashable {
     public var uid: UInt32
     /// The peer's effective primary group id.
     public var gid: UInt32
+    /// The supplementary groups the user database gives `uid` (`getgrouplist`); empty when `uid` has no entry.
+    ///
+    /// `SO_PEERCRED` carries only the primary group. The user database is what `login`, `su`, `sudo` and systemd give
+    /// a process of that user, so a member of the operator group is recognised however it started its client.
+    public var groups: [UInt32]
+    /// The login name of `uid`, when the user database has one; for messages and logs.
+    public var userName: String?
 
-    /// Credentials as read from the socket.
-    public init(pid: Int32, uid: UInt32, gid: UInt32) {
+    /// Credentials as read from the socket, with the groups and name looked up for `uid`.
+    public init(pid: Int32, uid: UInt32, gid: UInt32, groups: [UInt32] = [], userName: String? = nil) {
         self.pid = pid
         self.uid = uid
         self.gid = gid
+        self.groups = groups
+        self.userName = userName
+    }
+
+    /// Whether the peer is in group `id`, as its primary or a supplementary group.
+    public func isMember(of id: UInt32) -> Bool {
+        gid == id || groups.contains(id)
+    }
+
+    /// `uid 1001 (alice)`, or `uid 1001` when the user has no name.
+    public var userDescription: String {
+        "uid \(uid)" + (userName.map { " (\($0))" } ?? "")
     }
 }
 
@@ -62,6 +81,18 @@ enum SocketSyscalls {
         _ = try valueOrErrno("chmod", path) { chmod(path, mode_t(mode)) }
     }
 
+    /// Gives the file at `path` to group `group`, keeping its owner. The corresponding C call is `chown`.
+    static func setGroup(_ group: UInt32, ofFileAt path: String) throws(SocketFileError) {
+        _ = try valueOrErrno("chown", path) { chown(path, uid_t.max, gid_t(group)) }
+    }
+
+    /// The group of the file at `path`. The corresponding C call is `lstat`.
+    static func group(ofFileAt path: String) throws(SocketFileError) -> UInt32 {
+        var info = stat()
+        _ = try valueOrErrno("lstat", path) { lstat(path, &info) }
+        return info.st_gid
+    }
+
     /// The permission bits of the file at `path`. The corresponding C call is `lstat`.
     static func mode(ofFileAt path: String) throws(SocketFileError) -> Int {
         var info = stat()
@@ -96,7 +127,10 @@ enum SocketSyscalls {
             let credentials: LinuxUCred = try await provider.unsafeGetSocketOption(
                 level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED)
             ).get()
-            return PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid)
+            let name = AccountSyscalls.userName(of: credentials.uid)
+            let groups = name.map { AccountSyscalls.groups(ofUser: $0, primary: credentials.gid) } ?? []
+            return PeerCredentials(pid: credentials.pid, uid: credentials.uid, gid: credentials.gid, groups: groups,
+                                   userName: name)
         } catch {
             // Only a closed channel makes this fail; such a connection is served as anonymous (no groups) and
             // ends at its first read.

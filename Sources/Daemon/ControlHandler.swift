@@ -1,13 +1,22 @@
 import ControlProtocol
 import Foundation
+import Logging
 import Qualification
 import Reports
 
 /// The daemon's method table on the control socket (docs/protocol.md).
+///
+/// Every request is authorized first (``AccessPolicy``, docs/protocol.md §5): a refusal is −32001 to the client and
+/// a warning in the log with the peer's uid and pid.
 struct ControlHandler: RPCMethodHandler {
     let configuration: DaemonConfiguration
     let scheduler: RunScheduler
     let version: String
+    /// Who may call what.
+    let access: AccessPolicy
+    /// The connections that watch, at most ``RPCLimits/maxWatchers``.
+    var watchers = WatcherQuota(limit: RPCLimits().maxWatchers)
+    var logger = Logger(label: "sensorquald")
 
     func hello() async -> JSONValue {
         let configuration = await scheduler.configuration
@@ -17,6 +26,14 @@ struct ControlHandler: RPCMethodHandler {
     }
 
     func handle(method: String, params: JSONValue?, connection: RPCConnection) async throws(RPCError) -> JSONValue {
+        do throws(RPCError) {
+            try access.authorize(method, peer: connection.peer)
+        } catch {
+            let peer = connection.peer
+            let who = (peer.map { $0.userDescription } ?? "uid unknown") + " pid " + (peer.map { String($0.pid) } ?? "unknown")
+            logger.warning("refused \(method) to \(who): \(error.message)")
+            throw error
+        }
         switch method {
         case Method.systemVersion:
             return try encode(VersionResult(server: "sensorquald", version: version, protocol: .current))
@@ -46,10 +63,18 @@ struct ControlHandler: RPCMethodHandler {
             return try encode(try await scheduler.resume(try reference(params).run))
         case Method.watch:
             let watch = params == nil ? WatchParams() : try params.decodeParams(as: WatchParams.self)
-            try await scheduler.watch(connection, run: watch.run)
+            let isNewWatcher = try watchers.claim(for: connection)
+            do throws(RPCError) {
+                try await scheduler.watch(connection, run: watch.run)
+            } catch {
+                // A refused watch (no such run) leaves an earlier subscription as it was, and frees a new place.
+                if isNewWatcher { watchers.release(for: connection) }
+                throw error
+            }
             return ["watching": watch.run.map { .string($0) } ?? "all"]
         case Method.unwatch:
             await scheduler.unwatch(connection)
+            watchers.release(for: connection)
             return ["watching": false]
         case Method.archiveRuns:
             let query = try archiveQuery(params.decodeParams(as: ArchiveRunsParams.self))
@@ -76,6 +101,7 @@ struct ControlHandler: RPCMethodHandler {
 
     func connectionClosed(_ connection: RPCConnection) async {
         await scheduler.unwatch(connection)
+        watchers.release(for: connection)
     }
 
     /// `archive.runs` params checked: each bad one named with the reason.

@@ -202,6 +202,11 @@ actor RunScheduler: Service {
                                data: ["run": .string(record.status.id), "slot": .string(slot)])
             }
         }
+        // A run on a full disk would fail at its first write (DESIGN.md §5): refuse it, saying where room is short.
+        if let shortage = archive.spaceShortage(in: configuration.runsDirectory) {
+            logger.error("run of plan \(params.plan) refused: \(shortage)")
+            throw RPCError(code: .busy, message: shortage + "; free space there before starting a run")
+        }
         let started = Date()
         let formatter = DateFormatter()
         formatter.dateFormat = "yyyyMMdd-HHmmss"
@@ -746,6 +751,11 @@ actor RunScheduler: Service {
             params = RunEventParams(run: id, slot: slot, detail: reason)
             method = NotificationMethod.runDevice
             logger.warning("run \(id): slot \(slot) lost: \(reason)")
+        case .dutReturned(let slot, let outage):
+            if let index = record.status.duts.firstIndex(where: { $0.slot == slot }) { record.status.duts[index].lost = nil }
+            params = RunEventParams(run: id, slot: slot, detail: outage.returnSummary)
+            method = NotificationMethod.runDevice
+            logger.notice("run \(id): slot \(slot) \(outage.returnSummary)")
         }
         runs[id] = record
         broadcast(method, run: id, params: params)

@@ -57,12 +57,22 @@ struct Sensorquald: AsyncParsableCommand {
     @Option(help: "Seed of the simulated rig's noise and trimming (with --simulate).")
     var seed: UInt64 = 1
 
+    @Option(help: "With --simulate: a fault schedule, a YAML list of {slot (or bus, mux_channel, address), fault: nack|timeout|absent, from_s, to_s} on the simulated rig's clock.")
+    var simulateFaults: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
+
+    @Option(help: "Group that may read over the control socket; the socket file's group (default sensorqual; env SENSORQUAL_SOCKET_GROUP).")
+    var socketGroup: String?
+
+    @Option(help: "Group that may also start and cancel runs and submit references (default sensorqual-operators; env SENSORQUAL_OPERATOR_GROUP).")
+    var operatorGroup: String?
 
     func run() async throws {
         let level = logLevel
         LoggingSystem.bootstrap { _ in JournalLogHandler(level: level) }
+        SystemdSyscalls.ignoreFileSizeSignal()
         let logger = Logger(label: "sensorquald")
         let environment = ProcessInfo.processInfo.environment
         let configuration: DaemonConfiguration
@@ -95,9 +105,11 @@ struct Sensorquald: AsyncParsableCommand {
         let software = QualificationReport.Software(name: "sensorqual", version: Self.version)
         let scheduler = RunScheduler(configuration: configuration, devices: devices, software: software,
                                      notifier: notifier, logger: logger)
-        let handler = ControlHandler(configuration: configuration, scheduler: scheduler, version: Self.version)
+        let access = SocketAccess(socketGroup: socketGroup, operatorGroup: operatorGroup, environment: environment, logger: logger)
+        let handler = ControlHandler(configuration: configuration, scheduler: scheduler, version: Self.version, access: access.policy)
         let inherited = SocketActivation.inheritedListener(environment: environment)
-        let server = RPCServer(socketPath: configuration.socketPath, inheritedFileDescriptor: inherited, handler: handler)
+        let server = RPCServer(socketPath: configuration.socketPath, inheritedFileDescriptor: inherited,
+                               socketFileGroup: access.socketFileGroup, handler: handler)
         let control = ControlService(server: server, notifier: notifier, logger: logger,
                                      readyStatus: "rig \(configuration.rig.name), \(devices.filter { $0.state == "ready" }.count)/\(devices.count) slots ready")
 
@@ -155,6 +167,7 @@ struct Sensorquald: AsyncParsableCommand {
             let simulated = SimulatedRig(seed: seed)
             // The simulated controller is reached as a real one: SCPI over a loopback TCP socket.
             if !manualReference { server = try simulated.startSCPIServer() }
+            if let simulateFaults { try simulated.injectFaults(from: simulateFaults, controller: server) }
             let link = server?.link ?? "manual"
             // The chamber's microphones are captured as a real interface is: ALSA, here its file plugin on a FIFO.
             let audio = state + "/simulated-audio"

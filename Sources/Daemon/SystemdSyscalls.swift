@@ -29,4 +29,8 @@ enum SystemdSyscalls {
     }
 
     static func processID() -> Int32 { getpid() }
+
+    /// A file-size limit (`LimitFSIZE=`) must be an error on the write that meets it (EFBIG, a disk-full outcome of
+    /// the run), not SIGXFSZ's default action, which kills the daemon.
+    static func ignoreFileSizeSignal() { signal(SIGXFSZ, SIG_IGN) }
 }

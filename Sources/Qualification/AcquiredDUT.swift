@@ -17,10 +17,27 @@ protocol AcquiredDUT: AnyObject {
     var dataReady: (any DataReadyLine)? { get }
     var isLost: Bool { get }
     func markLost(_ reason: String)
+    /// Outage bookkeeping (`SlotDUT`): when the lost DUT is next re-probed and the wait before that probe.
+    var reprobeAt: Int64? { get set }
+    var reprobeWait: Int64 { get set }
+    func beginOutage(_ outage: DUTOutage, reason: String, reprobeAt: Int64?, wait: Int64)
+    func endOutage(at seconds: Double, utc: String?, missed: Int) -> DUTOutage?
+    func countFailedReprobe()
+    func replacementReason(_ identity: SensorIdentity) -> String?
+    /// Reads the chip's identity again after an outage, as its first probe did: the id register and calibration
+    /// reads (no configuration is written).
+    func reprobe() throws(DriverError) -> SensorIdentity
+    /// Puts the chip back in the mode it was last configured in and restarts its schedule at `now`.
+    func restoreConfiguration(now: Int64) throws(DriverError)
     /// Asks the driver for a new conversion.
     func pollSensor() throws(DriverError) -> AcquiredPoll<Reading>
     /// Reads the conversion a data-ready edge announced.
     func readAfterEdge() throws(DriverError) -> AcquiredPoll<Reading>
+}
+
+extension AcquiredDUT {
+    /// When the DUT next needs its bus: its poll while it answers, its re-probe while lost (nil: never again).
+    var nextDue: Int64? { isLost ? reprobeAt : schedule.pollAt }
 }
 
 /// What one poll of any driver found (the common shape of `PressurePoll`, `MagneticPoll`, `GasPoll`).

@@ -117,7 +117,10 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
                 try dut.powerOn(connector, settle: powerSettle)
                 try prepare(dut)
             } catch {
-                dut.markLost("probe: \(error)")
+                // An outage from the start, never re-probed: the run's records and captures are laid out for the DUTs
+                // that answered, and a unit that joins later would have no warm-up and no calibration to compare.
+                let outage = DUTOutage(error: error, slot: slot, bus: bus, now: clock.now(), runStart: runStart, clock: clock)
+                dut.beginOutage(outage, reason: "probe: \(error)", reprobeAt: nil, wait: 0)
                 emit(.dutLost(slot: slotID, reason: "probe: \(error)"))
             }
         }
@@ -131,7 +134,10 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     func attach(_ duts: [DUT], rig: Rig) {
         for bus in rig.buses {
             let served = duts.filter { $0.bus.id == bus.id }
-            if !served.isEmpty { buses.append(BusAcquisition(bus: bus, duts: served, clock: clock, progress: cancellation.progress, events: emit)) }
+            if !served.isEmpty {
+                buses.append(BusAcquisition(bus: bus, duts: served, clock: clock, runStart: runStart, progress: cancellation.progress,
+                                            events: emit))
+            }
         }
     }
 
@@ -152,39 +158,57 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
 
     // MARK: Raw captures
 
+    // Raw-capture section (disk full, issue 8): every capture error goes through `captureError`; a failed write stops
+    // the run at the next routing of readings (`checkCaptures` in `pass`), not at the end of the step.
+
     /// Creates `<directory>/<slot>.sqraw`. A capture that cannot be created fails the run: data that is not kept
     /// is not measured. Returns the name relative to the run folder (`raw/<slot>.sqraw`).
     func openCapture(for dut: DUT, in directory: String, header: RawCaptureHeader) throws -> String {
         let name = "raw/\(dut.slot.id).sqraw"
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try StorageFile.makeDirectories(directory)
             captures[dut.index] = try RawCaptureWriter(path: directory + "/" + dut.slot.id + ".sqraw", header: header)
+        } catch let failure as StorageFailure where failure.isDiskFull {
+            throw RunFailure(description: "\(failure)")
         } catch {
-            throw RunFailure(description: "cannot create the raw capture \(name): \(error.localizedDescription)")
+            throw RunFailure(description: "cannot create the raw capture \(name): \(error)")
         }
         return name
     }
 
     /// Forces every capture to disk (at the end of each step), so a crash loses at most one step's tail.
     func flushCaptures() throws {
-        if let captureFailure { throw RunFailure(description: captureFailure) }
+        try checkCaptures()
         for capture in captures.values {
             do { try capture.flush() } catch {
-                throw RunFailure(description: "raw capture \(capture.path): \(error.localizedDescription)")
+                throw RunFailure(description: Self.captureError(error, path: capture.path))
             }
         }
     }
 
     /// Closes every capture; returns the first failure.
     func closeCaptures() -> String? {
-        var failure: String?
+        var failure = captureFailure
         for capture in captures.values {
             do { try capture.close() } catch {
-                failure = failure ?? "raw capture \(capture.path): \(error.localizedDescription)"
+                failure = failure ?? Self.captureError(error, path: capture.path)
             }
         }
         return failure
     }
+
+    /// Throws the first capture write that failed: data that cannot be kept is not measured.
+    private func checkCaptures() throws {
+        if let captureFailure { throw RunFailure(description: captureFailure) }
+    }
+
+    /// A full disk as ``StorageFailure`` words it (`disk full: no space left on … writing … (ENOSPC)`); any other
+    /// failure with the capture named.
+    private static func captureError(_ error: any Error, path: String) -> String {
+        if let failure = error as? StorageFailure { return failure.isDiskFull ? "\(failure)" : "raw capture \(failure)" }
+        return "raw capture \(path): \(error)"
+    }
+    // End of the raw-capture section.
 
     // MARK: Time and routing
 
@@ -224,7 +248,9 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     /// Lets run time pass until `deadline`, the buses acquiring, then routes what they read.
     func pass(until deadline: Int64) throws {
         if clock.isVirtual {
-            // Serve every bus from this thread in deadline order.
+            // Serve every bus from this thread in deadline order, routing what was read every second of run time (as
+            // the real clock's loop does every 0.1 s), so a capture that cannot be written stops the run there.
+            var routed = clock.now()
             try cancellation.progress.acquiring("run thread serving " + buses.map { "bus \($0.bus.device)" }.joined(separator: ", ")) { heartbeat in
                 while true {
                     if cancellation.isCancelled { throw RunCancelled() }
@@ -233,6 +259,11 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
                     clock.sleep(until: next)
                     bus.serveNext()
                     heartbeat.beat()
+                    if next - routed >= 1_000_000_000 {
+                        routed = next
+                        drain()
+                        try checkCaptures()
+                    }
                 }
             }
             clock.sleep(until: deadline)
@@ -241,10 +272,12 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
                 if cancellation.isCancelled { throw RunCancelled() }
                 clock.sleep(until: Swift.min(deadline, clock.now() + 100_000_000))
                 drain()
+                try checkCaptures()
             }
         }
         if cancellation.isCancelled { throw RunCancelled() }
         drain()
+        try checkCaptures()
         reportProgress()
     }
 
@@ -269,8 +302,8 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
         do {
             try capture.append(time: timed.time, [Double(currentStep)] + captureRow(timed.reading))
         } catch {
-            // Data that cannot be kept is not measured: the run stops at its next step boundary.
-            captureFailure = captureFailure ?? "raw capture \(capture.path): \(error.localizedDescription)"
+            // Data that cannot be kept is not measured: `pass` stops the run once this routing of readings is done.
+            captureFailure = captureFailure ?? Self.captureError(error, path: capture.path)
         }
     }
 

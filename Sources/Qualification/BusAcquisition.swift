@@ -11,6 +11,16 @@ enum AcquisitionTiming {
     static let pollMargin: Int64 = 500_000
     /// Not-ready polls before a conversion is counted missed.
     static let notReadyRetries = 4
+    /// A lost DUT is re-probed with exponential backoff on the run clock (DESIGN.md §5; reference/daemon.md §5.4:
+    /// ENXIO/EREMOTEIO "back off and re-probe"): first `firstReprobe` after it was lost, then each wait doubled up
+    /// to `reprobeCap`: 1, 2, 4 … 32, 60, 60 … s, so probes fall at +1, +3, +7, +15, +31, +63, +123 … s. A
+    /// pulled connector is found again within about twice its absence (at most a minute late), and a dead slot costs
+    /// one failed transfer a minute.
+    static let firstReprobe: Int64 = 1_000_000_000
+    static let reprobeCap: Int64 = 60_000_000_000
+
+    /// The wait after a re-probe that waited `wait` and found nothing.
+    static func nextReprobeWait(after wait: Int64) -> Int64 { Swift.min(wait * 2, reprobeCap) }
 }
 
 /// Serves every DUT of one I2C bus in deadline order: polls each at its conversion instants, reads it when
@@ -25,6 +35,8 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     let duts: [DUT]
     let clock: any RigClock
     let emit: RunEngine.EventSink
+    /// The run's zero on `clock`: outages are stated in run seconds.
+    let runStart: Int64
     /// Beaten by the bus thread after each pass of its loop: a transfer wedged in the kernel silences it (watchdog).
     let progress: AcquisitionProgress
     private let outbox = Mutex<[TimedReading<DUT.Reading>]>([])
@@ -33,16 +45,18 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
 
-    init(bus: Rig.Bus, duts: [DUT], clock: any RigClock, progress: AcquisitionProgress, events: @escaping RunEngine.EventSink) {
+    init(bus: Rig.Bus, duts: [DUT], clock: any RigClock, runStart: Int64 = 0, progress: AcquisitionProgress = AcquisitionProgress(),
+         events: @escaping RunEngine.EventSink) {
         self.bus = bus
         self.duts = duts
         self.clock = clock
+        self.runStart = runStart
         self.progress = progress
         emit = events
     }
 
-    /// The earliest poll due among live DUTs; nil when none is left.
-    var nextDeadline: Int64? { duts.lazy.filter { !$0.isLost }.map(\.schedule.pollAt).min() }
+    /// The earliest poll of a live DUT or re-probe of a lost one; nil when nothing is left to do.
+    var nextDeadline: Int64? { duts.lazy.compactMap(\.nextDue).min() }
 
     /// Readings delivered since the last call, in the order they were read.
     func takeReadings() -> [TimedReading<DUT.Reading>] {
@@ -110,14 +124,16 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
 
     // MARK: Serving
 
-    /// Polls the DUT whose deadline is earliest; the caller has waited until that deadline.
+    /// Polls the DUT whose deadline is earliest, or re-probes it when it is lost; the caller has waited until that
+    /// deadline.
     func serveNext() {
-        guard let dut = duts.filter({ !$0.isLost }).min(by: { $0.schedule.pollAt < $1.schedule.pollAt }) else { return }
-        serve(dut)
+        let due = duts.compactMap { dut in dut.nextDue.map { (dut, $0) } }
+        guard let (dut, _) = due.min(by: { $0.1 < $1.1 }) else { return }
+        if dut.isLost { reprobe(dut) } else { serve(dut) }
     }
 
     /// Polls one DUT and reads it when ready. Bus errors are counted and never thrown; three in a row lose
-    /// the DUT, with the error (and its errno) as the reason.
+    /// the DUT, with the error (and its errno) as the reason, until a re-probe finds it again.
     private func serve(_ dut: DUT) {
         let schedule = dut.schedule
         let started = clock.now()
@@ -191,10 +207,57 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
             schedule.consecutiveErrors += 1
             schedule.followUp = false
             schedule.pollAt = clock.now() + period
-            if schedule.consecutiveErrors >= AcquisitionTiming.lostAfterErrors {
-                dut.markLost("\(error)")
-                emit(.dutLost(slot: dut.slot.id, reason: "\(error)"))
+            if schedule.consecutiveErrors >= AcquisitionTiming.lostAfterErrors { lose(dut, error) }
+        }
+    }
+
+    // MARK: Outages
+
+    private func runSeconds(_ time: Int64) -> Double { Double(time - runStart) * 1e-9 }
+    private var utcNow: String? { clock.isVirtual ? nil : DUTOutage.iso(Date()) }
+
+    /// Declares the DUT lost: its outage starts now, with the error's errno, and its first re-probe is scheduled.
+    /// The other DUTs of the bus are served as before.
+    private func lose(_ dut: DUT, _ error: any Error) {
+        let now = clock.now()
+        let outage = DUTOutage(error: error, slot: dut.slot, bus: bus, now: now, runStart: runStart, clock: clock)
+        dut.beginOutage(outage, reason: outage.lostSummary, reprobeAt: now + AcquisitionTiming.firstReprobe,
+                        wait: AcquisitionTiming.firstReprobe)
+        emit(.dutLost(slot: dut.slot.id, reason: outage.lostSummary))
+    }
+
+    /// Probes a lost DUT again (its id and calibration reads). The same unit is configured as it was and served
+    /// again from its next conversion; the conversions of the outage are counted missed and the first reading after
+    /// it carries them (`missedBefore`), so every noise record marks the gap. Nothing there: the next probe waits
+    /// twice as long (`AcquisitionTiming`). Another unit in the slot: it stays lost for good, with that reason.
+    private func reprobe(_ dut: DUT) {
+        let started = clock.now()
+        do throws(DriverError) {
+            let identity = try dut.reprobe()
+            if let replaced = dut.replacementReason(identity) {
+                dut.countFailedReprobe()
+                dut.markLost(replaced)
+                dut.reprobeAt = nil
+                emit(.dutLost(slot: dut.slot.id, reason: replaced))
+                return
             }
+            let schedule = dut.schedule
+            // Every conversion from the first one not read up to now was lost to the outage.
+            let missed = started >= schedule.expected ? Int((started - schedule.expected) / schedule.period) + 1 : 0
+            // INT edges queued during the outage are its conversions, already counted.
+            _ = try? dut.dataReady?.takeEdges()
+            try dut.restoreConfiguration(now: clock.now())
+            schedule.consecutiveErrors = 0
+            schedule.missedBeforeReading += missed
+            dut.integrity.missedSamples += missed
+            if let outage = dut.endOutage(at: runSeconds(started), utc: utcNow, missed: missed) {
+                emit(.dutReturned(slot: dut.slot.id, outage: outage))
+            }
+        } catch {
+            dut.countFailedReprobe()
+            let wait = AcquisitionTiming.nextReprobeWait(after: dut.reprobeWait)
+            dut.reprobeWait = wait
+            dut.reprobeAt = started + wait
         }
     }
 }

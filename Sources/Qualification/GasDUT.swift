@@ -7,6 +7,8 @@ import SensorMetrics
 final class GasDUT: SlotDUT, AcquiredDUT {
     let sensor: any GasSensor
     var mode: GasMode?
+    /// The settings of the mode it is in (the last accepted): what a DUT that returns from an outage is configured with again.
+    private(set) var settings: GasSettings?
     /// Run clock (ns) before which readings are the chip's warm-up (SGP41 conditioning, ENS160 warm-up).
     var warmUpEnds: Int64 = 0
 
@@ -19,6 +21,7 @@ final class GasDUT: SlotDUT, AcquiredDUT {
     /// first polls and set the phase with their first reading.
     func configure(_ settings: GasSettings, now: Int64) throws(DriverError) -> GasMode {
         let mode = try sensor.configure(settings)
+        self.settings = settings
         self.mode = mode
         warmUpEnds = now + Int64(mode.warmUp * 1e9)
         schedule.restart(now: now, firstConversion: 0, period: Int64((mode.samplingInterval * 1e9).rounded()))
@@ -34,6 +37,13 @@ final class GasDUT: SlotDUT, AcquiredDUT {
     }
 
     func readAfterEdge() throws(DriverError) -> AcquiredPoll<GasReading> { try pollSensor() }
+
+    func reprobe() throws(DriverError) -> SensorIdentity { try sensor.probe() }
+
+    func restoreConfiguration(now: Int64) throws(DriverError) {
+        guard let settings else { throw .configurationRejected(model: chip.model, reason: "never configured, nothing to restore") }
+        _ = try configure(settings, now: now)
+    }
 
     override func shutDown() {
         if !isLost { try? sensor.standby() }

@@ -40,7 +40,7 @@ extension RunOutcome {
                         dut.missing.append("the last record of \(raw): \(capture.strayBytes) bytes torn by the interruption")
                     }
                     let csv = "raw/\(id).csv"
-                    try Data(capture.csvText().utf8).write(to: URL(fileURLWithPath: runDirectory + "/" + csv))
+                    try StorageFile.replace(runDirectory + "/" + csv, with: Data(capture.csvText().utf8))
                     dut.csvCapture = csv
                 } catch {
                     dut.missing.append("raw capture \(raw) unreadable: \(error)")

@@ -8,6 +8,8 @@ final class MagneticDUT: SlotDUT, AcquiredDUT {
     let sensor: any MagneticSensor
     /// The mode the chip is in now; nil before configuration.
     var mode: MagneticMode?
+    /// The settings of the mode it is in (the last accepted): what a DUT that returns from an outage is configured with again.
+    private(set) var settings: MagneticSettings?
 
     init(index: Int, slot: Rig.Slot, chip: ChipDescription, bus: Rig.Bus, sensor: any MagneticSensor, serial: String?) {
         self.sensor = sensor
@@ -17,6 +19,7 @@ final class MagneticDUT: SlotDUT, AcquiredDUT {
     /// Configures the chip and restarts its schedule at `now`: the first set is due a period later.
     func configure(_ settings: MagneticSettings, now: Int64) throws(DriverError) -> MagneticMode {
         let mode = try sensor.configure(settings)
+        self.settings = settings
         self.mode = mode
         schedule.restart(now: now, firstConversion: mode.periodNanoseconds, period: mode.periodNanoseconds)
         return mode
@@ -32,6 +35,13 @@ final class MagneticDUT: SlotDUT, AcquiredDUT {
 
     /// Magnetometer drivers confirm a conversion by their status register even after an edge.
     func readAfterEdge() throws(DriverError) -> AcquiredPoll<MagneticReading> { try pollSensor() }
+
+    func reprobe() throws(DriverError) -> SensorIdentity { try sensor.probe() }
+
+    func restoreConfiguration(now: Int64) throws(DriverError) {
+        guard let settings else { throw .configurationRejected(model: chip.model, reason: "never configured, nothing to restore") }
+        _ = try configure(settings, now: now)
+    }
 
     override func shutDown() {
         if !isLost { try? sensor.standby() }

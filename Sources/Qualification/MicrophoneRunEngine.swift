@@ -382,7 +382,14 @@ public final class MicrophoneRunEngine {
                 throw RunFailure(description: "cannot create \(folder): \(error.localizedDescription)")
             }
             let file = WAVFile(format: PCMStreamFormat(sample: sample, sampleRate: format.sampleRate, channels: 1), interleaved: samples)
-            do throws(WAVError) { try file.write(path: folder + "/" + name + ".wav") } catch {
+            let path = folder + "/" + name + ".wav"
+            do throws(WAVError) { try file.write(path: path) } catch {
+                // Half a WAV is no recording: remove it. A full disk is said as such (DESIGN.md §5).
+                try? FileManager.default.removeItem(atPath: path)
+                if case .io(let operation, let errno, _) = error.reason {
+                    let failure = StorageFile.failure(path: path, operation: operation, errno)
+                    if failure.isDiskFull { throw RunFailure(description: "\(failure)") }
+                }
                 throw RunFailure(description: "recording not written: \(error)")
             }
         }

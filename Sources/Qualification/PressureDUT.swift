@@ -9,6 +9,8 @@ final class PressureDUT: SlotDUT, AcquiredDUT {
     let sensor: any PressureSensor
     /// The mode the chip is in now; nil before configuration.
     var mode: PressureMode?
+    /// The settings of the mode it is in (the last accepted): what a DUT that returns from an outage is configured with again.
+    private(set) var settings: PressureSettings?
 
     init(index: Int, slot: Rig.Slot, chip: ChipDescription, bus: Rig.Bus, sensor: any PressureSensor, serial: String?) {
         self.sensor = sensor
@@ -18,6 +20,7 @@ final class PressureDUT: SlotDUT, AcquiredDUT {
     /// Configures the chip and restarts its schedule at `now`.
     func configure(_ settings: PressureSettings, now: Int64) throws(DriverError) -> PressureMode {
         let mode = try sensor.configure(settings)
+        self.settings = settings
         self.mode = mode
         schedule.restart(now: now, firstConversion: Int64(mode.conversionTime * 1e9), period: mode.periodNanoseconds)
         return mode
@@ -33,6 +36,13 @@ final class PressureDUT: SlotDUT, AcquiredDUT {
 
     func readAfterEdge() throws(DriverError) -> AcquiredPoll<PressureReading> {
         .reading(try sensor.readConversion())
+    }
+
+    func reprobe() throws(DriverError) -> SensorIdentity { try sensor.probe() }
+
+    func restoreConfiguration(now: Int64) throws(DriverError) {
+        guard let settings else { throw .configurationRejected(model: chip.model, reason: "never configured, nothing to restore") }
+        _ = try configure(settings, now: now)
     }
 
     override func shutDown() {

@@ -19,11 +19,12 @@ extension RawCapture {
     }
 
     /// Converts the capture at `sqrawPath` (whole records only: a tail torn by a crash is left out) to CSV at
-    /// `csvPath`; returns the number of records.
+    /// `csvPath`; returns the number of records. Written atomically (``StorageFile/replace(_:with:)``): on a full disk
+    /// no half CSV is left behind, its space is given back, and the error is a ``StorageFailure`` naming ENOSPC.
     @discardableResult
     public static func exportCSV(from sqrawPath: String, to csvPath: String) throws -> Int {
         let capture = try RawCapture.read(path: sqrawPath, keepingTornTail: true)
-        try Data(capture.csvText().utf8).write(to: URL(fileURLWithPath: csvPath))
+        try StorageFile.replace(csvPath, with: Data(capture.csvText().utf8))
         return capture.times.count
     }
 }

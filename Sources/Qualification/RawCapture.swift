@@ -48,31 +48,51 @@ public struct RawCaptureHeader: Sendable, Codable, Equatable {
 /// keeps what was written); `flush()` also fsyncs (the run engine calls it at the end of every plan step), so a
 /// power loss loses at most the current step's tail. Nothing written is ever rewritten. Blocking: the acquisition
 /// thread owns it.
+///
+/// A write that fails (a full disk: ENOSPC, EDQUOT, EFBIG, or any other errno) ends the capture: the error is kept in
+/// `failure` and thrown by this and every later call, nothing more is written, a record the failed write tore is cut
+/// back to the last whole one and what is there is fsynced, so the file stays a valid capture of every record before the
+/// failure (docs/raw-capture.md, "Disk full").
 public final class RawCaptureWriter {
     public let path: String
-    private let handle: FileHandle
+    let file: StorageFile
     private let columnCount: Int
+    private let recordSize: Int64
     private var buffer = Data()
     private static let bufferLimit = 1 << 18
     /// Wall-clock age of the buffer's oldest record at which it is written out, ns.
     private static let writeInterval: UInt64 = 500_000_000
     private var bufferSince: UInt64?
+    /// Length of the file up to its last whole record (the header line, then whole records).
+    private var wholeLength: Int64 = 0
+    /// Why the capture ended early; nil while it is being written.
+    public private(set) var failure: StorageFailure?
+    /// Bytes of a torn record cut off the file after a failed write (0 when the write failed on a record boundary).
+    public private(set) var cutBytes: Int64 = 0
 
+    /// Creates the capture and writes its two header lines. A capture whose header does not fit is removed (it holds
+    /// no reading) and the failure thrown.
     public init(path: String, header: RawCaptureHeader) throws {
         self.path = path
         columnCount = header.columns.count
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
-        }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        recordSize = Int64(8 * (1 + header.columns.count))
         var head = Data((RawCaptureHeader.magic + "\n").utf8)
         head.append(try RawCaptureHeader.encoder().encode(header))
         head.append(0x0A)
-        try handle.write(contentsOf: head)
+        file = try StorageFile(creating: path)
+        do {
+            try file.write(head)
+        } catch {
+            try? file.close()
+            StorageSyscalls.unlinkFile(path)
+            throw error
+        }
+        wholeLength = file.length
     }
 
     /// Appends one record; `values` must have one value per column.
-    public func append(time nanoseconds: Int64, _ values: [Double]) throws {
+    public func append(time nanoseconds: Int64, _ values: [Double]) throws(StorageFailure) {
+        if let failure { throw failure }
         precondition(values.count == columnCount, "a raw capture record needs \(columnCount) values")
         withUnsafeBytes(of: nanoseconds.littleEndian) { buffer.append(contentsOf: $0) }
         for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { buffer.append(contentsOf: $0) } }
@@ -84,21 +104,52 @@ public final class RawCaptureWriter {
     }
 
     /// Writes what is buffered and forces it to disk.
-    public func flush() throws {
+    public func flush() throws(StorageFailure) {
+        if let failure { throw failure }
         try writeBuffer()
-        try handle.synchronize()
+        do { try file.synchronize() } catch {
+            end(error)
+            throw error
+        }
     }
 
-    public func close() throws {
-        try flush()
-        try handle.close()
+    /// Flushes and closes; a capture that ended early is closed as it is and its failure thrown again.
+    public func close() throws(StorageFailure) {
+        if let failure {
+            try? file.close()
+            throw failure
+        }
+        do { try flush() } catch {
+            try? file.close()
+            throw error
+        }
+        try file.close()
     }
 
-    private func writeBuffer() throws {
+    private func writeBuffer() throws(StorageFailure) {
         bufferSince = nil
         guard !buffer.isEmpty else { return }
-        try handle.write(contentsOf: buffer)
+        do { try file.write(buffer) } catch {
+            end(error)
+            throw error
+        }
         buffer.removeAll(keepingCapacity: true)
+        wholeLength = file.length
+    }
+
+    /// The capture cannot go on: drops what is buffered, cuts a record the failed write tore (a short write on a full
+    /// file system) back to the last whole one, and fsyncs what is left. A cut that fails leaves the torn tail, which
+    /// `RawCapture.read(keepingTornTail:)` names and skips.
+    private func end(_ error: StorageFailure) {
+        failure = error
+        buffer = Data()
+        let whole = wholeLength + (file.length - wholeLength) / recordSize * recordSize
+        if whole < file.length {
+            let torn = file.length - whole
+            if (try? file.truncate(to: whole)) != nil { cutBytes = torn }
+        }
+        wholeLength = whole
+        try? file.synchronize()
     }
 }
 

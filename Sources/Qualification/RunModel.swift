@@ -43,6 +43,9 @@ public enum RunEvent: Sendable {
     /// Run-clock seconds elapsed against the plan's duration.
     case progress(elapsed: Double, planned: Double)
     case dutLost(slot: String, reason: String)
+    /// A lost DUT answered a re-probe as the same unit, was configured again and is read again; `outage` is the
+    /// outage it ended (its `returnSummary` is the text for watchers).
+    case dutReturned(slot: String, outage: DUTOutage)
     /// The run waits for a technician to set the pressure and submit the reference reading (`setpoint`), or
     /// has got it (nil).
     case referenceRequest(setpoint: Double?)
@@ -67,7 +70,7 @@ public enum RunEvent: Sendable {
         case .fieldRequest(let field): field != nil
         case .gasRequest(let request): request != nil
         case .referenceSilent(let silence): silence != nil
-        case .state, .step, .progress, .dutLost: nil
+        case .state, .step, .progress, .dutLost, .dutReturned: nil
         }
     }
 }
@@ -202,8 +205,11 @@ public struct DUTOutcome: Sendable, Codable, Equatable {
     /// The NVM calibration bytes as hex: with the serial, what identifies the unit.
     public var calibrationBytes: String?
     public var conditions: PressureConditions?
-    /// Set when the slot was lost: why, with the errno where there was one.
+    /// Set when the slot is lost (at the end of the run: it ended lost): why, with the errno where there was one.
     public var lost: String?
+    /// Every stretch of the run during which the DUT did not answer, in order; the last is open when the DUT ended
+    /// lost. nil when it always answered (schema 5).
+    public var outages: [DUTOutage]? = nil
     public var noise: PressureNoise.Result?
     /// Noise at each oversampling mode, when the plan asked for it.
     public var noiseByMode: [ModeNoise]?

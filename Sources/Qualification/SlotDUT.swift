@@ -18,6 +18,12 @@ class SlotDUT {
     /// The line that powers the DUT, switched on for the run.
     var power: (any PowerSwitch)?
     var isLost: Bool { outcome.lost != nil }
+    /// What the first probe read: a re-probe after an outage must find this unit, not another one plugged in.
+    private(set) var probedIdentity: SensorIdentity?
+    /// When a lost DUT is next re-probed (run clock, ns), and the wait before that probe; `reprobeAt` is nil while
+    /// the DUT answers, and for a DUT not to be probed again (lost at its first probe, or another chip answered).
+    var reprobeAt: Int64?
+    var reprobeWait: Int64 = 0
     var integrity: DataIntegrity {
         get { outcome.integrity }
         set { outcome.integrity = newValue }
@@ -38,6 +44,48 @@ class SlotDUT {
         outcome.model = identity.model
         outcome.idRegisterValue = identity.idValue.map { String(format: "0x%02X", $0) }
         outcome.calibrationBytes = identity.calibration.isEmpty ? nil : identity.calibration.map { String(format: "%02X", $0) }.joined()
+        probedIdentity = identity
+    }
+
+    /// Why the chip a re-probe found is not the unit the run started with, or nil when it is (as far as its
+    /// identity tells: chips without calibration bytes or id register cannot be told apart from another unit).
+    func replacementReason(_ identity: SensorIdentity) -> String? {
+        guard let first = probedIdentity else { return nil }
+        let at = slot.address.description
+        if identity.model != first.model || identity.idValue != first.idValue {
+            return "a different chip answered at \(at) (\(identity.model), id \(identity.idValue.map { String(format: "0x%02X", $0) } ?? "none"))"
+        }
+        if identity.calibration != first.calibration { return "a different chip answered at \(at) (calibration differs)" }
+        return nil
+    }
+
+    /// Starts an outage: the DUT is lost with `reason` (shown to watchers and kept in `lost` until it returns), and
+    /// is re-probed at `reprobeAt` when given.
+    func beginOutage(_ outage: DUTOutage, reason: String, reprobeAt: Int64?, wait: Int64) {
+        outcome.outages = (outcome.outages ?? []) + [outage]
+        outcome.lost = reason
+        self.reprobeAt = reprobeAt
+        reprobeWait = wait
+    }
+
+    /// Ends the open outage at `seconds` (run clock from the run's start): the DUT answers again and is served.
+    func endOutage(at seconds: Double, utc: String?, missed: Int) -> DUTOutage? {
+        guard var outages = outcome.outages, var open = outages.last, open.returnedAtS == nil else { return nil }
+        open.returnedAtS = seconds
+        open.returnedAtUtc = utc
+        open.missedSamples = missed
+        outages[outages.count - 1] = open
+        outcome.outages = outages
+        outcome.lost = nil
+        reprobeAt = nil
+        return open
+    }
+
+    /// Counts a re-probe that found nothing (or not the right chip) against the open outage.
+    func countFailedReprobe() {
+        guard var outages = outcome.outages, !outages.isEmpty, outages[outages.count - 1].returnedAtS == nil else { return }
+        outages[outages.count - 1].failedReprobes += 1
+        outcome.outages = outages
     }
 
     func markLost(_ reason: String) {

@@ -23,6 +23,10 @@ struct YAMLFile {
     init(name: String, text: String) throws(ConfigurationError) {
         self.name = name
         self.text = text
+        if let excess = YAMLNesting.excess(in: text) {
+            throw ConfigurationError(file: name, line: excess.line, reason: "nested about \(excess.depth) levels deep "
+                                     + "(indentation and brackets); the limit is \(YAMLNesting.maximumDepth)")
+        }
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw ConfigurationError(file: name, line: 1, reason: "the file is empty")

@@ -7,7 +7,7 @@ import SensorMetrics
 /// the decision rule, the verdict and the conditions it holds under.
 public struct QualificationReport: Sendable, Codable, Equatable {
     /// Bumped on any change a reader must know about; docs/report-schema.md says what each version changed.
-    public static let currentSchemaVersion = 4
+    public static let currentSchemaVersion = 5
 
     public var schema = "sensorqual.report"
     public var schemaVersion = QualificationReport.currentSchemaVersion

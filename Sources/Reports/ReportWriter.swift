@@ -1,4 +1,5 @@
 import Foundation
+import Qualification
 
 /// Writes a run's report files into its run folder so that a crash never leaves half a report:
 /// write to a temporary file in the same folder, flush it to disk, then rename over the final name.
@@ -18,10 +19,12 @@ public enum ReportWriter {
     }
 
     /// Writes `report.json`, then `report.html`, each atomically, and returns both paths. The JSON goes first: it is
-    /// the record, and an HTML write that fails leaves it in place (the error is still thrown).
+    /// the record, and an HTML write that fails leaves it in place (the error is still thrown). On a full disk the error
+    /// is a `StorageFailure` (`disk full: no space left on … writing …/report.json (ENOSPC)`) and no `.partial` file is
+    /// left to hold the space.
     @discardableResult
     public static func writeAll(_ report: QualificationReport, runDirectory: String) throws -> Paths {
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        try StorageFile.makeDirectories(runDirectory)
         let paths = Paths(json: runDirectory + "/report.json", html: runDirectory + "/report.html")
         var data = try report.jsonData()
         data.append(0x0A)
@@ -30,23 +33,8 @@ public enum ReportWriter {
         return paths
     }
 
-    static func writeAtomically(_ data: Data, to path: String) throws {
-        let temporary = path + ".partial"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
-            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: temporary])
-        }
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
-        do {
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            try? handle.close()   // the write error is the one to report
-            throw error
-        }
-        // rename(2) replaces the old report atomically; FileManager has no replace-if-exists that is atomic.
-        guard rename(temporary, path) == 0 else {
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
-        }
+    /// Writes `<path>.partial`, fsyncs it and renames it over `path` (``StorageFile/replace(_:with:)``).
+    static func writeAtomically(_ data: Data, to path: String) throws(StorageFailure) {
+        try StorageFile.replace(path, with: data)
     }
 }

@@ -57,9 +57,10 @@ public struct RunManifest: Sendable, Codable, Equatable {
 
     public static let fileName = "run.json"
 
-    /// Writes `run.json` into `runDirectory` (atomically, fsync'd).
+    /// Writes `run.json` into `runDirectory` (atomically, fsync'd). On a full disk: a `StorageFailure` naming ENOSPC and
+    /// the file, and no `run.json.partial` left behind.
     public func write(runDirectory: String) throws {
-        try FileManager.default.createDirectory(atPath: runDirectory, withIntermediateDirectories: true)
+        try StorageFile.makeDirectories(runDirectory)
         var data = try QualificationReport.encoder().encode(self)
         data.append(0x0A)
         try ReportWriter.writeAtomically(data, to: runDirectory + "/" + Self.fileName)

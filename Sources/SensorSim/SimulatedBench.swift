@@ -18,6 +18,8 @@ public final class SimulatedBench: Sendable {
         var units: [Location: any SimulatedI2CChip] = [:]
         var absent: Set<Location> = []
         var unpowered: Set<Location> = []
+        /// Faults injected for tests and `--simulate-faults` (`SimulatedBusFault`).
+        var faults: [SimulatedBusFault] = []
         var referenceRandom: SeededRandom
         var referenceBias: Double
         var referenceNoise: Double
@@ -41,6 +43,9 @@ public final class SimulatedBench: Sendable {
 
     /// The simulated bus clock, Hz (I2C fast mode).
     static let busClock = 400_000.0
+    /// How long the adapter waits on a hung transfer before it returns ETIMEDOUT, s: the SMBus clock-low timeout
+    /// tTIMEOUT,MAX of 35 ms. A transfer that times out holds the bus that long, so the run clock moves on by it.
+    public static let adapterTimeout = 0.035
 
     func writeRead(bus: String, address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
         let t = time
@@ -53,6 +58,7 @@ public final class SimulatedBench: Sendable {
                 if let mask = bytes.last { state.muxMask = mask }
                 return .success(readCount > 0 ? Array(repeating: state.muxMask, count: readCount) : [])
             }
+            if let fault = Self.fault(at: address, time: t, in: state) { return .failure(fault.error(bus: bus)) }
             guard let location = Self.route(address, in: state) else {
                 return .failure(I2CError(.noAcknowledge, bus: bus, address: address, operation: "transfer",
                                          errno: 6 /* ENXIO: nothing acknowledged the address */))
@@ -61,7 +67,27 @@ public final class SimulatedBench: Sendable {
             if !bytes.isEmpty { state.units[location]!.write(bytes, at: t, environment: environment) }
             return .success(readCount > 0 ? state.units[location]!.read(count: readCount, at: t, environment: environment) : [])
         }
+        if case .failure(let error) = result, error.cause == .timedOut { clock.advance(by: Self.adapterTimeout) }
         return try result.get()
+    }
+
+    /// The fault in force at `time` for a transfer to `address` through the enabled mux channels, if any.
+    private static func fault(at address: I2CAddress, time: Double, in state: State) -> SimulatedBusFault? {
+        state.faults.first { fault in
+            fault.address == address && fault.isActive(at: time)
+                && (fault.channel.map { state.muxMask & (1 << UInt8($0)) != 0 } ?? true)
+        }
+    }
+
+    /// From `fault.from` to `fault.to` on the simulated clock, transfers to the device fail as `fault.kind` says.
+    public func inject(_ fault: SimulatedBusFault) {
+        state.withLock { $0.faults.append(fault) }
+    }
+
+    /// Puts another chip model at (channel, address), as a technician swapping a part: tests of a unit that comes
+    /// back as a different one.
+    func replace(channel: Int?, address: I2CAddress, with model: any SimulatedI2CChip) {
+        state.withLock { $0.units[Location(channel: channel, address: address)] = model }
     }
 
     /// The unit that answers at `address` through the enabled mux channels; nil is a NACK.
@@ -88,7 +114,10 @@ public final class SimulatedBench: Sendable {
             let location = Location(channel: channel, address: address)
             guard state.units[location] != nil, !state.absent.contains(location), !state.unpowered.contains(location) else { return [] }
             let environment = state.environment
-            return state.units[location]!.dataReadyEdges(through: t, environment: environment)
+            let edges = state.units[location]!.dataReadyEdges(through: t, environment: environment)
+            // A pulled connector takes the INT line with it: its edges never reach the GPIO chip.
+            let cut = state.faults.contains { $0.kind == .absent && $0.channel == channel && $0.address == address && $0.isActive(at: t) }
+            return cut ? [] : edges
         }
     }
 

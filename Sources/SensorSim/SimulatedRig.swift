@@ -33,6 +33,8 @@ public struct SimulatedRig: Sendable {
     public static let controllerIdentity = "SensorQual,SIM-CPC6050,SIM0001,1.0"
     /// The SCPI dialect the simulated controller speaks on its socket.
     public static let controllerDialect = "mensor-cpc6000"
+    /// The rig file id of the simulated pressure controller.
+    public static let controllerReferenceID = "pc1"
     /// The simulated controller's bias, Pa: inside its certificate's U = 8 Pa (k = 2).
     public static let referenceBias = 1.5
     /// A real DPS310 coefficient set (sensors.md §6 V4, Infineon issue #30).
@@ -168,7 +170,7 @@ public struct SimulatedRig: Sendable {
                 chip: tca9548a
                 address: 0x70
         references:
-          - id: pc1
+          - id: \(Self.controllerReferenceID)
             kind: pressure-controller
             link: \(referenceLink)
             model: Simulated CPC6050-class pressure controller

@@ -69,7 +69,10 @@ struct ToyHandler: RPCMethodHandler {
             return params ?? .null
         case "add":
             let sum = try params.decodeParams(as: AddParams.self)
-            return .int(sum.a + sum.b)
+            // Checked: the protocol fuzz sends Int64.max + 1, and a trap would take the whole test process down.
+            let (total, overflow) = sum.a.addingReportingOverflow(sum.b)
+            if overflow { throw .invalidParams("a + b overflows Int64") }
+            return .int(total)
         case "tick":
             let tick = try params.decodeParams(as: TickParams.self)
             let pad = JSONValue.string(String(repeating: "x", count: tick.pad ?? 0))

@@ -40,7 +40,7 @@ import Testing
             // The report's figures against the simulator's known per-unit errors.
             let report = try QualificationReport.read(from: path)
             let rig = SimulatedRig(seed: 1)
-            #expect(report.schema == "sensorqual.report" && report.schemaVersion == 4)
+            #expect(report.schema == "sensorqual.report" && report.schemaVersion == 5)
             #expect(report.rig.simulated && report.run.clock == "simulated")
             #expect(report.run.lot == "LOT-7" && report.run.operator == "tester")
             #expect(report.spec.name == "miit-2020" && report.spec.decisionRule == .guardedAcceptance)
@@ -101,7 +101,7 @@ import Testing
         let exit = try await DaemonUnderTest.with(folder: folder, arguments: ["--simulate", "--plans-dir", folder.path + "/plans"]) { daemon in
             let client = try await daemon.client()
             #expect(client.hello["rig"] == "sim-bench")
-            #expect(client.hello["protocol"] == ["major": 1, "minor": 1])
+            #expect(client.hello["protocol"] == ["major": 1, "minor": 2])
 
             #expect(try await client.send(raw: "{not json").error?.code == .parseError)
             #expect(try await client.send(raw: #"{"jsonrpc":"2.0","id":1,"method":"runs.explode"}"#).error?.code == .methodNotFound)

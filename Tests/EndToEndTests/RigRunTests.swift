@@ -35,7 +35,7 @@ import Testing
         let report = try QualificationReport.read(from: reportPath)
         // Read back whole: re-encoded, the report is the file byte for byte (no field lost to the key coding).
         #expect(try report.jsonData() + [0x0A] == Data(contentsOf: URL(fileURLWithPath: reportPath)))
-        #expect(report.schemaVersion == 4 && report.run.state == .done && report.run.lot == "DEMO-LOT-1")
+        #expect(report.schemaVersion == 5 && report.run.state == .done && report.run.lot == "DEMO-LOT-1")
         let parts = try #require(report.plan.parts)
         #expect(parts.map(\.plan) == ["pressure-full", "mic-full", "mag-full", "gas-steps", "gas-lod"])
         #expect(parts.map(\.sensorClass) == ["pressure", "acoustic", "magnetic", "gas", "gas"])

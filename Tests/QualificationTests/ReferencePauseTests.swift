@@ -146,3 +146,30 @@ struct HangGuard: Error, CustomStringConvertible { var description: String }
         #expect(gas.exposures.map(\.certified).count == 9, "4 levels and 5 repeats, each once: \(gas.exposures.map(\.certified))")
     }
 }
+
+/// A fault schedule's reference entries, checked like every loader's input: file, line and reason.
+@Suite struct ReferenceFaultScheduleTests {
+    @Test(arguments: [
+        ("- {reference: pc1, fault: nack, from_s: 1, lines: 1}\n", "a reference's fault is silent, not nack"),
+        ("- {reference: pc1, fault: silent, from_s: 1}\n", "a silent reference needs lines"),
+        ("- {reference: pc1, fault: silent, from_s: 1, lines: 1, to_s: 5}\n", "a reference entry names the reference"),
+        ("- {slot: S1, fault: silent, from_s: 1, to_s: 2}\n", "silent and lines go with a reference"),
+        ("- {slot: S1, fault: absent, from_s: 1}\n", "to_s (none) is not after from_s 1.0"),
+    ])
+    func refused(text: String, reason: String) {
+        do {
+            _ = try FaultScheduleFile.parse(text: text, name: "faults.yaml")
+            Issue.record("accepted: \(text)")
+        } catch {
+            #expect(error.file == "faults.yaml" && error.line == 1 && error.reason.contains(reason), "\(error)")
+        }
+    }
+
+    @Test func silentReferenceIsRead() throws {
+        let schedule = try FaultScheduleFile.parse(text: "- {slot: S3, fault: absent, from_s: 1, to_s: 2}\n- {reference: pc1, fault: silent, from_s: 70, lines: 2}\n",
+                                                   name: "faults.yaml")
+        #expect(schedule.entries.count == 2)
+        #expect(schedule.entries[1].reference == "pc1" && schedule.entries[1].lines == 2 && schedule.entries[1].fromS == 70)
+        #expect(schedule.entries[1].line == 2)
+    }
+}

@@ -99,9 +99,9 @@ final class EventLog: Sendable {
         }.run()
         #expect(outcome.state == .done)
         let lost = outcome.duts[3]
-        #expect(lost.lost?.contains("noAcknowledge") == true)
+        #expect(lost.lost?.contains("no ACK") == true)
         #expect(lost.verdict == nil)
-        #expect(lost.lost?.contains("errno 6") == true)
+        #expect(lost.lost?.contains("ENXIO (6)") == true)
         #expect(lost.integrity.busErrors == AcquisitionTiming.lostAfterErrors)
         // The report names what is missing: every accuracy point, and why.
         #expect(lost.missing.contains("accuracy point 30000 Pa up") && lost.missing.contains("accuracy point 30000 Pa down"))

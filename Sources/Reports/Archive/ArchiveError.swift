@@ -15,6 +15,9 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
     public var kind: Kind
     public var path: String
     public var reason: String
+    /// SQLite found no room for the write (SQLITE_FULL: the file system holding the archive or its WAL is full); the
+    /// transaction was rolled back and the archive is as it was before it (docs/archive.md §5, "Disk full").
+    public var isDiskFull = false
 
     public init(_ kind: Kind, path: String, reason: String) {
         self.kind = kind
@@ -22,8 +25,16 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
         self.reason = reason
     }
 
+    /// A write SQLite refused with SQLITE_FULL; `place` is the file system (mount point and source) when known.
+    static func diskFull(path: String, place: String?, reason: String) -> ArchiveError {
+        var error = ArchiveError(.write, path: path, reason: "disk full: no space left on \(place ?? "its file system") writing the run archive \(path) (SQLITE_FULL: \(reason))")
+        error.isDiskFull = true
+        return error
+    }
+
     public var description: String {
-        switch kind {
+        if isDiskFull { return reason }
+        return switch kind {
         case .unreadable: "run archive \(path) cannot be opened: \(reason)"
         case .write: "run archive \(path): write failed: \(reason)"
         case .read: "run archive \(path): read failed: \(reason)"

@@ -14,6 +14,12 @@ extension RunArchive {
         }
     }
 
+    /// SQLite's `PRAGMA integrity_check`: `["ok"]` for a sound file, else its findings (a damaged page, a broken
+    /// index). What `sensorqual` and the tests ask after a full disk or a crash: the archive must still be whole.
+    public func integrityCheck() throws(ArchiveError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
     /// Runs newest first (by start time), filtered by lot, start time (at or after `since`) and verdict.
     public func runs(lot: String? = nil, since: Date? = nil, verdict: String? = nil, limit: Int = 50) throws(ArchiveError) -> [ArchivedRun] {
         var conditions: [String] = []

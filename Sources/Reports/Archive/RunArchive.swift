@@ -247,6 +247,9 @@ public final class RunArchive: Sendable {
             return try pool.write(body)
         } catch let error as ArchiveError {
             throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            // SQLite rolled the transaction back: the archive holds every commit before it, and stays a valid database.
+            throw ArchiveError.diskFull(path: path, place: StorageFile.noSpace(writing: path).place, reason: Self.reason(error))
         } catch {
             throw ArchiveError(.write, path: path, reason: Self.reason(error))
         }

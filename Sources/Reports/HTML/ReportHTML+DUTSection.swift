@@ -31,6 +31,11 @@ extension ReportHTML {
         facts.append(("Verdict", "<span class=\"verdict \(verdictClass(dut.verdict))\">&nbsp;"
                       + HTML.escape(dut.verdict?.rawValue ?? "not judged") + "&nbsp;</span>"))
         if let lost = dut.lost { facts.append(("Lost", "<span class=\"warning\">" + HTML.escape(lost) + "</span>")) }
+        if let outages = dut.outages, !outages.isEmpty {
+            // A DUT that came back keeps its figures from what was read; the outages say where its records have gaps.
+            facts.append(("Outages", "<span class=\"warning\">" + outages.map { HTML.escape(OutageText.describe($0)) }.joined(separator: "<br>")
+                          + "</span>"))
+        }
         if !dut.missing.isEmpty {
             facts.append(("Missing", "<span class=\"warning\">" + dut.missing.map(HTML.escape).joined(separator: "<br>") + "</span>"))
         }

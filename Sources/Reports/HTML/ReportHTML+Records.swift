@@ -7,7 +7,7 @@ extension ReportHTML {
         guard !report.duts.isEmpty else { return html + "<p>The run has no DUT.</p>\n</section>\n" }
         html += "<table class=\"integrity\">\n<tr><th>Slot</th><th>Samples</th><th>Missed</th><th>Overruns</th>"
             + "<th>Bus errors</th><th>Gaps</th><th>Xruns</th><th>Clipped</th><th>Jitter (µs)</th><th>Readings from</th>"
-            + "<th>Lost</th><th>Missing</th></tr>\n"
+            + "<th>Lost</th><th>Outages</th><th>Missing</th></tr>\n"
         for dut in report.duts {
             let integrity = dut.integrity
             // Gaps are counted by the noise records that mark them: a magnetometer's.
@@ -19,6 +19,8 @@ extension ReportHTML {
                 + "<td class=\"number\">\(HTML.escape(DisplayNumber.plain(integrity.intervalJitterMicroseconds, significant: 3)))</td>"
                 + "<td>\(HTML.escape(integrity.dataReadySource))</td>"
                 + "<td>" + (dut.lost.map { "<span class=\"warning\">" + HTML.escape($0) + "</span>" } ?? "no") + "</td>"
+                + "<td>" + ((dut.outages ?? []).isEmpty ? "none" : "<span class=\"warning\">" + HTML.escape(OutageText.brief(dut.outages)) + "</span>")
+                + "</td>"
                 + "<td>" + (dut.missing.isEmpty ? "nothing" : "<span class=\"warning\">" + dut.missing.map(HTML.escape).joined(separator: "<br>") + "</span>")
                 + "</td></tr>\n"
         }
