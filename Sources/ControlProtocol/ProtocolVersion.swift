@@ -13,8 +13,8 @@
 ///   notification queue per connection with an `overflow` notification (`{"dropped": N}`); no batches.
 /// - 1.1: methods `archive.runs`, `archive.unit`, `archive.yield`; run state `interrupted`; rig plans, runs on
 ///   disjoint slots side by side.
-/// - 1.2: authorization enforced (−32001 `unauthorized` is sent); request-rate limit with the new code rateLimited
-///   −32008; at most 128 watchers (`watch` beyond gets −32006 and the connection stays open); 256 connections;
+/// - 1.2: `reference.resume` (a run pauses when its reference instrument stops answering); authorization enforced
+///   (−32001 `unauthorized` is sent); request-rate limit with the new code rateLimited −32008; at most 128 watchers (`watch` beyond gets −32006 and the connection stays open); 256 connections;
 ///   arrays and objects nested deeper than 64 levels are a parse error.
 public struct ProtocolVersion: Sendable, Hashable, Codable, Comparable, CustomStringConvertible {
     /// Incompatible changes bump this.
