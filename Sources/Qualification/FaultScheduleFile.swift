@@ -98,8 +98,9 @@ public struct FaultScheduleFile: Sendable {
             default:
                 throw file.error(at: at, "an entry names either a slot, or a bus and an address")
             }
-            guard let toS = entry.toS, toS.isFinite, toS > entry.fromS else {
-                throw file.error(at: at + [PathKey("to_s")], "to_s \(entry.toS.map { "\($0)" } ?? "(none)") is not after from_s \(entry.fromS)")
+            guard let toS = entry.toS else { throw file.error(at: at, "to_s: required key is missing (when the device's fault ends)") }
+            guard toS.isFinite, toS > entry.fromS else {
+                throw file.error(at: at + [PathKey("to_s")], "to_s \(toS) is not after from_s \(entry.fromS)")
             }
             entries.append(Entry(slot: entry.slot, bus: entry.bus, muxChannel: entry.muxChannel, address: entry.address,
                                  fault: fault, fromS: entry.fromS, toS: toS, line: file.line(at: at)))

@@ -207,7 +207,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("- {slot: S3, fault: unplugged, from_s: 1, to_s: 2}", 1, "fault 'unplugged' is not one of nack, timeout, absent"),
+        ("- {slot: S3, fault: unplugged, from_s: 1, to_s: 2}", 1, "fault 'unplugged' is not one of nack, timeout, absent, silent"),
         ("- {slot: S3, fault: nack, from_s: 1}", 1, "to_s: required key is missing"),
         ("- {slot: S3, fault: nack, from_s: 5, to_s: 2}", 1, "to_s 2.0 is not after from_s 5.0"),
         ("- {slot: S1, fault: nack, from_s: 0, to_s: 1}\n- {slot: S3, address: 0x76, fault: nack, from_s: 1, to_s: 2}", 2,

@@ -154,7 +154,7 @@ struct HangGuard: Error, CustomStringConvertible { var description: String }
         ("- {reference: pc1, fault: silent, from_s: 1}\n", "a silent reference needs lines"),
         ("- {reference: pc1, fault: silent, from_s: 1, lines: 1, to_s: 5}\n", "a reference entry names the reference"),
         ("- {slot: S1, fault: silent, from_s: 1, to_s: 2}\n", "silent and lines go with a reference"),
-        ("- {slot: S1, fault: absent, from_s: 1}\n", "to_s (none) is not after from_s 1.0"),
+        ("- {slot: S1, fault: absent, from_s: 1}\n", "to_s: required key is missing"),
     ])
     func refused(text: String, reason: String) {
         do {
