@@ -1,5 +1,6 @@
 import ControlProtocol
 import Foundation
+import SensorSim
 import Testing
 
 /// Seeded fuzzing of the real daemon's method table: mutated requests of every method, with the params shapes the
@@ -33,7 +34,7 @@ import Testing
     ]
 
     struct Mutator {
-        var random: SplitMix
+        var random: SeededRandom
         mutating func int(_ range: Range<Int>) -> Int { Int.random(in: range, using: &random) }
         mutating func pick<T>(_ values: [T]) -> T { values[int(0..<values.count)] }
 
@@ -69,17 +70,6 @@ import Testing
                 }
             }
             return bytes.filter { $0 != 0x0A }
-        }
-    }
-
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
         }
     }
 
@@ -146,7 +136,7 @@ import Testing
     /// One connection: batches of 10 lines, then their answers, then a sentinel request that must be answered next.
     private static func fuzz(socket: String, seed: UInt64, lines: Int) -> Outcome {
         var outcome = Outcome()
-        var mutator = Mutator(random: SplitMix(state: seed))
+        var mutator = Mutator(random: SeededRandom(seed: seed))
         do {
             let client = try LineSocket(path: socket)
             guard case .notification(let hello) = try client.readMessage(), hello.method == "hello" else {

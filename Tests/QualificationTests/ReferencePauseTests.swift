@@ -33,34 +33,11 @@ import Testing
                                  spec: try SpecProfile.load(path: Repository.root + "/specs/miit-2020.yaml"),
                                  slots: ["S1", "S2"], lot: nil, serials: [:], operatorName: nil)
         let cancellation = RunCancellation()
-        let events = EventLog()
-        let paused = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        let outcome = Mutex<RunOutcome?>(nil)
         let connector = SimulatedRigConnector(rig: simulated)
-        let thread = Thread {
-            let result = RunEngine(request: request, rig: rig, catalog: catalog, connector: connector, cancellation: cancellation) { event in
-                events.append(event)
-                if case .step(2, _, _) = event { server.setFault(.silent) }
-                if case .referenceSilent(_?) = event { paused.signal() }
-            }.run()
-            outcome.withLock { $0 = result }
-            finished.signal()
+        return try runPausing(cancellation: cancellation, silenceAtStep: 2, silence: { server.setFault(.silent) },
+                              atPause: { atPause(server, cancellation) }) { events in
+            RunEngine(request: request, rig: rig, catalog: catalog, connector: connector, cancellation: cancellation, events: events).run()
         }
-        thread.start()
-        // Hang guards: a run that never pauses, or never ends after the answer, fails the test instead of hanging it.
-        guard paused.wait(timeout: .now() + 60) == .success else {
-            cancellation.cancel()
-            finished.wait()
-            throw HangGuard(description: "the run did not pause within 60 s")
-        }
-        atPause(server, cancellation)
-        guard finished.wait(timeout: .now() + 60) == .success else {
-            cancellation.cancel()
-            finished.wait()
-            throw HangGuard(description: "the run did not end within 60 s of the answer")
-        }
-        return (try #require(outcome.withLock { $0 }), events.all)
     }
 
     /// Paused with the prompt naming the reference and the timed-out query; resumed once the instrument answers again,
@@ -96,6 +73,38 @@ import Testing
 
 struct HangGuard: Error, CustomStringConvertible { var description: String }
 
+/// Runs an engine (`run`, given the event sink) on a thread of its own; when plan step `silenceAtStep` begins, calls
+/// `silence` (on the run thread, so the instrument falls silent at a known point); once the run has paused for it
+/// (the prompt event) calls `atPause` on the test's thread; and returns the outcome and every event. Hang guards: a
+/// run that never pauses, or never ends after the answer, fails the test instead of hanging it.
+func runPausing(cancellation: RunCancellation, silenceAtStep: Int, silence: @escaping @Sendable () -> Void, atPause: () -> Void,
+                _ run: @escaping @Sendable (@escaping RunEngine.EventSink) -> RunOutcome) throws -> (RunOutcome, [RunEvent]) {
+    let events = EventLog()
+    let paused = DispatchSemaphore(value: 0)
+    let finished = DispatchSemaphore(value: 0)
+    let outcome = Mutex<RunOutcome?>(nil)
+    let thread = Thread {
+        let result = run { event in
+            events.append(event)
+            if case .step(silenceAtStep, _, _) = event { silence() }
+            if case .referenceSilent(_?) = event { paused.signal() }
+        }
+        outcome.withLock { $0 = result }
+        finished.signal()
+    }
+    thread.start()
+    func guarded(_ semaphore: DispatchSemaphore, _ what: String) throws {
+        guard semaphore.wait(timeout: .now() + 120) == .timedOut else { return }
+        cancellation.cancel()
+        finished.wait()
+        throw HangGuard(description: what)
+    }
+    try guarded(paused, "the run did not pause within 120 s")
+    atPause()
+    try guarded(finished, "the run did not end within 120 s of the answer")
+    return (try #require(outcome.withLock { $0 }), events.all)
+}
+
 /// The gas mixer's MFC lines go silent as the exposures begin: the run pauses; resumed, the mixer is reopened, the
 /// chamber flushed back to the baseline, and the exposure measured again, so each level is measured once.
 @Suite struct GasMixerPauseTests {
@@ -109,36 +118,14 @@ struct HangGuard: Error, CustomStringConvertible { var description: String }
                                  spec: try SpecProfile.load(path: Repository.root + "/specs/miit-2020.yaml"),
                                  slots: ["G1"], lot: nil, serials: [:], operatorName: nil)
         let cancellation = RunCancellation()
-        let events = EventLog()
-        let paused = DispatchSemaphore(value: 0)
-        let finished = DispatchSemaphore(value: 0)
-        let outcome = Mutex<RunOutcome?>(nil)
         let connector = SimulatedRigConnector(rig: simulated)
-        let thread = Thread {
-            let result = GasRunEngine(request: request, rig: rig, catalog: catalog, connector: connector, cancellation: cancellation) { event in
-                events.append(event)
-                if case .step(3, _, _) = event { for line in lines { line.setFault(.silent) } }
-                if case .referenceSilent(_?) = event { paused.signal() }
-            }.run()
-            outcome.withLock { $0 = result }
-            finished.signal()
+        let (result, events) = try runPausing(cancellation: cancellation, silenceAtStep: 3,
+                                              silence: { for line in lines { line.setFault(.silent) } },
+                                              atPause: { for line in lines { line.setFault(nil) }; cancellation.resume() }) { events in
+            GasRunEngine(request: request, rig: rig, catalog: catalog, connector: connector, cancellation: cancellation, events: events).run()
         }
-        thread.start()
-        guard paused.wait(timeout: .now() + 60) == .success else {
-            cancellation.cancel()
-            finished.wait()
-            throw HangGuard(description: "the gas run did not pause within 60 s")
-        }
-        for line in lines { line.setFault(nil) }
-        cancellation.resume()
-        guard finished.wait(timeout: .now() + 120) == .success else {
-            cancellation.cancel()
-            finished.wait()
-            throw HangGuard(description: "the gas run did not end within 120 s of the answer")
-        }
-        let result = try #require(outcome.withLock { $0 })
         #expect(result.state == .done, "\(result.error ?? "")")
-        let prompts = events.all.compactMap { event -> ReferenceSilence? in
+        let prompts = events.compactMap { event -> ReferenceSilence? in
             if case .referenceSilent(let silence?) = event { silence } else { nil }
         }
         #expect(prompts.count == 1 && prompts[0].reference.hasPrefix("mix"), "\(prompts)")
