@@ -15,25 +15,7 @@ import Glibc
 
     /// Runs a system tool to completion without blocking the concurrency pool.
     static func tool(_ path: String, _ arguments: [String], in folder: TemporaryFolder) async throws -> CommandResult {
-        let id = UUID().uuidString.prefix(8)
-        let out = folder.path + "/tool-\(id).out", err = folder.path + "/tool-\(id).err"
-        _ = FileManager.default.createFile(atPath: out, contents: nil)
-        _ = FileManager.default.createFile(atPath: err, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-        process.standardInput = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        return CommandResult(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        try await runProgram(path, arguments, in: folder)
     }
 
     /// The test's users and groups, named after this process so parallel or crashed runs do not collide.

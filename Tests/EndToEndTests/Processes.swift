@@ -44,12 +44,19 @@ struct TemporaryFolder {
 /// pipe could stall the child), and the termination handler resumes the test.
 func runCommand(_ product: String, _ arguments: [String], in folder: TemporaryFolder,
                 environment: [String: String] = [:]) async throws -> CommandResult {
+    try await runProgram(Products.path(product), arguments, in: folder, environment: environment)
+}
+
+/// `runCommand` for any program, by its path (a system tool: useradd, setpriv, sqlite3).
+func runProgram(_ path: String, _ arguments: [String], in folder: TemporaryFolder,
+                environment: [String: String] = [:]) async throws -> CommandResult {
     let id = UUID().uuidString.prefix(8)
-    let out = folder.path + "/\(product)-\(id).out", err = folder.path + "/\(product)-\(id).err"
+    let name = (path as NSString).lastPathComponent
+    let out = folder.path + "/\(name)-\(id).out", err = folder.path + "/\(name)-\(id).err"
     _ = FileManager.default.createFile(atPath: out, contents: nil)
     _ = FileManager.default.createFile(atPath: err, contents: nil)
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: Products.path(product))
+    process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
