@@ -22,7 +22,7 @@ MODULESLOADDIR ?= $(SYSTEMDLIBDIR)/modules-load.d
 # about 10 minutes on two cores), then .build/release. Set (e.g. BINARIES=.build/debug): those, with no build.
 BINARIES ?=
 
-.PHONY: all deps build demo test bench clean release install uninstall
+.PHONY: all deps build demo test hil bench clean release install uninstall
 
 all: build
 
@@ -51,6 +51,10 @@ test: deps
 	$(SWIFT) test --skip-build --skip 'EndToEndTests|ControlProtocolTests'
 	$(SWIFT) test --skip-build --filter 'EndToEndTests|ControlProtocolTests' --skip 'LoadTests'
 	$(SWIFT) test --skip-build --filter 'LoadTests'
+
+# The real binaries against Debian's kernel in QEMU: i2c-stub, gpio-sim (docs/hil.md). Not part of `make test`.
+hil: deps
+	Tests/HIL/run
 
 # Throughput and memory of the estimators against numpy, allantools and scipy in the same run (not a test).
 bench: deps
@@ -122,4 +126,4 @@ uninstall:
 	@if [ -z '$(DESTDIR)' ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-hil

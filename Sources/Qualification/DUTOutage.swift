@@ -63,7 +63,8 @@ extension DUTOutage {
             case .timedOut: "transfer timed out at \(place)"
             case .arbitrationLost: "bus busy or arbitration lost at \(place)"
             case .unsupported: "transfer not supported by the adapter for \(place)"
-            case .adapterGone: "adapter gone (\(place))"
+            // ENODEV in a transfer: the adapter went away, or (i2c-stub) nothing answers at the address.
+            case .adapterGone: "no such device: adapter or device gone (\(place))"
             case .permissionDenied: "permission denied on the adapter (\(place))"
             case .protocolViolation: "protocol error from \(place)"
             case .io: "I/O error at \(place)"
