@@ -56,7 +56,8 @@ test: deps
 hil: deps
 	Tests/HIL/run
 
-# Throughput and memory of the estimators against numpy, allantools and scipy in the same run (not a test).
+# Throughput and memory of the estimators and the microphone chain against numpy, allantools and scipy in the same
+# run; the daemon's start-up, status latency under 100 watchers and memory along a full simulated run (not a test).
 bench: deps
 	Benchmarks/run
 

@@ -7,6 +7,11 @@ import Glibc
 enum SystemdSyscalls {
     /// Sends `message` to the `NOTIFY_SOCKET` path (a leading `@` means the abstract namespace).
     /// Returns false when the datagram could not be sent; notification is best effort by design.
+    ///
+    /// Never waits: a receiver whose queue is full (a stalled manager; `net.unix.max_dgram_qlen` is 10 datagrams
+    /// by default) makes a blocking `sendto` sleep in the kernel, on whichever thread sent it (the scheduler's, the
+    /// watchdog's, both on the concurrency pool), until the daemon stops answering. MSG_DONTWAIT drops the message
+    /// with EAGAIN instead; the next STATUS or keep-alive says the same again.
     static func notify(socketPath: String, message: String) -> Bool {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
@@ -21,7 +26,7 @@ enum SystemdSyscalls {
         let sent = message.withCString { text in
             withUnsafePointer(to: &address) { pointer in
                 pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, text, strlen(text), Int32(MSG_NOSIGNAL), $0, length)
+                    sendto(fd, text, strlen(text), Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT), $0, length)
                 }
             }
         }

@@ -134,4 +134,21 @@ public final class RealFFT: Sendable {
             }
         }
     }
+
+    /// Transforms the samples `fill` writes into the transform's own input buffer (all `length` of them) and adds
+    /// each bin's |X_k|² to `powerSums[k]`: Welch's inner loop without copying the segment in or the bins out.
+    ///
+    /// The corresponding C call is `fftw_execute`.
+    public func accumulatePower(into powerSums: UnsafeMutableBufferPointer<Double>,
+                                fill: (UnsafeMutableBufferPointer<Double>) -> Void) {
+        precondition(powerSums.count == binCount, "RealFFT of length \(length) has \(binCount) bins, not \(powerSums.count)")
+        plan.withLock { plan in
+            fill(UnsafeMutableBufferPointer(start: plan.input, count: length))
+            fftw_execute(plan.handle)
+            for k in 0..<powerSums.count {
+                let bin = plan.output[k]
+                powerSums[k] += bin.0 * bin.0 + bin.1 * bin.1
+            }
+        }
+    }
 }

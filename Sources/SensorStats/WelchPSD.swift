@@ -5,7 +5,8 @@
 /// Segments of L samples start at 0, hop, 2·hop, … of the stream. Each one, when its last sample arrives, has its mean
 /// removed in `Double` (two-pass, so offsets like 101 325 Pa keep their 0.01 Pa noise; §3.3 "precision pitfall"), is
 /// multiplied by the window, transformed, and its |X_k|² added to a running sum. A trailing partial segment is never
-/// counted, as in scipy. Memory is bounded by L: a ring of L samples, a scratch segment, and L/2 + 1 sums.
+/// counted, as in scipy. Memory is bounded by L: a ring of L samples and L/2 + 1 sums (the transform's buffers are
+/// shared by every estimator of the same length).
 ///
 /// Mergeable (§0): two estimators with the same sample rate, window, length and hop merge by adding their sums and
 /// segment counts. A merge counts only whole segments; see `merge(_:)` for how to split one series so that the
@@ -38,9 +39,6 @@ public struct WelchPSD: Sendable {
     /// Samples added to this estimator directly (merges do not count).
     private var streamedCount = 0
     private let fft: RealFFT
-    /// Reused per segment, so the steady state allocates nothing.
-    private var segment: [Double]
-    private var bins: [RealFFT.Bin] = []
 
     /// Makes an empty estimator.
     ///
@@ -62,7 +60,6 @@ public struct WelchPSD: Sendable {
         hop = segmentLength - overlap
         powerSums = Array(repeating: 0, count: segmentLength / 2 + 1)
         ring = Array(repeating: 0, count: segmentLength)
-        segment = Array(repeating: 0, count: segmentLength)
         untilNextSegment = segmentLength
         fft = RealFFT.shared(length: segmentLength)
     }
@@ -137,21 +134,33 @@ public struct WelchPSD: Sendable {
     }
 
     /// The ring holds a whole segment, oldest sample at `head`: detrend, window, transform, add |X_k|² (§3.3).
+    /// The segment is the ring's two runs, head…L−1 then 0…head−1, written windowed straight into FFTW's buffer.
     private mutating func accumulateSegment() {
         let length = segmentLength
-        for j in 0..<length {
-            segment[j] = ring[(head + j) % length]
-        }
-        // detrend='constant' in Double: the mean, then the mean of the residuals as a correction, so the removed
-        // constant is right to the last bit even on a large offset.
-        var mean = segment.reduce(0, +) / Double(length)
-        mean += segment.reduce(0) { $0 + ($1 - mean) } / Double(length)
-        for j in 0..<length {
-            segment[j] = window.coefficients[j] * (segment[j] - mean)
-        }
-        fft.forward(segment, into: &bins)
-        for k in powerSums.indices {
-            powerSums[k] += bins[k].squaredMagnitude
+        let head = self.head
+        ring.withUnsafeBufferPointer { ring in
+            let runs = [UnsafeBufferPointer(rebasing: ring[head...]), UnsafeBufferPointer(rebasing: ring[..<head])]
+            // detrend='constant' in Double: the mean, then the mean of the residuals as a correction, so the removed
+            // constant is right to the last bit even on a large offset. Summed in segment order.
+            var sum = 0.0
+            for run in runs { for x in run { sum += x } }
+            var mean = sum / Double(length)
+            var residual = 0.0
+            for run in runs { for x in run { residual += x - mean } }
+            mean += residual / Double(length)
+            window.coefficients.withUnsafeBufferPointer { window in
+                powerSums.withUnsafeMutableBufferPointer { sums in
+                    fft.accumulatePower(into: sums) { input in
+                        var j = 0
+                        for run in runs {
+                            for x in run {
+                                input[j] = window[j] * (x - mean)
+                                j += 1
+                            }
+                        }
+                    }
+                }
+            }
         }
         segmentCount += 1
     }

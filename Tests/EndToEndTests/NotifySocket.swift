@@ -10,6 +10,7 @@ final class NotifySocket: Sendable {
     private let fd: Int32
     private let state = Mutex(State())
     private let done = Atomic(false)
+    private let stalled = Atomic(false)
 
     private struct Waiter {
         var id: Int
@@ -74,9 +75,19 @@ final class NotifySocket: Sendable {
         done.store(true, ordering: .relaxed)
     }
 
+    /// Stops receiving, as a manager that hangs: the socket's queue fills and the daemon's sends meet a full socket.
+    func stall() { stalled.store(true, ordering: .relaxed) }
+
+    /// Receives again, the queued messages first.
+    func resume() { stalled.store(false, ordering: .relaxed) }
+
     private func receive() {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !done.load(ordering: .relaxed) {
+            if stalled.load(ordering: .relaxed) {
+                usleep(50_000)   // this helper thread's pace while stalled; no test waits on it
+                continue
+            }
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             let message = count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
             let now = ContinuousClock.now

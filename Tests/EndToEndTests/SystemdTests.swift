@@ -64,6 +64,41 @@ import Testing
         await client.close()
     }
 
+    /// A manager that stops reading NOTIFY_SOCKET (its queue of 10 datagrams full after half a second of
+    /// keep-alives) must not stall the daemon: sends are dropped, never waited on, so the socket still answers and a
+    /// run still ends; once the manager reads again, the daemon's notifications come through.
+    @Test(.timeLimit(.minutes(2))) func aStalledNotifySocketDoesNotStallTheDaemon() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let notify = try NotifySocket(path: folder.path + "/notify")
+        defer { notify.close() }
+        let daemon = try SystemdDaemon(folder: folder, arguments: ["--simulate", "--seed", "1"],
+                                       environment: ["NOTIFY_SOCKET": notify.path, "WATCHDOG_USEC": "200000"])
+        defer { daemon.kill() }
+        _ = try #require(await notify.next("READY=1"), "no READY=1; log:\n\(daemon.log)")
+        notify.stall()
+
+        let client = try await ControlClient.connect(path: daemon.socket)
+        _ = try await client.call(Method.watch, params: nil)
+        // More STATUS lines and keep-alives than the queue holds, sent from the scheduler and the watchdog.
+        let run = try await client.call(Method.runsStart, params: RunStartParams(plan: "pressure-basic", slots: ["S1"]),
+                                        as: RunStatus.self)
+        var finished: RunStatus?
+        for await notification in client.notifications where notification.method == NotificationMethod.runFinished {
+            finished = try notification.params.decode(RunStatus.self)
+            break
+        }
+        #expect(finished?.id == run.id && finished?.state == "done", "log:\n\(daemon.log)")
+        _ = try await client.call(Method.runsStatus, params: RunReference(run: run.id), as: RunStatus.self)
+
+        notify.resume()
+        let after = await notify.next { $0.contains("STATUS=run \(run.id) done") || $0.contains("WATCHDOG=1") }
+        #expect(after != nil, "no notification once the manager reads again: \(notify.messages)")
+        await client.close()
+        daemon.signal(SIGTERM)
+        #expect(await daemon.waitForExit() == 0)
+    }
+
     /// SIGHUP reads the rig, plan and spec files again: a good change is taken (RELOADING=1, then READY=1), a bad rig
     /// or a bad plan is refused naming file and line, and the configuration in force stays.
     @Test func hangupReloadsOrKeepsTheConfigurationInForce() async throws {

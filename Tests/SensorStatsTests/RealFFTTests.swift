@@ -68,6 +68,22 @@ struct RealFFTTests {
         }
     }
 
+    @Test("accumulatePower adds exactly the |X_k|² of forward to the sums it is given")
+    func accumulatedPower() {
+        let fft = RealFFT(length: 64)
+        var random = SplitMix(seed: 7)
+        var sums = [Double](repeating: 1, count: 33)
+        var expected = sums
+        for _ in 0..<3 {
+            let x = (0..<64).map { _ in random.signed() }
+            for (k, bin) in fft.forward(x).enumerated() { expected[k] += bin.squaredMagnitude }
+            sums.withUnsafeMutableBufferPointer { sums in
+                fft.accumulatePower(into: sums) { input in _ = input.update(fromContentsOf: x) }
+            }
+        }
+        #expect(sums == expected)
+    }
+
     /// Plans are made and destroyed under one lock; concurrent creation must neither crash nor give wrong bins.
     @Test("transforms created concurrently agree with a serial one")
     func concurrentPlanning() async {
