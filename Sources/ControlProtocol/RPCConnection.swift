@@ -31,6 +31,12 @@ public final class RPCConnection: Sendable {
         outbox.enqueue(RPCNotification(method: method, params: params))
     }
 
+    /// Queues a notification encoded once for many clients (``EncodedNotification``); the same rules as
+    /// ``notify(method:params:)``.
+    public func notify(_ notification: EncodedNotification) {
+        outbox.enqueue(line: notification.line)
+    }
+
     /// How many notifications this connection has dropped so far because its client read too slowly.
     public var droppedNotificationCount: Int {
         outbox.totalDropped
@@ -80,7 +86,11 @@ final class NotificationOutbox: Sendable {
     func enqueue(_ notification: RPCNotification) {
         // Check first, so that a flood into a full queue costs no encoding.
         guard reserveOrDrop() else { return }
-        let line = RPCMessage.notification(notification).line
+        enqueue(line: RPCMessage.notification(notification).line)
+    }
+
+    /// Queues an encoded notification line if there is room; otherwise counts it as dropped.
+    func enqueue(line: ByteBuffer) {
         let queued = state.withLock { state in
             guard !state.isClosed else { return false }
             guard state.items.count < depth else {

@@ -63,6 +63,16 @@ public struct RPCRequest: Sendable, Equatable {
     }
 }
 
+/// A notification encoded once as its socket line, for sending to many connections: a broadcast to a hundred
+/// watchers then costs one JSON encoding, not a hundred.
+public struct EncodedNotification: Sendable {
+    let line: ByteBuffer
+
+    public init(_ notification: RPCNotification) {
+        line = RPCMessage.notification(notification).line
+    }
+}
+
 /// A one-way message: no id, never answered. The server sends `hello`, `overflow` and watch events this way.
 public struct RPCNotification: Sendable, Equatable {
     /// The notification's name, e.g. `hello`.

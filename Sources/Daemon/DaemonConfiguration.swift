@@ -16,7 +16,7 @@ struct DaemonConfiguration: Sendable {
     var defaultSpec: String
     var catalog: ChipCatalog
     var rig: Rig
-    /// Where the rig came from: a rig file's path, or "built-in simulated rig (seed N)".
+    /// Where the rig came from: a rig file's path, or "built-in simulated rig (LOT lot, seed N, reference LINK)".
     var rigSource: String
     var connector: any RigConnector
     /// The technician-as-reference, when the rig's pressure reference link is `manual`.

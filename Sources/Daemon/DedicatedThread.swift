@@ -4,9 +4,16 @@ import Foundation
 /// so that the Swift concurrency pool never blocks (DESIGN.md §3). The awaiting task owns the thread's
 /// result; nothing is left running unowned.
 enum DedicatedThread {
-    static func run<T: Sendable>(name: String, _ body: @escaping @Sendable () -> T) async -> T {
+    /// The niceness of a `batch` thread: the control socket's and the watchdog's threads (niceness 0) get about nine
+    /// times its share of a busy CPU (CFS weights 1024 and 110).
+    static let batchNiceness: Int32 = 10
+
+    /// - Parameter batch: work with no deadline of its own, which yields the CPU to everything else in the daemon: a
+    ///   run on a virtual clock computes as fast as it can, and a client's request must not wait behind it.
+    static func run<T: Sendable>(name: String, batch: Bool = false, _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             let thread = Thread {
+                if batch { ThreadSyscalls.setCurrentThreadNiceness(batchNiceness) }
                 continuation.resume(returning: body())
             }
             thread.name = name

@@ -28,6 +28,8 @@ actor RunScheduler: Service {
         var silentReferenceParts: Set<String> = []
         /// Run-clock seconds each part has run.
         var partElapsed: [String: Double] = [:]
+        /// When the last `run.progress` went to the watchers (`progressInterval`).
+        var lastProgressBroadcast: ContinuousClock.Instant?
         /// The parts' plan names by the thread they run on.
         var groups: [[String]]
 
@@ -544,7 +546,8 @@ actor RunScheduler: Service {
             for parts in RunPart.concurrentGroups(prepared.parts) {
                 let name = "run \(id)" + (tagged ? " " + parts.map(\.request.plan.name).joined(separator: "+") : "")
                 group.addTask {
-                    await DedicatedThread.run(name: name) { () -> [RunPartResult] in
+                    // A run on a virtual clock has no deadline: it is batch work (on a real rig its threads keep theirs).
+                    await DedicatedThread.run(name: name, batch: configuration.connector.clock.isVirtual) { () -> [RunPartResult] in
                         parts.map { part in
                             // Readings a crash would leave unaccounted for are not taken: without its manifest the run
                             // fails before its first reading.
@@ -707,6 +710,14 @@ actor RunScheduler: Service {
                 record.status.elapsedS = elapsed
                 record.status.plannedS = planned
             }
+            // An accelerated simulated run passes hundreds of 5 s periods a second: the watchers get the latest
+            // at most every `progressInterval` of wall time, `runs.status` always the current figure.
+            let now = ContinuousClock.now
+            if let last = record.lastProgressBroadcast, now - last < Self.progressInterval {
+                runs[id] = record
+                return
+            }
+            record.lastProgressBroadcast = now
             params = RunEventParams(run: id, elapsedS: record.status.elapsedS, plannedS: record.status.plannedS)
             method = NotificationMethod.runProgress
         case .referenceRequest(let setpoint):
@@ -761,10 +772,14 @@ actor RunScheduler: Service {
         broadcast(method, run: id, params: params)
     }
 
+    /// The shortest wall time between two `run.progress` notifications of a run (docs/protocol.md §9.3).
+    static let progressInterval = Duration.milliseconds(250)
+
     private func broadcast<P: Encodable>(_ method: String, run: String, params: P) {
         guard !watchers.isEmpty, let value = try? JSONValue(encoding: params) else { return }
+        let notification = EncodedNotification(RPCNotification(method: method, params: value))
         for watcher in watchers.values where watcher.run == nil || watcher.run == run {
-            watcher.connection.notify(method: method, params: value)
+            watcher.connection.notify(notification)
         }
     }
 

@@ -54,6 +54,9 @@ struct Sensorquald: AsyncParsableCommand {
     @Option(help: "Spec profile used when a run names none.")
     var defaultSpec = "miit-2020"
 
+    @Option(help: "With --simulate: which units the simulated rig holds: demo (one of each catalog chip, every verdict shown) or representative (a production rig's size: 16 BMP390, 8 magnetometers, 8 microphones, 8 gas sensors; make bench).")
+    var simulatedLot: SimulatedRig.Lot = .demo
+
     @Option(help: "Seed of the simulated rig's noise and trimming (with --simulate).")
     var seed: UInt64 = 1
 
@@ -164,7 +167,7 @@ struct Sensorquald: AsyncParsableCommand {
         var coilServer: SimulatedCurrentSourceServer?
         var mixerLines: [SimulatedMassFlowLine] = []
         if simulate {
-            let simulated = SimulatedRig(seed: seed)
+            let simulated = SimulatedRig(seed: seed, lot: simulatedLot)
             // The simulated controller is reached as a real one: SCPI over a loopback TCP socket.
             if !manualReference { server = try simulated.startSCPIServer() }
             if let simulateFaults { try simulated.injectFaults(from: simulateFaults, controller: server) }
@@ -173,7 +176,7 @@ struct Sensorquald: AsyncParsableCommand {
             let audio = state + "/simulated-audio"
             try? FileManager.default.removeItem(atPath: audio)
             try FileManager.default.createDirectory(atPath: audio, withIntermediateDirectories: true)
-            let feed = try ChamberFeed(chamber: simulated.chamber, format: SimulatedRig.audioFormat, folder: audio)
+            let feed = try ChamberFeed(chamber: simulated.chamber, format: simulated.audioFormat, folder: audio)
             let alsaConfig = audio + "/asound.conf"
             try feed.alsaConfiguration(pcmName: "chamber").write(toFile: alsaConfig, atomically: true, encoding: .utf8)
             feed.start()
@@ -184,7 +187,7 @@ struct Sensorquald: AsyncParsableCommand {
                 coilServer = try SimulatedCurrentSourceServer(source: simulated.currentSource, commands: SimulatedRig.coilCommands)
                 mixerLines = try simulated.startGasMixers()
             }
-            source = "built-in simulated rig (seed \(seed), reference \(link))"
+            source = "built-in simulated rig (\(simulatedLot.rawValue) lot, seed \(seed), reference \(link))"
             let text = simulated.rigFile(referenceLink: link, alsaConfig: alsaConfig,
                                          soundSourceLink: manualReference ? "manual" : "sim:sound-source",
                                          fieldSourceLink: coilServer?.link ?? "manual",
@@ -224,6 +227,7 @@ struct Sensorquald: AsyncParsableCommand {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+extension SimulatedRig.Lot: ExpressibleByArgument {}
 
 /// The control socket as a service: listens until graceful shutdown, then stops accepting.
 struct ControlService: Service {

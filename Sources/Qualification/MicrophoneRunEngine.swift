@@ -428,16 +428,20 @@ public final class MicrophoneRunEngine {
                 continue
             }
             toKeep -= frames
-            func feed(_ index: Int, into analysis: inout AcousticChannelAnalysis) {
-                for frame in 0..<frames { channel[frame] = block[frame * format.channels + index] }
-                channel.withUnsafeBufferPointer { analysis.add(UnsafeBufferPointer(rebasing: $0[0..<frames])) }
-            }
-            for (position, microphone) in microphones.enumerated() {
-                feed(microphone.slot.channel, into: &result.microphones[position])
-            }
-            if let (_, index) = referenceMicrophone { feed(index, into: &result.reference!) }
-            for (position, index) in tracked.enumerated() where !result.samples.isEmpty {
-                for frame in 0..<frames { result.samples[position].append(block[frame * format.channels + index]) }
+            // One channel at a time out of the interleaved block, into the analysis (and the recording).
+            for (position, index) in tracked.enumerated() {
+                channel.withUnsafeMutableBufferPointer { samples in
+                    block.withUnsafeBufferPointer { interleaved in
+                        for frame in 0..<frames { samples[frame] = interleaved[frame * format.channels + index] }
+                    }
+                    let deinterleaved = UnsafeBufferPointer(start: samples.baseAddress, count: frames)
+                    if position < result.microphones.count {
+                        result.microphones[position].add(deinterleaved)
+                    } else {
+                        result.reference!.add(deinterleaved)
+                    }
+                    if !result.samples.isEmpty { result.samples[position].append(contentsOf: deinterleaved) }
+                }
             }
         }
         for (microphone, analysis) in zip(microphones, result.microphones) {

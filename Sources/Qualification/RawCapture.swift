@@ -58,7 +58,9 @@ public final class RawCaptureWriter {
     let file: StorageFile
     private let columnCount: Int
     private let recordSize: Int64
-    private var buffer = Data()
+    /// Records not yet written; bytes, not `Data`: appending eight bytes at a time to `Data` costs more than the
+    /// reading they hold (a 16 × 200 Hz run spent 15 % of its time there).
+    private var buffer: [UInt8] = []
     private static let bufferLimit = 1 << 18
     /// Wall-clock age of the buffer's oldest record at which it is written out, ns.
     private static let writeInterval: UInt64 = 500_000_000
@@ -88,6 +90,7 @@ public final class RawCaptureWriter {
             throw error
         }
         wholeLength = file.length
+        buffer.reserveCapacity(Self.bufferLimit + Int(recordSize))
     }
 
     /// Appends one record; `values` must have one value per column.
@@ -142,7 +145,7 @@ public final class RawCaptureWriter {
     /// `RawCapture.read(keepingTornTail:)` names and skips.
     private func end(_ error: StorageFailure) {
         failure = error
-        buffer = Data()
+        buffer = []
         let whole = wholeLength + (file.length - wholeLength) / recordSize * recordSize
         if whole < file.length {
             let torn = file.length - whole

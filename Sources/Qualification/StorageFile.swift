@@ -28,7 +28,7 @@ public final class StorageFile {
     }
 
     /// Writes all of `data`, however many `write(2)` calls it takes. On a failure, `length` counts what reached the file.
-    public func write(_ data: Data) throws(StorageFailure) {
+    public func write(_ data: some ContiguousBytes) throws(StorageFailure) {
         let result: Result<Void, StorageFailure> = data.withUnsafeBytes { buffer in
             var offset = 0
             while offset < buffer.count {

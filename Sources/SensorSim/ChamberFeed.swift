@@ -52,6 +52,9 @@ public final class ChamberFeed: Sendable {
 
     private enum Phase { case ready, running, stopped }
 
+    /// The writing thread's name, also for the kernel.
+    public static let threadName = "chamber feed"
+
     /// How long `stop()` waits for the writing thread, s. The thread waits only in `poll` on the wake-up pipe too,
     /// so only a bug can exhaust this.
     static let stopTimeout = 10.0
@@ -145,10 +148,12 @@ public final class ChamberFeed: Sendable {
         let loop = self.loop
         let finished = self.finished
         let thread = Thread {
+            // Named so that `make bench` can tell the simulator's rendering from the daemon's own work.
+            ChamberFeedSyscalls.markAsSimulator(named: Self.threadName)
             loop.run()
             finished.signal()
         }
-        thread.name = "chamber feed"
+        thread.name = Self.threadName
         thread.start()
     }
 

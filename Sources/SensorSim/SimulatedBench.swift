@@ -26,11 +26,14 @@ public final class SimulatedBench: Sendable {
     }
 
     public let clock: SimulatedClock
+    /// The bus clock a transfer's time is counted at, Hz; nil: transfers take no run time (`SimulatedRig.Lot`).
+    let busClock: Double?
     private let state: Mutex<State>
 
     init(clock: SimulatedClock, muxAddress: I2CAddress, units: [(channel: Int?, address: I2CAddress, model: any SimulatedI2CChip)],
-         referenceRandom: SeededRandom, referenceBias: Double, referenceNoise: Double) {
+         referenceRandom: SeededRandom, referenceBias: Double, referenceNoise: Double, busClock: Double? = fastModeClock) {
         self.clock = clock
+        self.busClock = busClock
         var initial = State(muxAddress: muxAddress, referenceRandom: referenceRandom,
                             referenceBias: referenceBias, referenceNoise: referenceNoise)
         for unit in units { initial.units[Location(channel: unit.channel, address: unit.address)] = unit.model }
@@ -41,8 +44,8 @@ public final class SimulatedBench: Sendable {
 
     // MARK: I2C
 
-    /// The simulated bus clock, Hz (I2C fast mode).
-    static let busClock = 400_000.0
+    /// I2C fast mode's bus clock, Hz: the simulated bus's unless the rig says otherwise.
+    static let fastModeClock = 400_000.0
     /// How long the adapter waits on a hung transfer before it returns ETIMEDOUT, s: the SMBus clock-low timeout
     /// tTIMEOUT,MAX of 35 ms. A transfer that times out holds the bus that long, so the run clock moves on by it.
     public static let adapterTimeout = 0.035
@@ -52,7 +55,7 @@ public final class SimulatedBench: Sendable {
         // A transfer takes bus time: 9 clocks per byte (8 data + ACK) plus the address byte of each message
         // and its START; the run clock moves on by that much, as it would on a real adapter.
         let messages = (bytes.isEmpty ? 0 : 1) + (readCount > 0 ? 1 : 0)
-        clock.advance(by: Double(9 * (bytes.count + readCount + messages) + messages) / Self.busClock)
+        if let busClock { clock.advance(by: Double(9 * (bytes.count + readCount + messages) + messages) / busClock) }
         let result: Result<[UInt8], I2CError> = state.withLock { state in
             if address == state.muxAddress {
                 if let mask = bytes.last { state.muxMask = mask }

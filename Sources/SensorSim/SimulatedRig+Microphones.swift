@@ -21,11 +21,10 @@ extension SimulatedRig {
     }
 
     public static let audioInterface = "chamber"
-    public static let audioFormat = PCMStreamFormat(sample: .s32, sampleRate: 48_000, channels: 5)
     /// The ADC's 0 dBFS sine on the analog channels, V peak (`MicrophoneModel.im73a135`).
     public static let adcFullScaleVolts = 5.0
-    /// The reference microphone's channel.
-    public static let referenceChannel = 4
+    /// The reference microphone's channel: the stream's last.
+    public var referenceChannel: Int { audioFormat.channels - 1 }
     /// The chamber's ambient noise, dB SPL(A): 13 dB under an IM73A135's EIN (§2: +0.2 dB on its noise).
     public static let chamberAmbient = 8.0
     public static let soundSourceIdentity = "SensorQual,SIM-DRIVER,SIM0002,1.0 (simulated chamber driver)"
@@ -44,15 +43,15 @@ extension SimulatedRig {
         ]
     }
 
-    static func chamber(microphones: [MicrophoneUnit], seed: UInt64) -> AcousticChamber {
-        var slots = [AcousticChamber.Slot](repeating: .unused, count: audioFormat.channels)
+    static func chamber(microphones: [MicrophoneUnit], format: PCMStreamFormat, seed: UInt64) -> AcousticChamber {
+        var slots = [AcousticChamber.Slot](repeating: .unused, count: format.channels)
         for (index, unit) in microphones.enumerated() {
             slots[unit.channel] = .dut(unit.model, seed: seed &* 7919 &+ UInt64(index) &+ 1)
         }
-        slots[referenceChannel] = .reference(.referenceQuarterInch, seed: seed &* 7919 &+ 99)
+        slots[format.channels - 1] = .reference(.referenceQuarterInch, seed: seed &* 7919 &+ 99)
         // The parameters are fixed and valid: a failure here is a programming error, not input.
         do {
-            return try AcousticChamber(sampleRate: Double(audioFormat.sampleRate), slots: slots, seed: seed,
+            return try AcousticChamber(sampleRate: Double(format.sampleRate), slots: slots, seed: seed,
                                        ambientLevel: chamberAmbient)
         } catch {
             preconditionFailure("the simulated chamber's fixed set-up is invalid: \(error)")
@@ -66,7 +65,7 @@ extension SimulatedRig {
         let references = """
           - id: refmic
             kind: reference-microphone
-            link: audio:\(Self.audioInterface)/\(Self.referenceChannel)
+            link: audio:\(Self.audioInterface)/\(referenceChannel)
             model: Simulated 1/4-inch free-field measurement microphone
             sensitivity_dbv: \(String(format: "%.3f", reference))
             certificate: {id: SIM-CAL-2026-0002, expanded_uncertainty_db: 0.2, coverage_factor: 2, due: \(due)}
@@ -92,9 +91,9 @@ extension SimulatedRig {
           - id: \(Self.audioInterface)
             pcm: chamber
             alsa_config: \(alsaConfig)
-            format: \(Self.audioFormat.sample.rawValue)
-            rate_hz: \(Self.audioFormat.sampleRate)
-            channels: \(Self.audioFormat.channels)
+            format: \(audioFormat.sample.rawValue)
+            rate_hz: \(audioFormat.sampleRate)
+            channels: \(audioFormat.channels)
             full_scale_v_peak: \(Self.adcFullScaleVolts)
         microphones:
 

@@ -45,6 +45,7 @@ public struct SimulatedRig: Sendable {
                                       0x82, 0xB8, 0x6E, 0x98, 0x45, 0x08]
 
     public let seed: UInt64
+    public let lot: Lot
     public let units: [Unit]
     public let clock: SimulatedClock
     public let bench: SimulatedBench
@@ -53,6 +54,8 @@ public struct SimulatedRig: Sendable {
     /// The acoustic chamber and its microphones (`SimulatedRig+Microphones.swift`).
     public let chamber: AcousticChamber
     public let microphones: [MicrophoneUnit]
+    /// The chamber's capture stream: every microphone and, on the last channel, the reference microphone.
+    public let audioFormat: PCMStreamFormat
     /// The magnetometers in the shield and the coil's current source (`SimulatedRig+Magnetic.swift`).
     public let magnetometers: [MagnetometerUnit]
     public let currentSource: SimulatedCurrentSource
@@ -62,23 +65,12 @@ public struct SimulatedRig: Sendable {
     /// Builds the rig. The seed sets the noise realisations and the BMP390 units' NVM trimming; the lot's
     /// errors are fixed so that every seed shows the same kinds of unit. `clock` is virtual unless a paced
     /// one is given.
-    public init(seed: UInt64 = 1, clock: SimulatedClock = SimulatedClock()) {
+    public init(seed: UInt64 = 1, clock: SimulatedClock = SimulatedClock(), lot: Lot = .demo) {
         self.seed = seed
+        self.lot = lot
         let random = SeededRandom(seed: seed)
-        typealias E = PressureUnitErrors
-        // noiseAtX1 is each model's noise at its lowest oversampling (DPS310 ×1: 2.5 Pa datasheet precision;
-        // MS5611 OSR 256; LPS22HH low-noise mode; BMP581 ×1: Table 9's 0.78 Pa).
-        let lot: [(String, String, Int, UInt8, E)] = [
-            ("S1", "bmp390", 0, 0x76, E(offset: 14, gainErrorPPM: 120, noiseAtX1: 1.2, driftRandomWalk: 0.004, temperatureOffset: 0.2)),
-            ("S2", "bmp390", 0, 0x77, E(offset: -47, gainErrorPPM: -310, noiseAtX1: 1.4, driftRandomWalk: 0.004, temperatureOffset: -0.3)),
-            ("S3", "bmp390", 1, 0x76, E(offset: 93, gainErrorPPM: 260, noiseAtX1: 1.3, driftRandomWalk: 0.005, temperatureOffset: 0.1)),
-            ("S4", "bmp390", 1, 0x77, E(offset: -128, gainErrorPPM: 90, noiseAtX1: 2.9, driftRandomWalk: 0.006, temperatureOffset: 0.4)),
-            ("S5", "bmp581", 2, 0x47, E(offset: 22, gainErrorPPM: 80, noiseAtX1: 0.78, driftRandomWalk: 0.003, temperatureOffset: 0.1)),
-            ("S6", "dps310", 3, 0x77, E(offset: -61, gainErrorPPM: 200, noiseAtX1: 2.5, driftRandomWalk: 0.004, temperatureOffset: -0.2)),
-            ("S7", "lps22hh", 2, 0x5D, E(offset: 35, gainErrorPPM: -150, noiseAtX1: 0.7, driftRandomWalk: 0.004, temperatureOffset: 0.3)),
-            ("S8", "ms5611", 3, 0x76, E(offset: -140, gainErrorPPM: 300, noiseAtX1: 4.8, driftRandomWalk: 0.008, temperatureOffset: -0.5)),
-        ]
-        units = lot.enumerated().map { index, entry in
+        let pressureLot = lot == .demo ? Self.demoPressureLot : Self.representativePressureLot(random: random.derived(500))
+        units = pressureLot.enumerated().map { index, entry in
             var trim = random.derived(UInt64(index) + 1)
             let calibration: [UInt8] = switch entry.1 {
             case "bmp390": Self.nvm(trimmedBy: &trim)
@@ -90,8 +82,8 @@ public struct SimulatedRig: Sendable {
                         calibration: calibration, dataReadyLine: index == 0 ? 0 : nil, powerLine: index == 0 ? 8 : nil)
         }
         self.clock = clock
-        magnetometers = Self.magnetometerLot
-        gasSensors = Self.gasLot
+        magnetometers = lot == .demo ? Self.magnetometerLot : Self.representativeMagnetometerLot
+        gasSensors = lot == .demo ? Self.gasLot : Self.representativeGasLot
         let pressureModels: [(channel: Int?, address: I2CAddress, model: any SimulatedI2CChip)] = units.enumerated().map { index, unit in
                 let noise = random.derived(UInt64(index) + 101)
                 let model: any SimulatedI2CChip = switch unit.chip {
@@ -107,7 +99,8 @@ public struct SimulatedRig: Sendable {
         bench = SimulatedBench(
             clock: clock, muxAddress: Self.muxAddress,
             units: pressureModels + Self.magnetometerModels(magnetometers, random: random) + Self.gasModels(gasSensors, random: random),
-            referenceRandom: random.derived(999), referenceBias: Self.referenceBias, referenceNoise: 0.3)
+            referenceRandom: random.derived(999), referenceBias: Self.referenceBias, referenceNoise: 0.3,
+            busClock: lot == .demo ? SimulatedBench.fastModeClock : nil)
         // The true coil constant: within the certificate's 0.2 % (k = 2) of what it states.
         let k = Self.coilTrueConstant
         bench.setCoilConstant(FieldVector(x: k[0], y: k[1], z: k[2]))
@@ -116,8 +109,29 @@ public struct SimulatedRig: Sendable {
         bus = SimulatedI2CBus(name: Self.busName, bench: bench)
         controller = SimulatedPressureController(identity: Self.controllerIdentity, range: 2_000...120_000,
                                                  stabilityBand: 0.5, bench: bench)
-        microphones = Self.microphoneLot
-        chamber = Self.chamber(microphones: microphones, seed: seed)
+        microphones = lot == .demo ? Self.microphoneLot : Self.representativeMicrophoneLot
+        audioFormat = lot == .demo ? Self.demoAudioFormat : Self.representativeAudioFormat
+        chamber = Self.chamber(microphones: microphones, format: audioFormat, seed: seed)
+    }
+
+    /// One pressure unit of a lot: slot, catalog chip, mux channel, address and its errors.
+    typealias PressureLotEntry = (slot: String, chip: String, channel: Int, address: UInt8, errors: PressureUnitErrors)
+
+    /// The demo lot's pressure units.
+    static var demoPressureLot: [PressureLotEntry] {
+        typealias E = PressureUnitErrors
+        // noiseAtX1 is each model's noise at its lowest oversampling (DPS310 ×1: 2.5 Pa datasheet precision;
+        // MS5611 OSR 256; LPS22HH low-noise mode; BMP581 ×1: Table 9's 0.78 Pa).
+        return [
+            ("S1", "bmp390", 0, 0x76, E(offset: 14, gainErrorPPM: 120, noiseAtX1: 1.2, driftRandomWalk: 0.004, temperatureOffset: 0.2)),
+            ("S2", "bmp390", 0, 0x77, E(offset: -47, gainErrorPPM: -310, noiseAtX1: 1.4, driftRandomWalk: 0.004, temperatureOffset: -0.3)),
+            ("S3", "bmp390", 1, 0x76, E(offset: 93, gainErrorPPM: 260, noiseAtX1: 1.3, driftRandomWalk: 0.005, temperatureOffset: 0.1)),
+            ("S4", "bmp390", 1, 0x77, E(offset: -128, gainErrorPPM: 90, noiseAtX1: 2.9, driftRandomWalk: 0.006, temperatureOffset: 0.4)),
+            ("S5", "bmp581", 2, 0x47, E(offset: 22, gainErrorPPM: 80, noiseAtX1: 0.78, driftRandomWalk: 0.003, temperatureOffset: 0.1)),
+            ("S6", "dps310", 3, 0x77, E(offset: -61, gainErrorPPM: 200, noiseAtX1: 2.5, driftRandomWalk: 0.004, temperatureOffset: -0.2)),
+            ("S7", "lps22hh", 2, 0x5D, E(offset: 35, gainErrorPPM: -150, noiseAtX1: 0.7, driftRandomWalk: 0.004, temperatureOffset: 0.3)),
+            ("S8", "ms5611", 3, 0x76, E(offset: -140, gainErrorPPM: 300, noiseAtX1: 4.8, driftRandomWalk: 0.008, temperatureOffset: -0.5)),
+        ]
     }
 
     /// Serves the simulated controller over a real loopback TCP socket in its SCPI dialect, so that the
@@ -161,7 +175,7 @@ public struct SimulatedRig: Sendable {
         var text = """
         # The built-in simulated rig (sensorquald --simulate).
         rig: sim-bench
-        description: Simulated bench behind a TCA9548A — 4 × BMP390, BMP581, DPS310, LPS22HH, MS5611 on a CPC6050-class controller; RM3100, MMC5983MA, LIS3MDL, BMM150 and a fluxgate in a shielded coil set; SCD41, SGP41, ENS160 in a flow-through gas chamber
+        description: \(rigDescription)
         buses:
           - id: bus1
             device: \(Self.busName)

@@ -84,6 +84,16 @@ public struct WelchPSD: Sendable {
         streamedCount < segmentLength ? 0 : ((streamedCount - segmentLength) / hop + 1) * hop
     }
 
+    /// Forgets every segment and sample, as a new estimator of the same rate, window and hop, keeping the window
+    /// and the transform (a new one would compute its window again: L cosines).
+    public mutating func reset() {
+        segmentCount = 0
+        for k in powerSums.indices { powerSums[k] = 0 }
+        head = 0
+        untilNextSegment = segmentLength
+        streamedCount = 0
+    }
+
     // MARK: Adding samples
 
     /// Adds one sample.

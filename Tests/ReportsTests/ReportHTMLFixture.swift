@@ -74,7 +74,7 @@ enum ReportHTMLFixture {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-html-audio-" + UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let feed = try ChamberFeed(chamber: simulated.chamber, format: SimulatedRig.audioFormat, folder: folder)
+        let feed = try ChamberFeed(chamber: simulated.chamber, format: simulated.audioFormat, folder: folder)
         defer { feed.stop() }
         let alsaConfig = folder + "/asound.conf"
         try feed.alsaConfiguration(pcmName: "chamber").write(toFile: alsaConfig, atomically: true, encoding: .utf8)

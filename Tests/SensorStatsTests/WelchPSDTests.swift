@@ -123,6 +123,20 @@ struct WelchPSDTests {
         }
     }
 
+    @Test("reset() forgets every segment and sample: what follows equals a new estimator's, bit for bit")
+    func resetIsANewEstimator() {
+        let x = referenceSeries()
+        var reused = WelchPSD(sampleRate: 1000, segmentLength: 256, window: .blackmanHarris, overlap: 100)
+        reused.add(contentsOf: x[..<1234])          // some whole segments and a partial one, then forgotten
+        reused.reset()
+        #expect(reused.segmentCount == 0 && reused.nextSegmentStart == 0)
+        reused.add(contentsOf: x[1234...])
+        var fresh = WelchPSD(sampleRate: 1000, segmentLength: 256, window: .blackmanHarris, overlap: 100)
+        fresh.add(contentsOf: x[1234...])
+        #expect(reused.segmentCount == fresh.segmentCount && reused.segmentCount > 0)
+        #expect(reused.psd() == fresh.psd())
+    }
+
     @Test("a trailing partial segment is dropped, as in scipy; K = ⌊(N − overlap)/hop⌋ (§3.1)")
     func trailingPartialSegment() {
         let x = referenceSeries()

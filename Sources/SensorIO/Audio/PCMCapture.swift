@@ -113,20 +113,31 @@ public final class PCMCapture: @unchecked Sendable {
     /// Writes a fresh pseudo-random pattern over `count` bytes of the read buffer from `offset`, and keeps a copy.
     private func fillPattern(at offset: Int, count: Int) {
         if pattern.count < count { pattern = [UInt8](repeating: 0, count: count) }
-        var index = 0
-        while index < count {
-            // SplitMix64 (Steele, Lea, Flood 2014): fast, and no two reads share a pattern.
-            patternState &+= 0x9E37_79B9_7F4A_7C15
-            var z = patternState
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            for shift in stride(from: 0, to: 64, by: 8) where index < count {
-                pattern[index] = UInt8(truncatingIfNeeded: z >> UInt64(shift))
-                index += 1
+        pattern.withUnsafeMutableBytes { out in
+            var index = 0
+            while index < count {
+                // SplitMix64 (Steele, Lea, Flood 2014): fast, and no two reads share a pattern.
+                patternState &+= 0x9E37_79B9_7F4A_7C15
+                var z = patternState
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                z ^= z >> 31
+                if count - index >= 8 {
+                    out.storeBytes(of: z.littleEndian, toByteOffset: index, as: UInt64.self)
+                    index += 8
+                } else {
+                    for shift in stride(from: 0, to: 64, by: 8) where index < count {
+                        out[index] = UInt8(truncatingIfNeeded: z >> UInt64(shift))
+                        index += 1
+                    }
+                }
             }
         }
-        bytes.replaceSubrange(offset..<(offset + count), with: pattern[0..<count])
+        bytes.withUnsafeMutableBytes { destination in
+            pattern.withUnsafeBytes { source in
+                (destination.baseAddress! + offset).copyMemory(from: source.baseAddress!, byteCount: count)
+            }
+        }
     }
 
     /// Of the `count` frames `snd_pcm_readi` reported at `offset`, those the file plugin really wrote: the frames

@@ -409,13 +409,11 @@ extension MagneticNoise {
 
         mutating func markGap() {
             allan.markGap()
-            guard welch.segmentCount > 0 else {
-                welch = WelchPSD(sampleRate: welch.sampleRate, segmentLength: welch.segmentLength, window: .hann)
-                return
+            if welch.segmentCount > 0 {
+                finishedRuns.append(welch.segmentCount)
+                if var merged = finished { merged.merge(welch); finished = merged } else { finished = welch }
             }
-            finishedRuns.append(welch.segmentCount)
-            if var merged = finished { merged.merge(welch); finished = merged } else { finished = welch }
-            welch = WelchPSD(sampleRate: welch.sampleRate, segmentLength: welch.segmentLength, window: .hann)
+            welch.reset()
         }
 
         /// All whole segments so far.
