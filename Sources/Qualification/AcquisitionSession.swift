@@ -254,8 +254,11 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
             try cancellation.progress.acquiring("run thread serving " + buses.map { "bus \($0.bus.device)" }.joined(separator: ", ")) { heartbeat in
                 while true {
                     if cancellation.isCancelled { throw RunCancelled() }
-                    guard let (bus, next) = buses.compactMap({ bus in bus.nextDeadline.map { (bus, $0) } }).min(by: { $0.1 < $1.1 }),
-                          next < deadline else { break }
+                    var earliest: (bus: BusAcquisition<DUT>, due: Int64)?
+                    for bus in buses {
+                        if let due = bus.nextDeadline, due < earliest?.due ?? .max { earliest = (bus, due) }
+                    }
+                    guard let (bus, next) = earliest, next < deadline else { break }
                     clock.sleep(until: next)
                     bus.serveNext()
                     heartbeat.beat()
@@ -300,7 +303,7 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     private func record(_ timed: TimedReading<DUT.Reading>) {
         guard let capture = captures[timed.dut] else { return }
         do {
-            try capture.append(time: timed.time, [Double(currentStep)] + captureRow(timed.reading))
+            try capture.append(time: timed.time, leading: Double(currentStep), captureRow(timed.reading))
         } catch {
             // Data that cannot be kept is not measured: `pass` stops the run once this routing of readings is done.
             captureFailure = captureFailure ?? Self.captureError(error, path: capture.path)

@@ -127,8 +127,12 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     /// Polls the DUT whose deadline is earliest, or re-probes it when it is lost; the caller has waited until that
     /// deadline.
     func serveNext() {
-        let due = duts.compactMap { dut in dut.nextDue.map { (dut, $0) } }
-        guard let (dut, _) = due.min(by: { $0.1 < $1.1 }) else { return }
+        // A plain scan: this runs once per reading, and an array of candidates per reading costs more than the scan.
+        var earliest: (dut: DUT, due: Int64)?
+        for dut in duts {
+            if let due = dut.nextDue, due < earliest?.due ?? .max { earliest = (dut, due) }
+        }
+        guard let dut = earliest?.dut else { return }
         if dut.isLost { reprobe(dut) } else { serve(dut) }
     }
 

@@ -40,7 +40,7 @@ extension RunOutcome {
                         dut.missing.append("the last record of \(raw): \(capture.strayBytes) bytes torn by the interruption")
                     }
                     let csv = "raw/\(id).csv"
-                    try StorageFile.replace(runDirectory + "/" + csv, with: Data(capture.csvText().utf8))
+                    try StorageFile.replace(runDirectory + "/" + csv, with: capture.csvBytes())
                     dut.csvCapture = csv
                 } catch {
                     dut.missing.append("raw capture \(raw) unreadable: \(error)")

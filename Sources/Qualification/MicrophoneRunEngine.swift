@@ -192,8 +192,7 @@ public final class MicrophoneRunEngine {
                     + levels.joined(separator: ", ")
             case .sensitivity(let spl, let duration):
                 planned = duration + stimulus.settle
-                let tone = try measureTone(at: spl, duration: duration)
-                try save(tone.record, as: String(format: "sensitivity-%.1fdB", spl))
+                let tone = try measureTone(at: spl, duration: duration, saveAs: String(format: "sensitivity-%.1fdB", spl))
                 for (microphone, (analysis, clipped)) in zip(microphones, zip(tone.distortion, tone.clipped)) {
                     microphone.clippedInFigures += clipped
                     guard let analysis else { continue }
@@ -205,8 +204,7 @@ public final class MicrophoneRunEngine {
                 planned = Double(levels.count) * (duration + stimulus.settle)
                 var notes: [String] = []
                 for level in levels {
-                    let tone = try measureTone(at: level, duration: duration)
-                    try save(tone.record, as: String(format: "distortion-%.1fdB", level))
+                    let tone = try measureTone(at: level, duration: duration, saveAs: String(format: "distortion-%.1fdB", level))
                     for (microphone, point) in zip(microphones, tone.points(commanded: level)) {
                         guard let point else { continue }
                         microphone.measurements.distortion.append(point)
@@ -219,8 +217,7 @@ public final class MicrophoneRunEngine {
                 planned = duration + stimulus.settle
                 try source?.silence()
                 if let calibrator { _ = try askTechnician(calibrator, AcousticCalibrator.Request(slot: nil, spl: nil)) }
-                let analyses = try record(seconds: duration, settle: stimulus.settle)
-                try save(analyses, as: "noise")
+                let analyses = try record(seconds: duration, settle: stimulus.settle, spectra: .noise, saveAs: "noise")
                 for (microphone, analysis) in zip(microphones, analyses.microphones) {
                     microphone.noiseAnalysis = analysis.noise().map { ($0, analysis.durationSeconds) }
                     microphone.clippedInFigures += analysis.clippedSamples
@@ -231,8 +228,7 @@ public final class MicrophoneRunEngine {
                 planned = Double(sweep.levels.count) * (sweep.duration + stimulus.settle)
                 var reached: [Double] = []
                 for level in sweep.levels {
-                    let tone = try measureTone(at: level, duration: sweep.duration)
-                    try save(tone.record, as: String(format: "overload-%.1fdB", level))
+                    let tone = try measureTone(at: level, duration: sweep.duration, saveAs: String(format: "overload-%.1fdB", level))
                     for (microphone, point) in zip(microphones, tone.points(commanded: level)) {
                         if let point { microphone.overloadPoints.append(point) }
                     }
@@ -258,8 +254,6 @@ public final class MicrophoneRunEngine {
         var distortion: [HarmonicDistortion?]
         var clipped: [Int]
         var sourceNote: String
-        /// The record itself, for the WAV files.
-        var record: Record
 
         func points(commanded: Double) -> [MicrophoneMeasurements.TonePoint?] {
             zip(distortion, clipped).map { analysis, clipped in
@@ -274,13 +268,14 @@ public final class MicrophoneRunEngine {
 
     /// Plays the tone at `spl`, levels it with the reference microphone (a second record when the level is off by
     /// more than `levelTolerance`), and records every microphone.
-    private func measureTone(at spl: Double, duration: Double) throws -> ToneRecord {
+    /// The record is kept as `saveAs` (`record(…saveAs:)`); a second record replaces the first.
+    private func measureTone(at spl: Double, duration: Double, saveAs name: String) throws -> ToneRecord {
         guard let source else { throw RunFailure(description: "no sound source is open") }
         var attempt = 0
         while true {
             let commanded = spl + sourceCorrection
             try source.play(frequency: stimulus.toneHz, spl: commanded)
-            let analyses = try record(seconds: duration, settle: stimulus.settle)
+            let analyses = try record(seconds: duration, settle: stimulus.settle, spectra: .tone, saveAs: name)
             guard let reference = analyses.reference?.distortion(nominalToneHz: stimulus.toneHz),
                   let truth = trueSPL(reference) else {
                 throw RunFailure(description: String(format: "the reference microphone hears no %.0f Hz tone at %.1f dB SPL: check the source",
@@ -299,7 +294,7 @@ public final class MicrophoneRunEngine {
             }
             return ToneRecord(commanded: commanded, spl: truth,
                               distortion: analyses.microphones.map { $0.distortion(nominalToneHz: stimulus.toneHz) },
-                              clipped: analyses.microphones.map(\.clippedSamples), sourceNote: note, record: analyses)
+                              clipped: analyses.microphones.map(\.clippedSamples), sourceNote: note)
         }
     }
 
@@ -311,8 +306,8 @@ public final class MicrophoneRunEngine {
         guard let level = try askTechnician(calibrator, AcousticCalibrator.Request(slot: microphone.slot.id, spl: spl)) else {
             throw RunFailure(description: "the calibrator's level for \(microphone.slot.id) was not given")
         }
-        let record = try record(seconds: duration, settle: stimulus.settle)
-        try save(record, as: String(format: "sensitivity-%.1fdB", spl), only: index)
+        let record = try record(seconds: duration, settle: stimulus.settle, spectra: .tone,
+                                saveAs: String(format: "sensitivity-%.1fdB", spl), only: index)
         let certificate = sourceReference?.certificate.map { $0.expandedUncertainty / $0.coverageFactor } ?? 0
         let truth = UncertainValue(level, standardUncertainty: certificate, unit: "dB SPL")
         let analysis = record.microphones[index].distortion(nominalToneHz: stimulus.toneHz)
@@ -357,62 +352,75 @@ public final class MicrophoneRunEngine {
     /// dBV of a 0 dBFS sine on an ADC whose full scale is `voltsPeak`: 20·log10(V_peak/√2).
     static func fullScaleDBV(_ voltsPeak: Double) -> Double { 20 * log10(voltsPeak / 2.0.squareRoot()) }
 
-    /// The per-channel analyses of one record, and its samples when they are kept as WAV.
+    /// The per-channel analyses of one record.
     private struct Record {
         var microphones: [AcousticChannelAnalysis]
         var reference: AcousticChannelAnalysis?
-        /// The kept samples of each microphone channel, then the reference microphone's; empty without a
-        /// recording directory.
-        var samples: [[Double]] = []
     }
 
-    /// Writes a record as one mono WAV per microphone, `audio/<slot>/<name>.wav`, and the reference microphone's as
-    /// `audio/reference/<name>.wav`, in the capture's own sample format (bit-exact for 16/24/32-bit integer).
-    private func save(_ record: Record, as name: String, only microphone: Int? = nil) throws {
-        guard let recordingDirectory, let interface else { return }
+    /// Opens the WAV files of a record, one mono file per microphone, `audio/<slot>/<name>.wav`, and the reference
+    /// microphone's, `audio/reference/<name>.wav`, in the capture's own sample format (bit-exact for 16/24/32-bit
+    /// integer); nil in a channel's place when it is not kept (`only`). The samples stream into them as they are
+    /// captured: a record's memory is one block, however long it is.
+    private func openRecording(_ name: String, only microphone: Int?) throws -> [WAVStreamWriter?] {
+        guard let recordingDirectory, let interface else { return [] }
         let format = interface.format
-        // WAV stores 24-bit in three bytes; ALSA's 4-byte S24_LE container is the same samples.
-        let sample: PCMSampleFormat = format.sample == .s24 ? .s24Packed : format.sample
         let owners = microphones.map(\.slot.id) + (referenceMicrophone == nil ? [] : ["reference"])
-        for (position, (owner, samples)) in zip(owners, record.samples).enumerated() where microphone.map({ $0 == position }) ?? true {
-            let folder = recordingDirectory + "/" + owner
-            do {
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            } catch {
-                throw RunFailure(description: "cannot create \(folder): \(error.localizedDescription)")
-            }
-            let file = WAVFile(format: PCMStreamFormat(sample: sample, sampleRate: format.sampleRate, channels: 1), interleaved: samples)
-            let path = folder + "/" + name + ".wav"
-            do throws(WAVError) { try file.write(path: path) } catch {
-                // Half a WAV is no recording: remove it. A full disk is said as such (DESIGN.md §5).
-                try? FileManager.default.removeItem(atPath: path)
-                if case .io(let operation, let errno, _) = error.reason {
-                    let failure = StorageFile.failure(path: path, operation: operation, errno)
-                    if failure.isDiskFull { throw RunFailure(description: "\(failure)") }
+        var writers: [WAVStreamWriter?] = []
+        do {
+            for (position, owner) in owners.enumerated() {
+                guard microphone.map({ $0 == position }) ?? true else {
+                    writers.append(nil)
+                    continue
                 }
-                throw RunFailure(description: "recording not written: \(error)")
+                let folder = recordingDirectory + "/" + owner
+                do {
+                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                } catch {
+                    throw RunFailure(description: "cannot create \(folder): \(error.localizedDescription)")
+                }
+                do throws(WAVError) {
+                    writers.append(try WAVStreamWriter(path: folder + "/" + name + ".wav",
+                                                       format: PCMStreamFormat(sample: format.sample, sampleRate: format.sampleRate, channels: 1)))
+                } catch {
+                    throw Self.recordingFailure(error)
+                }
             }
+        } catch {
+            for writer in writers { writer?.discard() }
+            throw error
         }
+        return writers
+    }
+
+    /// A WAV that could not be written, in the run's words; a full disk is said as such (DESIGN.md §5).
+    private static func recordingFailure(_ error: WAVError) -> RunFailure {
+        if case .io(let operation, let errno, _) = error.reason {
+            let failure = StorageFile.failure(path: error.path, operation: operation, errno)
+            if failure.isDiskFull { return RunFailure(description: "\(failure)") }
+        }
+        return RunFailure(description: "recording not written: \(error)")
     }
 
     /// Reads and drops `settle` s, then feeds `seconds` s of every microphone channel (and the reference
     /// microphone's) into fresh analyses.
-    private func record(seconds: Double, settle: Double) throws -> Record {
+    /// `spectra`: what the record is for: a quiet record's noise, or a tone's distortion (each PSD costs as much as
+    /// the rest of the analysis).
+    /// `saveAs`: the record's WAV files (`openRecording`), all channels or `only` one microphone's; half a WAV is no
+    /// recording, so a record that fails removes its files.
+    private func record(seconds: Double, settle: Double, spectra: AcousticChannelAnalysis.Spectra, saveAs name: String,
+                        only microphone: Int? = nil) throws -> Record {
         guard let capture, let interface else { throw RunFailure(description: "the capture is not open") }
         let format = interface.format
         let clip = format.sample.clipLevel
-        var result = Record(microphones: microphones.map { _ in AcousticChannelAnalysis(sampleRate: sampleRate, clipLevel: clip) },
-                            reference: referenceMicrophone.map { _ in AcousticChannelAnalysis(sampleRate: sampleRate, clipLevel: clip) })
+        func analysis() -> AcousticChannelAnalysis { AcousticChannelAnalysis(sampleRate: sampleRate, clipLevel: clip, spectra: spectra) }
+        var result = Record(microphones: microphones.map { _ in analysis() }, reference: referenceMicrophone.map { _ in analysis() })
         var toDrop = Int((settle * sampleRate).rounded())
         var toKeep = Int((seconds * sampleRate).rounded())
         let tracked = microphones.map(\.slot.channel) + (referenceMicrophone.map { [$0.channel] } ?? [])
-        if recordingDirectory != nil {
-            result.samples = tracked.map { _ in
-                var kept: [Double] = []
-                kept.reserveCapacity(toKeep)
-                return kept
-            }
-        }
+        let recording = try openRecording(name, only: microphone)
+        var finished = false
+        defer { if !finished { for writer in recording { writer?.discard() } } }
         var channel = [Double](repeating: 0, count: Self.blockFrames)
         let heartbeat = cancellation.progress.begin("audio \(interface.pcm)")
         defer { cancellation.progress.end(heartbeat) }
@@ -429,6 +437,7 @@ public final class MicrophoneRunEngine {
             }
             toKeep -= frames
             // One channel at a time out of the interleaved block, into the analysis (and the recording).
+            var recordingError: WAVError?
             for (position, index) in tracked.enumerated() {
                 channel.withUnsafeMutableBufferPointer { samples in
                     block.withUnsafeBufferPointer { interleaved in
@@ -440,10 +449,15 @@ public final class MicrophoneRunEngine {
                     } else {
                         result.reference!.add(deinterleaved)
                     }
-                    if !result.samples.isEmpty { result.samples[position].append(contentsOf: deinterleaved) }
+                    if position < recording.count, let writer = recording[position] {
+                        do throws(WAVError) { try writer.append(deinterleaved) } catch { recordingError = error }
+                    }
                 }
+                if let recordingError { throw Self.recordingFailure(recordingError) }
             }
         }
+        do throws(WAVError) { for writer in recording { try writer?.finish() } } catch { throw Self.recordingFailure(error) }
+        finished = true
         for (microphone, analysis) in zip(microphones, result.microphones) {
             microphone.outcome.integrity.samples += analysis.sampleCount
             microphone.outcome.integrity.clippedSamples += analysis.clippedSamples

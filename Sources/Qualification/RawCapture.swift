@@ -95,9 +95,16 @@ public final class RawCaptureWriter {
 
     /// Appends one record; `values` must have one value per column.
     public func append(time nanoseconds: Int64, _ values: [Double]) throws(StorageFailure) {
+        try append(time: nanoseconds, leading: nil, values)
+    }
+
+    /// Appends one record whose first column is `leading` and the others `values` (the run's step before a
+    /// reading's values, without building one array per reading).
+    public func append(time nanoseconds: Int64, leading: Double?, _ values: [Double]) throws(StorageFailure) {
         if let failure { throw failure }
-        precondition(values.count == columnCount, "a raw capture record needs \(columnCount) values")
+        precondition(values.count + (leading == nil ? 0 : 1) == columnCount, "a raw capture record needs \(columnCount) values")
         withUnsafeBytes(of: nanoseconds.littleEndian) { buffer.append(contentsOf: $0) }
+        if let leading { withUnsafeBytes(of: leading.bitPattern.littleEndian) { buffer.append(contentsOf: $0) } }
         for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { buffer.append(contentsOf: $0) } }
         // Wall time, not the run clock: a simulated run's clock races ahead and would write every record alone.
         let now = DispatchTime.now().uptimeNanoseconds

@@ -73,7 +73,7 @@ public final class StorageFile {
     /// Replaces `path` with `data` so that a crash or a full disk never leaves half a file: writes `<path>.partial`,
     /// fsyncs it, renames it over `path`. On any failure the temporary file is removed (a full disk gets its space
     /// back) and `path`, if it was there, is left as it was.
-    public static func replace(_ path: String, with data: Data) throws(StorageFailure) {
+    public static func replace(_ path: String, with data: some ContiguousBytes) throws(StorageFailure) {
         let temporary = path + ".partial"
         do throws(StorageFailure) {
             let file = try StorageFile(creating: temporary, reportedPath: path)

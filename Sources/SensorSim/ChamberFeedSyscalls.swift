@@ -16,7 +16,7 @@ enum ChamberFeedSyscalls {
     private static let setPipeSize: Int32 = 1031
 
     /// Names the calling thread for the kernel (`/proc/PID/task/TID/comm`, `top -H`), which Foundation's
-    /// `Thread.name` does not reach on Linux, and lowers its scheduling priority to niceness 10: the renderer is the
+    /// `Thread.name` does not reach on Linux, and lowers its scheduling priority to niceness 19: the renderer is the
     /// rig, not the daemon, and yields the CPU to it. The name is written to /proc/thread-self/comm (at most 15 bytes
     /// are kept; pthread_setname_np is not in the Glibc module). Failures leave the thread as it was.
     static func markAsSimulator(named name: String) {
@@ -26,7 +26,7 @@ enum ChamberFeedSyscalls {
             _ = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             close(descriptor)
         }
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
     }
 
     /// `mkfifo(path, 0600)`.

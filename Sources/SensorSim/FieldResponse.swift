@@ -18,8 +18,8 @@ struct FieldResponse: Sendable, Equatable {
     }
 
     func apply(_ b: FieldVector) -> FieldVector {
-        let v = [b.x, b.y, b.z]
-        let out = matrix.map { row in zip(row, v).map(*).reduce(0, +) }
-        return FieldVector(x: out[0], y: out[1], z: out[2])
+        // Summed left to right, as a reduce would: the same bits, without an array per axis per conversion.
+        func row(_ r: [Double]) -> Double { r[0] * b.x + r[1] * b.y + r[2] * b.z }
+        return FieldVector(x: row(matrix[0]), y: row(matrix[1]), z: row(matrix[2]))
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A data window for spectral estimation, as values: its samples w₀…w_{L−1} and the sums the PSD scaling needs
 /// (reference/statistics.md §3.2).
@@ -63,6 +64,22 @@ public struct SpectralWindow: Sendable, Hashable {
         sumOfSquares = samples.reduce(0) { $0 + $1 * $1 }
     }
 
+    /// The window of `kind` and `length`, computed once for the sizes in use: a 16 384-point window is 65 536
+    /// cosines, and a microphone run starts a new analysis per channel per record. At most `sharedLimit` windows are
+    /// kept (the cache starts over beyond that), so the memory stays bounded whatever lengths are asked for.
+    public static func shared(_ kind: Kind, length: Int) -> SpectralWindow {
+        let key = SharedKey(kind: kind, length: length)
+        return sharedWindows.withLock { cache in
+            if let window = cache[key] { return window }
+            let window = SpectralWindow(kind, length: length)
+            if cache.count >= sharedLimit { cache.removeAll() }
+            cache[key] = window
+            return window
+        }
+    }
+
+    static let sharedLimit = 16
+
     /// The number of samples L.
     public var length: Int { coefficients.count }
 
@@ -91,3 +108,11 @@ public struct SpectralWindow: Sendable, Hashable {
         return correlation * correlation
     }
 }
+
+private struct SharedKey: Hashable {
+    var kind: SpectralWindow.Kind
+    var length: Int
+}
+
+/// The windows `SpectralWindow.shared` has made.
+private let sharedWindows = Mutex<[SharedKey: SpectralWindow]>([:])

@@ -56,7 +56,7 @@ public struct WelchPSD: Sendable {
         precondition((0..<segmentLength).contains(overlap),
                      "the overlap must be in 0..<\(segmentLength) samples, not \(overlap)")
         self.sampleRate = sampleRate
-        self.window = SpectralWindow(window, length: segmentLength)
+        self.window = SpectralWindow.shared(window, length: segmentLength)
         hop = segmentLength - overlap
         powerSums = Array(repeating: 0, count: segmentLength / 2 + 1)
         ring = Array(repeating: 0, count: segmentLength)

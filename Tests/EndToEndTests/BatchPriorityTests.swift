@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// A run on the simulated rig's virtual clock has no deadline: it computes as fast as it can, so its thread and the
-/// simulator's audio renderer run at niceness 10, and the threads that answer the control socket (niceness 0) get
+/// simulator's audio renderer run at niceness 19, and the threads that answer the control socket (niceness 0) get
 /// the CPU first (DedicatedThread.batchNiceness).
 @Suite struct BatchPriorityTests {
     struct ThreadState { var name: String; var niceness: Int }
@@ -35,7 +35,7 @@ import Testing
             let pid = daemon.process.processIdentifier
             let before = try Self.threads(of: pid)
             // Before any run only the simulator's renderer yields.
-            #expect(before.filter { $0.niceness == 10 }.map(\.name) == ["chamber feed"], "\(before.map { "\($0.name)=\($0.niceness)" })")
+            #expect(before.filter { $0.niceness == 19 }.map(\.name) == ["chamber feed"], "\(before.map { "\($0.name)=\($0.niceness)" })")
             let client = try await daemon.client()
             _ = try await client.call(Method.watch, params: nil)
             let run = try await client.call(Method.runsStart, params: RunStartParams(plan: "by-hand", slots: ["S1"]), as: RunStatus.self)
@@ -45,7 +45,7 @@ import Testing
                 if notification.method == NotificationMethod.runReference, notification.params["reference_pa"]?.doubleValue != nil, !checked {
                     checked = true
                     let during = try Self.threads(of: pid)
-                    #expect(during.filter { $0.niceness == 10 }.count == 2, "\(during.map { "\($0.name)=\($0.niceness)" })")
+                    #expect(during.filter { $0.niceness == 19 }.count == 2, "\(during.map { "\($0.name)=\($0.niceness)" })")
                     #expect(during.filter { $0.niceness == 0 }.count >= 2)
                     _ = try await client.call(Method.runsCancel, params: RunReference(run: run.id), as: RunStatus.self)
                 }

@@ -51,6 +51,29 @@ import Testing
         #expect(quiet.distortion(nominalToneHz: 1000) == nil)
     }
 
+    /// An analysis that keeps one spectrum gives that spectrum's figures bit for bit as one that keeps both, and
+    /// none of the other's: a quiet record needs only the Hann PSD, a tone record only the Blackman-Harris one.
+    @Test func oneSpectrumIsTheSameFigures() throws {
+        let count = 96_000
+        var random = AcousticSignal(seed: 35)
+        let noise = random.noise(sigma: AcousticSignal.tv3Sigma, offset: 0, count: count)
+        let capture = zip(AcousticSignal.tone(amplitude: AcousticSignal.minus26dBFS, frequency: 1000, count: count), noise).map { $0 + $1 }
+        var both = AcousticChannelAnalysis(sampleRate: 48_000)
+        var tone = AcousticChannelAnalysis(sampleRate: 48_000, spectra: .tone)
+        var quiet = AcousticChannelAnalysis(sampleRate: 48_000, spectra: .noise)
+        both.add(capture)
+        tone.add(capture)
+        quiet.add(capture)
+        let distortion = try #require(both.distortion(nominalToneHz: 1000))
+        #expect(tone.distortion(nominalToneHz: 1000) == distortion)
+        #expect(tone.residualNoise(besides: distortion) == both.residualNoise(besides: distortion))
+        #expect(tone.noise() == nil && tone.noisePSD == nil && tone.hasSegment)
+        #expect(quiet.noise() == both.noise() && quiet.noise() != nil)
+        #expect(quiet.tonePSD == nil && quiet.hasSegment && quiet.residualNoise(besides: distortion) == nil)
+        #expect(throws: HarmonicDistortion.Failure.noSegment) { try quiet.measureDistortion(nominalToneHz: 1000) }
+        #expect(quiet.segmentLength == 16_384 && tone.segmentLength == 16_384)
+    }
+
     /// Clipping is counted at the format's clip level (one LSB below +1.0 for 16-bit): a sine driven 2 dB over
     /// full scale and saturated there has every sample beyond the level counted, and the peak is the clip level.
     @Test func countsClippedSamples() {

@@ -1,5 +1,5 @@
 import Foundation
-import SensorStats
+@testable import SensorStats
 import Testing
 
 /// |a − b| ≤ tolerance·|b|.
@@ -121,6 +121,20 @@ struct WelchPSDTests {
             #expect(spectrum[100] == peak || spectrum[101] == peak)
             #expect(abs(power - 2) < 1e-4)
         }
+    }
+
+    @Test("a shared window is the window: the same values as a new one, one per kind and length")
+    func sharedWindows() {
+        for kind in SpectralWindow.Kind.allCases {
+            for length in [2, 255, 4096] {
+                #expect(SpectralWindow.shared(kind, length: length) == SpectralWindow(kind, length: length))
+            }
+        }
+        // Beyond the limit the cache starts over: still the right windows.
+        for length in 100..<(100 + SpectralWindow.sharedLimit * 2) {
+            #expect(SpectralWindow.shared(.hann, length: length).coefficients.count == length)
+        }
+        #expect(SpectralWindow.shared(.flatTop, length: 300) == SpectralWindow(.flatTop, length: 300))
     }
 
     @Test("reset() forgets every segment and sample: what follows equals a new estimator's, bit for bit")

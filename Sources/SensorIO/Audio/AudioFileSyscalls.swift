@@ -1,5 +1,5 @@
 // The only file in SensorIO/Audio besides ALSACalls.swift that imports C (STYLE §2.2): whole-file reads and
-// writes for WAVFile. Every call goes through `valueOrErrno` (I2C/I2CSyscalls.swift), SensorIO's one errno reader.
+// writes for WAVFile, and the open file of WAVStreamWriter. Every call goes through `valueOrErrno` (I2C/I2CSyscalls.swift), SensorIO's one errno reader.
 import Glibc
 
 internal enum AudioFileSyscalls {
@@ -70,7 +70,39 @@ internal enum AudioFileSyscalls {
             .mapError { Failure("close", $0) }
     }
 
-    private static func close(_ fd: Int32) {
+    /// A new or truncated file for writing (mode 0644 before the umask).
+    static func create(path: String) -> Result<Int32, Failure> {
+        path.withCString { cPath in valueOrErrno { Glibc.open(cPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) } }
+            .mapError { Failure("open", $0) }
+    }
+
+    /// Writes all of `bytes` at `offset` (`pwrite`, however many calls it takes), or at the file's end when nil.
+    static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int? = nil) -> Result<Void, Failure> {
+        var done = 0
+        while done < bytes.count {
+            let rest = UnsafeRawBufferPointer(rebasing: bytes[done...])
+            let result = valueOrErrno {
+                offset.map { Glibc.pwrite(fd, rest.baseAddress, rest.count, off_t($0 + done)) } ?? Glibc.write(fd, rest.baseAddress, rest.count)
+            }
+            switch result {
+            case .success(let count): done += count
+            case .failure(let errno): return .failure(Failure(offset == nil ? "write" : "pwrite", errno))
+            }
+        }
+        return .success(())
+    }
+
+    /// `close`, reporting its failure (on some file systems the first sign of a lost write).
+    static func closeReporting(_ fd: Int32) -> Result<Void, Failure> {
+        valueOrErrno(retryOnInterrupt: false) { Glibc.close(fd) }.map { _ in }.mapError { Failure("close", $0) }
+    }
+
+    /// Removes a file that is not worth keeping; a failure leaves it.
+    static func remove(path: String) {
+        _ = path.withCString { unlink($0) }
+    }
+
+    static func close(_ fd: Int32) {
         _ = valueOrErrno(retryOnInterrupt: false) { Glibc.close(fd) }
     }
 }

@@ -141,15 +141,26 @@ public final class PCMCapture: @unchecked Sendable {
     }
 
     /// Of the `count` frames `snd_pcm_readi` reported at `offset`, those the file plugin really wrote: the frames
-    /// before the trailing run that still holds the pattern.
+    /// before the trailing run that still holds the pattern. The plugin writes a prefix of the request, so the first
+    /// frame still holding the pattern is found by bisection: a few frame comparisons, not a scan of the untouched
+    /// rest (most of each request when the reader outruns the feed).
     private func deliveredFrames(at offset: Int, count: Int, frameBytes: Int) -> Int {
-        var delivered = count
-        while delivered > 0 {
-            let start = (delivered - 1) * frameBytes
-            let untouched = (0..<frameBytes).allSatisfy { bytes[offset + start + $0] == pattern[start + $0] }
-            guard untouched else { break }
-            delivered -= 1
+        bytes.withUnsafeBytes { buffer in
+            pattern.withUnsafeBytes { pattern in
+                func untouched(_ frame: Int) -> Bool {
+                    let start = frame * frameBytes
+                    return UnsafeRawBufferPointer(rebasing: buffer[(offset + start)..<(offset + start + frameBytes)])
+                        .elementsEqual(UnsafeRawBufferPointer(rebasing: pattern[start..<(start + frameBytes)]))
+                }
+                // Invariant: frames below `low` were written, frames from `high` on hold the pattern.
+                var low = 0
+                var high = count
+                while low < high {
+                    let middle = (low + high) / 2
+                    if untouched(middle) { high = middle } else { low = middle + 1 }
+                }
+                return low
+            }
         }
-        return delivered
     }
 }

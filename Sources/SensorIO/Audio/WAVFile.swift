@@ -127,15 +127,25 @@ extension WAVFile {
             throw fail("frameCount is \(frameCount) but the samples hold \(interleaved.count / channels) frames")
         }
         let chunk = WAVFormatChunk(storing: format)
+        var bytes = try Self.header(chunk, frameCount: frameCount, path: path)
+        bytes.reserveCapacity(bytes.count + frameCount * chunk.blockAlign + 1)
+        chunk.sample.encode(interleaved, into: &bytes)
+        if (frameCount * chunk.blockAlign) & 1 == 1 { bytes.append(0) }
+        return bytes
+    }
+
+    /// Everything before the samples: RIFF header, `fmt `, `fact` when needed, and the data chunk's header, for
+    /// `frameCount` frames. Its length does not depend on `frameCount`, so a stream writer rewrites it in place.
+    static func header(_ chunk: WAVFormatChunk, frameCount: Int, path: String) throws(WAVError) -> [UInt8] {
         let dataSize = frameCount * chunk.blockAlign
         let fmtBody = chunk.encoded()
         let hasFact = chunk.isFloat || chunk.isExtensible
         // RIFF size: "WAVE", the fmt chunk, the fact chunk, the data chunk and its pad byte.
         let riffSize = 4 + (8 + fmtBody.count) + (hasFact ? 12 : 0) + 8 + dataSize + (dataSize & 1)
-        guard riffSize <= Int(UInt32.max) else { throw fail("\(dataSize) bytes of samples exceed the 4 GiB limit of a RIFF file") }
-
+        guard riffSize <= Int(UInt32.max) else {
+            throw WAVError(path: path, reason: .invalidSamples("\(dataSize) bytes of samples exceed the 4 GiB limit of a RIFF file"))
+        }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(8 + riffSize)
         RIFFBytes.append(fourCC: "RIFF", to: &bytes)
         RIFFBytes.append(uint32: UInt32(riffSize), to: &bytes)
         RIFFBytes.append(fourCC: "WAVE", to: &bytes)
@@ -149,8 +159,6 @@ extension WAVFile {
         }
         RIFFBytes.append(fourCC: "data", to: &bytes)
         RIFFBytes.append(uint32: UInt32(dataSize), to: &bytes)
-        chunk.sample.encode(interleaved, into: &bytes)
-        if dataSize & 1 == 1 { bytes.append(0) }
         return bytes
     }
 }

@@ -7,17 +7,31 @@ import SensorStats
 /// Samples (normalized to ±1.0 FS) feed two Welch PSDs of the same segment length, 50 % overlap and per-segment
 /// mean removal: a Hann one for noise (§1.8) and a 4-term Blackman-Harris one for tones, whose −92 dB sidelobes keep
 /// leakage below a 0.01 % THD floor (§1.4). Clipped samples, the peak magnitude and the sample count are counted
-/// beside them (§5.8).
+/// beside them (§5.8). A record that needs only one of the two (a quiet record: noise; a tone record: the tone)
+/// computes only that one (`Spectra`): each costs as much as all the rest of the analysis.
 public struct AcousticChannelAnalysis: Sendable {
+    /// Which of the two PSDs an analysis keeps.
+    public struct Spectra: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// The Hann PSD: `noise()`.
+        public static let noise = Spectra(rawValue: 1)
+        /// The Blackman-Harris PSD: `distortion(nominalToneHz:)`, `residualNoise(besides:)`.
+        public static let tone = Spectra(rawValue: 2)
+        public static let both: Spectra = [.noise, .tone]
+    }
+
     /// The sample rate, hertz.
     public let sampleRate: Double
     /// The magnitude at or beyond which a sample counts as clipped, in full-scale units: one LSB below full scale
     /// for integer formats (`PCMSampleFormat.clipLevel`), 1.0 for float (§5.8).
     public let clipLevel: Double
-    /// The Hann PSD that noise is integrated from (§1.8).
-    public private(set) var noisePSD: WelchPSD
-    /// The Blackman-Harris PSD that tones and harmonics are read from (§1.4).
-    public private(set) var tonePSD: WelchPSD
+    /// The Hann PSD that noise is integrated from (§1.8); nil when not kept.
+    public private(set) var noisePSD: WelchPSD?
+    /// The Blackman-Harris PSD that tones and harmonics are read from (§1.4); nil when not kept.
+    public private(set) var tonePSD: WelchPSD?
+    /// The Welch segment length L: a capture needs at least this many samples for any figure.
+    public let segmentLength: Int
     /// Samples at or beyond `clipLevel` in magnitude.
     public private(set) var clippedSamples = 0
     /// Samples added.
@@ -38,20 +52,20 @@ public struct AcousticChannelAnalysis: Sendable {
     /// - Parameters:
     ///   - sampleRate: fs in hertz, finite and positive (check it when it comes from a file).
     ///   - clipLevel: the clip threshold in full-scale units, e.g. `PCMSampleFormat.clipLevel`.
-    public init(sampleRate: Double, clipLevel: Double = 1.0) {
+    ///   - spectra: the PSDs to keep; both by default.
+    public init(sampleRate: Double, clipLevel: Double = 1.0, spectra: Spectra = .both) {
         self.sampleRate = sampleRate
         self.clipLevel = clipLevel
         let length = Self.segmentLength(sampleRate: sampleRate)
-        noisePSD = WelchPSD(sampleRate: sampleRate, segmentLength: length, window: .hann)
-        tonePSD = WelchPSD(sampleRate: sampleRate, segmentLength: length, window: .blackmanHarris)
+        segmentLength = length
+        noisePSD = spectra.contains(.noise) ? WelchPSD(sampleRate: sampleRate, segmentLength: length, window: .hann) : nil
+        tonePSD = spectra.contains(.tone) ? WelchPSD(sampleRate: sampleRate, segmentLength: length, window: .blackmanHarris) : nil
     }
 
-    /// The Welch segment length L: a capture needs at least this many samples for any figure.
-    public var segmentLength: Int { noisePSD.segmentLength }
     /// The capture's duration so far, seconds.
     public var durationSeconds: Double { Double(sampleCount) / sampleRate }
     /// Whether at least one whole segment has been analysed, so that figures exist.
-    public var hasSegment: Bool { noisePSD.segmentCount > 0 }
+    public var hasSegment: Bool { (noisePSD ?? tonePSD)?.segmentCount ?? 0 > 0 }
 
     /// Adds a block of samples, in order.
     public mutating func add(_ block: UnsafeBufferPointer<Double>) {
@@ -61,8 +75,8 @@ public struct AcousticChannelAnalysis: Sendable {
             if magnitude > peakMagnitude { peakMagnitude = magnitude }
         }
         sampleCount += block.count
-        noisePSD.add(block)
-        tonePSD.add(block)
+        noisePSD?.add(block)
+        tonePSD?.add(block)
     }
 
     /// Adds samples in order; the same result whatever the blocks' sizes.
@@ -83,19 +97,21 @@ public struct AcousticChannelAnalysis: Sendable {
 
     /// The A-weighted noise of the capture taken as a quiet one (§1.8, §2 "Noise / SNR"); nil before a whole segment.
     public func noise() -> WeightedNoise? {
-        WeightedNoise(psd: noisePSD)
+        noisePSD.flatMap { WeightedNoise(psd: $0) }
     }
 
     /// The A-weighted noise beside a tone: the Blackman-Harris PSD with the main lobes of the fundamental and
     /// harmonics of `distortion` replaced by the band's median density (`WeightedNoise.init(psd:excludingTonesAt:)`).
     /// Its floor is the tone's own leakage, about 90 dB below it; a quiet capture is the spec method.
     public func residualNoise(besides distortion: HarmonicDistortion) -> WeightedNoise? {
-        WeightedNoise(psd: tonePSD, excludingTonesAt: distortion.toneFrequencies)
+        tonePSD.flatMap { WeightedNoise(psd: $0, excludingTonesAt: distortion.toneFrequencies) }
     }
 
     /// The distortion of the tone near `nominalToneHz`, from the Blackman-Harris PSD; throws why there is none.
+    /// An analysis that keeps no tone spectrum has no segment of it: `.noSegment`.
     public func measureDistortion(nominalToneHz: Double) throws(HarmonicDistortion.Failure) -> HarmonicDistortion {
-        try HarmonicDistortion(psd: tonePSD, nominalFrequency: nominalToneHz)
+        guard let tonePSD else { throw .noSegment }
+        return try HarmonicDistortion(psd: tonePSD, nominalFrequency: nominalToneHz)
     }
 
     /// The distortion of the tone near `nominalToneHz`; nil before a whole segment or when no tone stands out there

@@ -1,0 +1,88 @@
+/// Writes a WAV file as its samples arrive, in memory bounded by one block: the header goes first with the
+/// placeholder sizes of a stream of unknown length (0xFFFFFFFF, as a writer to a pipe leaves them), the samples are
+/// encoded and appended block by block, and `finish()` writes the pad byte and rewrites the header with the real
+/// sizes. The finished file is the one `WAVFile.write` makes of the same samples, byte for byte; a file never finished
+/// (the daemon killed mid-record) still reads back (`WAVFile.read`) as the samples it got.
+///
+/// One owner at a time: a writer is not shared between threads.
+public final class WAVStreamWriter {
+    public let path: String
+    /// The samples' format as given (`.s24` is stored packed, as in `WAVFile`).
+    public let format: PCMStreamFormat
+    /// Frames appended so far.
+    public private(set) var frameCount = 0
+
+    private let chunk: WAVFormatChunk
+    private var descriptor: Int32?
+    private var encoded: [UInt8] = []
+
+    /// Creates (or truncates) `path` and writes the header of an empty file.
+    /// - Throws: `WAVError` for a format WAV cannot hold (channels, rate) or a failed open or write.
+    public init(path: String, format: PCMStreamFormat) throws(WAVError) {
+        self.path = path
+        self.format = format
+        guard (1...Int(UInt16.max)).contains(format.channels) else {
+            throw WAVError(path: path, reason: .invalidSamples("\(format.channels) channels cannot be stored in a WAV file"))
+        }
+        guard (1...Int(UInt32.max)).contains(format.sampleRate) else {
+            throw WAVError(path: path, reason: .invalidSamples("sample rate \(format.sampleRate) Hz cannot be stored in a WAV file"))
+        }
+        chunk = WAVFormatChunk(storing: format)
+        var header = try WAVFile.header(chunk, frameCount: 0, path: path)
+        // RIFF and data sizes unknown yet: the reader then takes the data chunk to the end of the file.
+        for offset in [4, header.count - 4] { header.replaceSubrange(offset..<(offset + 4), with: [0xFF, 0xFF, 0xFF, 0xFF]) }
+        switch AudioFileSyscalls.create(path: path) {
+        case .success(let fd): descriptor = fd
+        case .failure(let failure): throw Self.error(failure, path: path)
+        }
+        try write(header, at: nil)
+    }
+
+    deinit {
+        if let descriptor { AudioFileSyscalls.close(descriptor) }
+    }
+
+    /// Encodes and appends whole frames of interleaved samples (±1.0 full scale; rounded and saturated as
+    /// `PCMSampleFormat.encode` does).
+    public func append(_ interleaved: UnsafeBufferPointer<Double>) throws(WAVError) {
+        guard interleaved.count % format.channels == 0 else {
+            throw WAVError(path: path, reason: .invalidSamples(
+                "\(interleaved.count) samples are not a whole number of \(format.channels)-channel frames"))
+        }
+        let frames = interleaved.count / format.channels
+        // The size the header will state must fit RIFF's 32 bits; checked before anything is written.
+        _ = try WAVFile.header(chunk, frameCount: frameCount + frames, path: path)
+        encoded.removeAll(keepingCapacity: true)
+        chunk.sample.encode(interleaved, into: &encoded)
+        try write(encoded, at: nil)
+        frameCount += frames
+    }
+
+    /// Writes the pad byte an odd data chunk needs, the header with the real sizes, and closes the file.
+    public func finish() throws(WAVError) {
+        guard let fd = descriptor else { return }
+        if (frameCount * chunk.blockAlign) & 1 == 1 { try write([0], at: nil) }
+        try write(try WAVFile.header(chunk, frameCount: frameCount, path: path), at: 0)
+        descriptor = nil
+        if case .failure(let failure) = AudioFileSyscalls.closeReporting(fd) { throw Self.error(failure, path: path) }
+    }
+
+    /// Closes and removes the file: half a recording is no recording.
+    public func discard() {
+        if let descriptor { AudioFileSyscalls.close(descriptor) }
+        descriptor = nil
+        AudioFileSyscalls.remove(path: path)
+    }
+
+    private func write(_ bytes: [UInt8], at offset: Int?) throws(WAVError) {
+        guard let fd = descriptor else {
+            throw WAVError(path: path, reason: .io(operation: "write", errno: 9, message: "the file is closed"))
+        }
+        let result = bytes.withUnsafeBytes { AudioFileSyscalls.write(fd, $0, at: offset) }
+        if case .failure(let failure) = result { throw Self.error(failure, path: path) }
+    }
+
+    private static func error(_ failure: AudioFileSyscalls.Failure, path: String) -> WAVError {
+        WAVError(path: path, reason: .io(operation: failure.operation, errno: failure.errno, message: failure.message))
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+@testable import SensorIO
+import Testing
+
+/// WAVStreamWriter against WAVFile.write: the same samples in blocks of any size make the same file, byte for byte;
+/// a file never finished reads back as what it got.
+@Suite("WAV stream writer")
+struct WAVStreamWriterTests {
+    @Test("blocks of uneven sizes give WAVFile.write's bytes exactly, pad byte and header included",
+          arguments: PCMSampleFormat.allCases, [1, 3])
+    func sameBytesAsWAVFile(sample: PCMSampleFormat, channels: Int) throws {
+        let folder = try ScratchFolder("wav-stream")
+        defer { folder.remove() }
+        // 1001 frames: one 24-bit channel makes an odd data chunk, which needs its pad byte.
+        let format = PCMStreamFormat(sample: sample, sampleRate: 48_000, channels: channels)
+        let samples = WAVFileTests.exactSamples(sample, count: 1001 * channels, seed: 77)
+        try WAVFile(format: format, interleaved: samples).write(path: folder.file("whole.wav"))
+        let writer = try WAVStreamWriter(path: folder.file("streamed.wav"), format: format)
+        var start = 0
+        for frames in [1, 0, 500, 37, 463] {
+            let end = start + frames * channels
+            try samples[start..<end].withUnsafeBufferPointer { try writer.append($0) }
+            start = end
+        }
+        #expect(start == samples.count && writer.frameCount == 1001)
+        try writer.finish()
+        let whole = try Data(contentsOf: URL(fileURLWithPath: folder.file("whole.wav")))
+        let streamed = try Data(contentsOf: URL(fileURLWithPath: folder.file("streamed.wav")))
+        #expect(streamed == whole)
+    }
+
+    @Test("an unfinished file reads back as the frames appended so far; a discarded one is gone")
+    func unfinishedAndDiscarded() throws {
+        let folder = try ScratchFolder("wav-stream-cut")
+        defer { folder.remove() }
+        let format = PCMStreamFormat(sample: .s24Packed, sampleRate: 48_000, channels: 1)
+        let samples = WAVFileTests.exactSamples(.s24Packed, count: 480, seed: 5)
+        let writer = try WAVStreamWriter(path: folder.file("cut.wav"), format: format)
+        try samples.withUnsafeBufferPointer { try writer.append($0) }
+        let read = try WAVFile.read(path: folder.file("cut.wav"))
+        #expect(read.frameCount == 480 && read.interleaved == samples)
+        let gone = try WAVStreamWriter(path: folder.file("gone.wav"), format: format)
+        try samples.withUnsafeBufferPointer { try gone.append($0) }
+        gone.discard()
+        #expect(!FileManager.default.fileExists(atPath: folder.file("gone.wav")))
+        #expect(throws: WAVError.self) { try samples[0..<3].withUnsafeBufferPointer { try WAVStreamWriter(path: folder.file("x.wav"),
+            format: PCMStreamFormat(sample: .s16, sampleRate: 48_000, channels: 2)).append($0) } }
+    }
+}
