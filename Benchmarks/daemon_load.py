@@ -22,18 +22,14 @@ Prints the figures against their targets (p99 < 5 ms; RSS growth < 1 MiB), or wi
 import asyncio
 import json
 import multiprocessing
-import os
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
 import time
+
+from representative_rig import Connection, representative_rig
 
 WATCHERS = 100
 INTERVAL_S = 0.025
-PLANS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plans")
 
 
 def rss_kib(pid: int) -> int:
@@ -42,28 +38,6 @@ def rss_kib(pid: int) -> int:
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return -1
-
-
-class Connection:
-    """A blocking JSON-RPC connection: newline-delimited messages, the server's `hello` first (docs/protocol.md §7)."""
-
-    def __init__(self, path: str):
-        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.socket.connect(path)
-        self.lines = self.socket.makefile("rb")
-        self.next_id = 0
-        assert json.loads(self.lines.readline()).get("method") == "hello"
-
-    def call(self, method: str, params: dict) -> dict:
-        self.next_id += 1
-        self.socket.sendall((json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method,
-                                         "params": params}) + "\n").encode())
-        while True:
-            message = json.loads(self.lines.readline())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message["result"]
 
 
 def watchers(path: str, run: str, subscribed, finished) -> None:
@@ -152,28 +126,10 @@ def report(latency: dict, memory: dict) -> str:
 
 def main() -> None:
     daemon = [a for a in sys.argv[1:] if a != "--json"][0]
-    with tempfile.TemporaryDirectory(prefix="sq-load-") as folder:
-        notify_path, control_path = os.path.join(folder, "notify"), os.path.join(folder, "sensorqual.sock")
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(notify_path)
-        notify.settimeout(60)
-        process = subprocess.Popen([daemon, "--simulate", "--simulated-lot", "representative", "--plans-dir", PLANS,
-                                    "--state-dir", os.path.join(folder, "state"), "--socket", control_path,
-                                    "--log-level", "error"],
-                                   env=dict(os.environ, NOTIFY_SOCKET=notify_path),
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            while "READY=1" not in notify.recv(4096).decode().split("\n"):
-                pass
-            # Read the notifications on, as systemd does.
-            notify.settimeout(None)
-            threading.Thread(target=lambda: [notify.recv(4096) for _ in iter(int, 1)], daemon=True).start()
-            latency = run_plan(control_path, process.pid, "bench-rig", with_watchers=True)
-            memory = run_plan(control_path, process.pid, "bench-soak", with_watchers=False)
-            print(json.dumps({"latency": latency, "memory": memory}) if "--json" in sys.argv else report(latency, memory))
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
+    with representative_rig(daemon) as (process, control_path):
+        latency = run_plan(control_path, process.pid, "bench-rig", with_watchers=True)
+        memory = run_plan(control_path, process.pid, "bench-soak", with_watchers=False)
+        print(json.dumps({"latency": latency, "memory": memory}) if "--json" in sys.argv else report(latency, memory))
 
 
 if __name__ == "__main__":

@@ -18,11 +18,9 @@ seconds each class costs per second of rig time, added.
 """
 import json
 import os
-import socket
-import subprocess
 import sys
-import tempfile
-import threading
+
+from representative_rig import Connection, representative_rig
 
 PLANS = [("pressure", "bench-pressure"), ("magnetic", "bench-mag"), ("acoustic", "bench-mic"), ("gas", "bench-gas")]
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -50,37 +48,6 @@ def process_cpu(pid: int) -> float:
     with open(f"/proc/{pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS
-
-
-class Connection:
-    """A blocking JSON-RPC connection to the control socket (docs/protocol.md §7): the server's `hello` first."""
-
-    def __init__(self, path: str):
-        self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.socket.connect(path)
-        self.lines = self.socket.makefile("rb")
-        self.next_id = 0
-        assert json.loads(self.lines.readline()).get("method") == "hello"
-
-    def call(self, method: str, params: dict) -> dict:
-        self.next_id += 1
-        self.socket.sendall((json.dumps({"jsonrpc": "2.0", "id": self.next_id, "method": method,
-                                         "params": params}) + "\n").encode())
-        while True:
-            message = json.loads(self.lines.readline())
-            if message.get("id") == self.next_id:
-                if "error" in message:
-                    raise RuntimeError(f"{method}: {message['error']}")
-                return message["result"]
-
-    def wait_finished(self, run: str) -> dict:
-        while True:
-            line = self.lines.readline()
-            if not line:
-                raise RuntimeError("the daemon closed the connection")
-            message = json.loads(line)
-            if message.get("method") == "run.finished" and message["params"].get("id") == run:
-                return message["params"]
 
 
 def measure(control: Connection, pid: int, sensor_class: str, plan: str) -> dict:
@@ -128,29 +95,11 @@ def main() -> None:
     daemon = arguments[0]
     # --class CLASS: only that class's run (to profile one), repeatable.
     only = [arguments[i + 1] for i, a in enumerate(arguments) if a == "--class"]
-    plans = os.path.join(os.path.dirname(os.path.abspath(__file__)), "plans")
-    with tempfile.TemporaryDirectory(prefix="sq-throughput-") as folder:
-        notify_path, control_path = os.path.join(folder, "notify"), os.path.join(folder, "sensorqual.sock")
-        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        notify.bind(notify_path)
-        notify.settimeout(60)
-        process = subprocess.Popen([daemon, "--simulate", "--simulated-lot", "representative", "--plans-dir", plans,
-                                    "--state-dir", os.path.join(folder, "state"), "--socket", control_path,
-                                    "--log-level", "warning"],
-                                   env=dict(os.environ, NOTIFY_SOCKET=notify_path), stdout=subprocess.DEVNULL)
-        try:
-            while "READY=1" not in notify.recv(4096).decode().split("\n"):
-                pass
-            # Read the notifications on, as systemd does.
-            notify.settimeout(None)
-            threading.Thread(target=lambda: [notify.recv(4096) for _ in iter(int, 1)], daemon=True).start()
-            control = Connection(control_path)
-            rows = [measure(control, process.pid, sensor_class, plan) for sensor_class, plan in PLANS
-                    if not only or sensor_class in only]
-            print(json.dumps(rows) if "--json" in sys.argv else report(rows))
-        finally:
-            process.terminate()
-            process.wait(timeout=60)
+    with representative_rig(daemon) as (process, control_path):
+        control = Connection(control_path)
+        rows = [measure(control, process.pid, sensor_class, plan) for sensor_class, plan in PLANS
+                if not only or sensor_class in only]
+        print(json.dumps(rows) if "--json" in sys.argv else report(rows))
 
 
 if __name__ == "__main__":
