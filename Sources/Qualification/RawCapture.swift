@@ -182,6 +182,18 @@ public struct RawCapture: Sendable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError(file: path, reason: "cannot read the file")
         }
+        let (header, bodyStart) = try parseHead(data, path: path)
+        let recordSize = 8 * (1 + header.columns.count)
+        let body = data[bodyStart...]
+        guard body.count % recordSize == 0 || keepingTornTail else {
+            throw ConfigurationError(file: path, reason: "truncated: \(body.count / recordSize) whole records, then \(body.count % recordSize) stray bytes")
+        }
+        let (times, columns) = body.withUnsafeBytes { decodeRecords($0, columnCount: header.columns.count) }
+        return RawCapture(header: header, times: times, columns: columns, strayBytes: body.count % recordSize)
+    }
+
+    /// The magic line and the JSON header at the start of `data`: the header and the offset of the first record.
+    static func parseHead(_ data: Data, path: String) throws(ConfigurationError) -> (header: RawCaptureHeader, bodyStart: Int) {
         guard let first = data.firstIndex(of: 0x0A), String(decoding: data[..<first], as: UTF8.self) == RawCaptureHeader.magic else {
             throw ConfigurationError(file: path, line: 1, reason: "not a SensorQual raw capture (line 1 is not '\(RawCaptureHeader.magic)')")
         }
@@ -191,30 +203,27 @@ public struct RawCapture: Sendable {
         }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let header: RawCaptureHeader
         do {
-            header = try decoder.decode(RawCaptureHeader.self, from: data[headerStart..<second])
+            return (try decoder.decode(RawCaptureHeader.self, from: data[headerStart..<second]), second + 1 - data.startIndex)
         } catch {
             throw ConfigurationError(file: path, line: 2, reason: "bad header: \(error)")
         }
-        let recordSize = 8 * (1 + header.columns.count)
-        let body = data[(second + 1)...]
-        guard body.count % recordSize == 0 || keepingTornTail else {
-            throw ConfigurationError(file: path, reason: "truncated: \(body.count / recordSize) whole records, then \(body.count % recordSize) stray bytes")
-        }
-        let count = body.count / recordSize
+    }
+
+    /// The whole records in `raw` (a torn tail is left out), column-major.
+    static func decodeRecords(_ raw: UnsafeRawBufferPointer, columnCount: Int) -> (times: [Int64], columns: [[Double]]) {
+        let recordSize = 8 * (1 + columnCount)
+        let count = raw.count / recordSize
         var times = [Int64](repeating: 0, count: count)
-        var columns = [[Double]](repeating: [Double](repeating: 0, count: count), count: header.columns.count)
-        body.withUnsafeBytes { raw in
-            for i in 0..<count {
-                let base = i * recordSize
-                times[i] = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: Int64.self))
-                for c in 0..<header.columns.count {
-                    let bits = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8 * (c + 1), as: UInt64.self))
-                    columns[c][i] = Double(bitPattern: bits)
-                }
+        var columns = [[Double]](repeating: [Double](repeating: 0, count: count), count: columnCount)
+        for i in 0..<count {
+            let base = i * recordSize
+            times[i] = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: base, as: Int64.self))
+            for c in 0..<columnCount {
+                let bits = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8 * (c + 1), as: UInt64.self))
+                columns[c][i] = Double(bitPattern: bits)
             }
         }
-        return RawCapture(header: header, times: times, columns: columns, strayBytes: body.count % recordSize)
+        return (times, columns)
     }
 }

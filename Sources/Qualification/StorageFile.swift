@@ -74,11 +74,17 @@ public final class StorageFile {
     /// fsyncs it, renames it over `path`. On any failure the temporary file is removed (a full disk gets its space
     /// back) and `path`, if it was there, is left as it was.
     public static func replace(_ path: String, with data: some ContiguousBytes) throws(StorageFailure) {
+        try replace(path) { (file: StorageFile) throws(StorageFailure) in try file.write(data) }
+    }
+
+    /// Replaces `path` with what `body` writes to the new file, as `replace(_:with:)` does: a file written piece by
+    /// piece (a CSV of millions of rows) is never whole in memory, and never half on the disk.
+    public static func replace(_ path: String, writing body: (StorageFile) throws(StorageFailure) -> Void) throws(StorageFailure) {
         let temporary = path + ".partial"
         do throws(StorageFailure) {
             let file = try StorageFile(creating: temporary, reportedPath: path)
             do throws(StorageFailure) {
-                try file.write(data)
+                try body(file)
                 try file.synchronize()
                 try file.close()
             } catch {

@@ -193,6 +193,33 @@ final class EventLog: Sendable {
             try RawCapture.read(path: path)
         }
     }
+
+    /// The CSV export streams the capture a block at a time: with blocks of 7 records, 1 000 records (a NaN cell
+    /// among them) and a torn tail give the same text as converting the whole capture read at once, the tail left out.
+    @Test func csvExportStreamsTheSameText() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("csv-" + UUID().uuidString).path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/S1.sqraw"
+        let writer = try RawCaptureWriter(path: path, header: .init(
+            run: "r", slot: "S1", chip: "bmp390", serial: nil, clock: "simulated", sampleRateHz: 200,
+            columns: [.init(name: "step", unit: "1"), .init(name: "pressure", unit: "Pa"), .init(name: "gas", unit: "ppm")]))
+        for i in 0..<1_000 {
+            try writer.append(time: 7_000_000_000 + Int64(i) * 5_000_123, [Double(i / 100), 101_325 + Double(i) / 7, i == 3 ? .nan : 1e-7 * Double(i)])
+        }
+        try writer.close()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([1, 2, 3, 4, 5]))
+        try handle.close()
+        #expect(try RawCapture.exportCSV(from: path, to: folder + "/S1.csv", blockRecords: 7) == 1_000)
+        let streamed = try String(contentsOfFile: folder + "/S1.csv", encoding: .utf8)
+        #expect(streamed == (try RawCapture.read(path: path, keepingTornTail: true)).csvText())
+        let lines = streamed.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 1_002 && lines[0] == "time_s,step,pressure [Pa],gas [ppm]")
+        #expect(lines[1] == "0.000000000,0.0,101325.0,0.0" && lines[4].hasSuffix(",") && lines[1_000].hasPrefix("4.995122877,9.0,"))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/S1.csv.partial"))
+    }
 }
 
 /// The engine's other paths: per-bus threads on a real clock, the manual reference, noise by mode.
