@@ -68,6 +68,15 @@ public enum PCMSampleFormat: String, Sendable, Hashable, Codable, CaseIterable {
     /// Encodes normalized samples, rounding to the nearest code and saturating at the integer range (an ADC
     /// clips there too); float samples are stored as they are.
     public func encode<S: Sequence>(_ samples: S, into bytes: inout [UInt8]) where S.Element == Double {
+        // Contiguous samples go through the concrete loop: a caller in another module would otherwise run this
+        // generic one unspecialized, a protocol call per sample (a tenth of the simulated chamber's feed).
+        let done: Void? = samples.withContiguousStorageIfAvailable { encode(buffer: $0, into: &bytes) }
+        if done == nil { Array(samples).withUnsafeBufferPointer { encode(buffer: $0, into: &bytes) } }
+    }
+
+    /// `encode(_:into:)` of contiguous samples.
+    public func encode(buffer samples: UnsafeBufferPointer<Double>, into bytes: inout [UInt8]) {
+        bytes.reserveCapacity(bytes.count + samples.count * bytesPerSample)
         let scale = fullScaleCode
         let lowest = -fullScaleCode
         let highest = fullScaleCode - 1
