@@ -43,31 +43,13 @@ internal enum AudioFileSyscalls {
     /// Writes `bytes` to a new or truncated file (mode 0644 before the umask): `open`, `write` until all is
     /// written, `close`. A failed close is reported too: on some file systems it is the first sign of a lost write.
     static func writeAll(path: String, _ bytes: [UInt8]) -> Result<Void, Failure> {
-        let opened = path.withCString { cPath in
-            valueOrErrno { Glibc.open(cPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644) }
-        }
-        let fd: Int32
-        switch opened {
-        case .success(let value): fd = value
-        case .failure(let errno): return .failure(Failure("open", errno))
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let result = bytes.withUnsafeBytes { buffer in
-                let rest = UnsafeRawBufferPointer(rebasing: buffer[offset...])
-                return valueOrErrno { Glibc.write(fd, rest.baseAddress, rest.count) }
-            }
-            switch result {
-            case .success(let count): offset += count
-            case .failure(let errno):
+        create(path: path).flatMap { fd in
+            if case .failure(let failure) = bytes.withUnsafeBytes({ write(fd, $0) }) {
                 close(fd)   // The write error is the one to report.
-                return .failure(Failure("write", errno))
+                return .failure(failure)
             }
+            return closeReporting(fd)
         }
-        // Never retried on EINTR: Linux has released the descriptor by then (swift-nio `Posix.close`).
-        return valueOrErrno(retryOnInterrupt: false) { Glibc.close(fd) }
-            .map { _ in }
-            .mapError { Failure("close", $0) }
     }
 
     /// A new or truncated file for writing (mode 0644 before the umask).
@@ -92,7 +74,8 @@ internal enum AudioFileSyscalls {
         return .success(())
     }
 
-    /// `close`, reporting its failure (on some file systems the first sign of a lost write).
+    /// `close`, reporting its failure (on some file systems the first sign of a lost write). Never retried on EINTR:
+    /// Linux has released the descriptor by then (swift-nio `Posix.close`).
     static func closeReporting(_ fd: Int32) -> Result<Void, Failure> {
         valueOrErrno(retryOnInterrupt: false) { Glibc.close(fd) }.map { _ in }.mapError { Failure("close", $0) }
     }

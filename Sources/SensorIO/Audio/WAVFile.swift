@@ -115,18 +115,15 @@ extension WAVFile {
     /// EXTENSIBLE, which sox reads back.)
     func encoded(path: String) throws(WAVError) -> [UInt8] {
         func fail(_ text: String) -> WAVError { WAVError(path: path, reason: .invalidSamples(text)) }
+        let chunk = WAVFormatChunk(storing: format)
+        try Self.checkStorable(chunk, path: path)
         let channels = format.channels
-        guard (1...Int(UInt16.max)).contains(channels) else { throw fail("\(channels) channels cannot be stored in a WAV file") }
-        guard (1...Int(UInt32.max)).contains(format.sampleRate) else {
-            throw fail("sample rate \(format.sampleRate) Hz cannot be stored in a WAV file")
-        }
         guard interleaved.count % channels == 0 else {
             throw fail("\(interleaved.count) samples are not a whole number of \(channels)-channel frames")
         }
         guard frameCount == interleaved.count / channels else {
             throw fail("frameCount is \(frameCount) but the samples hold \(interleaved.count / channels) frames")
         }
-        let chunk = WAVFormatChunk(storing: format)
         var bytes = try Self.header(chunk, frameCount: frameCount, path: path)
         bytes.reserveCapacity(bytes.count + frameCount * chunk.blockAlign + 1)
         chunk.sample.encode(interleaved, into: &bytes)
@@ -134,17 +131,27 @@ extension WAVFile {
         return bytes
     }
 
+    /// A channel count and a rate a WAV header can state (16 and 32 bits).
+    static func checkStorable(_ chunk: WAVFormatChunk, path: String) throws(WAVError) {
+        func fail(_ text: String) -> WAVError { WAVError(path: path, reason: .invalidSamples(text)) }
+        guard (1...Int(UInt16.max)).contains(chunk.channels) else { throw fail("\(chunk.channels) channels cannot be stored in a WAV file") }
+        guard (1...Int(UInt32.max)).contains(chunk.sampleRate) else {
+            throw fail("sample rate \(chunk.sampleRate) Hz cannot be stored in a WAV file")
+        }
+    }
+
     /// Everything before the samples: RIFF header, `fmt `, `fact` when needed, and the data chunk's header, for
     /// `frameCount` frames. Its length does not depend on `frameCount`, so a stream writer rewrites it in place.
+    /// Throws for a format a WAV file cannot hold.
     static func header(_ chunk: WAVFormatChunk, frameCount: Int, path: String) throws(WAVError) -> [UInt8] {
+        func fail(_ text: String) -> WAVError { WAVError(path: path, reason: .invalidSamples(text)) }
+        try checkStorable(chunk, path: path)
         let dataSize = frameCount * chunk.blockAlign
         let fmtBody = chunk.encoded()
         let hasFact = chunk.isFloat || chunk.isExtensible
         // RIFF size: "WAVE", the fmt chunk, the fact chunk, the data chunk and its pad byte.
         let riffSize = 4 + (8 + fmtBody.count) + (hasFact ? 12 : 0) + 8 + dataSize + (dataSize & 1)
-        guard riffSize <= Int(UInt32.max) else {
-            throw WAVError(path: path, reason: .invalidSamples("\(dataSize) bytes of samples exceed the 4 GiB limit of a RIFF file"))
-        }
+        guard riffSize <= Int(UInt32.max) else { throw fail("\(dataSize) bytes of samples exceed the 4 GiB limit of a RIFF file") }
         var bytes: [UInt8] = []
         RIFFBytes.append(fourCC: "RIFF", to: &bytes)
         RIFFBytes.append(uint32: UInt32(riffSize), to: &bytes)

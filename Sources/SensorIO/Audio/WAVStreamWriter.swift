@@ -21,12 +21,6 @@ public final class WAVStreamWriter {
     public init(path: String, format: PCMStreamFormat) throws(WAVError) {
         self.path = path
         self.format = format
-        guard (1...Int(UInt16.max)).contains(format.channels) else {
-            throw WAVError(path: path, reason: .invalidSamples("\(format.channels) channels cannot be stored in a WAV file"))
-        }
-        guard (1...Int(UInt32.max)).contains(format.sampleRate) else {
-            throw WAVError(path: path, reason: .invalidSamples("sample rate \(format.sampleRate) Hz cannot be stored in a WAV file"))
-        }
         chunk = WAVFormatChunk(storing: format)
         var header = try WAVFile.header(chunk, frameCount: 0, path: path)
         // RIFF and data sizes unknown yet: the reader then takes the data chunk to the end of the file.
