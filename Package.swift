@@ -61,7 +61,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/Daemon"),
         .executableTarget(name: "sensorqual", dependencies: [
-            "ControlProtocol", "Reports", "Qualification", "SensorMetrics", "SensorIO",
+            "ControlProtocol", "Reports", "Qualification", "SensorMetrics", "SensorIO", "SensorDrivers",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Sources/CLI"),
 

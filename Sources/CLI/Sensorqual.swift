@@ -13,7 +13,7 @@ struct Sensorqual: AsyncParsableCommand {
             SENSORQUAL_SOCKET override). Exit status: 0 pass, 1 fail (or not proven to pass), 2 error.
             """,
         version: "0.1.0",
-        subcommands: [Status.self, Devices.self, Run.self, Watch.self, Cancel.self, Runs.self, Dut.self, Yield.self, Report.self, Reference.self, Analyze.self, Check.self, Demo.self])
+        subcommands: [Status.self, Devices.self, Scan.self, Read.self, Dump.self, Run.self, Watch.self, Cancel.self, Runs.self, Dut.self, Yield.self, Report.self, Reference.self, Analyze.self, Check.self, Decode.self, Demo.self])
 
     /// Maps every error to exit status 2 (argument-parser's default for usage errors is 64), keeping
     /// `--help` and `--version` at 0 and a command's own ExitCode as it is.

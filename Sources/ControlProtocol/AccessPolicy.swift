@@ -7,7 +7,8 @@ public enum MethodAccess: Sendable, Hashable {
 
     /// The methods that change state. Every other name, including an unknown one (which gets −32601), is `read`;
     /// a new state-changing method (`config.*`, `reference.*`) must be added here.
-    public static let stateChanging: Set<String> = [Method.runsStart, Method.runsCancel, Method.referenceSubmit, Method.referenceResume]
+    public static let stateChanging: Set<String> = [Method.runsStart, Method.runsCancel, Method.referenceSubmit, Method.referenceResume,
+                                                   Method.devicesRead]
 
     /// What `method` needs.
     public static func required(for method: String) -> MethodAccess {

@@ -41,6 +41,49 @@ struct ControlHandler: RPCMethodHandler {
             return try encode(Self.rigDescription(await scheduler.configuration))
         case Method.devicesList:
             return try encode(DeviceList(devices: await scheduler.deviceList()))
+        case Method.devicesScan:
+            let scan = params == nil ? ScanParams() : try params.decodeParams(as: ScanParams.self)
+            let configuration = await scheduler.configuration
+            let buses = try BenchTools.buses(scan.bus, rig: configuration.rig)
+            let resources = Set(buses.map { "bus:" + $0.id })
+            try await scheduler.claimBench(resources, holder: "a scan")
+            let scanned = await DedicatedThread.run(name: "scan") {
+                BenchTools.scan(buses, rig: configuration.rig, catalog: configuration.catalog, connector: configuration.connector)
+            }
+            await scheduler.releaseBench(resources)
+            return try encode(ScanResult(buses: scanned))
+        case Method.devicesDump:
+            let configuration = await scheduler.configuration
+            let (slot, _) = try Self.benchSlot(try params.decodeParams(as: SlotParams.self).slot, configuration)
+            let resources: Set = ["bus:" + slot.bus]
+            try await scheduler.claimBench(resources, holder: "a dump of slot \(slot.id)")
+            let dumped = await DedicatedThread.run(name: "dump \(slot.id)") { () -> Result<DumpResult, RPCError> in
+                do throws(RPCError) {
+                    return .success(try BenchTools.dump(slot, rig: configuration.rig, catalog: configuration.catalog, connector: configuration.connector))
+                } catch { return .failure(error) }
+            }
+            await scheduler.releaseBench(resources)
+            return try encode(try dumped.get())
+        case Method.devicesRead:
+            let read = try params.decodeParams(as: ReadParams.self)
+            if let rate = read.rateHz, !(rate > 0 && rate <= 10_000) {
+                throw RPCError.invalidParams("rate_hz: \(rate) is not a rate between 0 and 10000 Hz")
+            }
+            let configuration = await scheduler.configuration
+            let (slot, chip) = try Self.benchSlot(read.slot, configuration)
+            let resources: Set = ["bus:" + slot.bus]
+            let scheduler = self.scheduler
+            let id = connection.id
+            let (_, started) = try await LiveRead.start(
+                read, slot: slot, chip: chip, configuration: configuration, connection: connection,
+                claim: { session throws(RPCError) in try await scheduler.claimLiveRead(session, connection: id, resources: resources) },
+                finished: { Task { await scheduler.endLiveRead(connection: id, resources: resources) } })
+            return try encode(started)
+        case Method.devicesReadStop:
+            guard let slot = await scheduler.stopLiveRead(connection: connection.id) else {
+                throw RPCError(code: .notFound, message: "this connection has no live read to stop")
+            }
+            return ["stopped": .string(slot)]
         case Method.runsStart:
             let start = try params.decodeParams(as: RunStartParams.self)
             return try encode(try await scheduler.start(start))
@@ -100,6 +143,7 @@ struct ControlHandler: RPCMethodHandler {
     }
 
     func connectionClosed(_ connection: RPCConnection) async {
+        await scheduler.stopLiveRead(connection: connection.id, reason: "closed")
         await scheduler.unwatch(connection)
         watchers.release(for: connection)
     }
@@ -133,6 +177,21 @@ struct ControlHandler: RPCMethodHandler {
         case .success(let value): return value
         case .failure(let error): throw RPCError.internalError(error.description)
         }
+    }
+
+    /// The I2C slot a bench tool names, with its catalog chip; a microphone or an unknown slot is refused.
+    private static func benchSlot(_ id: String, _ configuration: DaemonConfiguration) throws(RPCError) -> (Rig.Slot, ChipDescription) {
+        let rig = configuration.rig
+        guard let slot = rig.slot(id) else {
+            if rig.microphones.contains(where: { $0.id == id }) {
+                throw RPCError.invalidParams("slot \(id) is a microphone on an audio channel: it has no I2C registers")
+            }
+            throw RPCError(code: .notFound, message: "no slot '\(id)' in rig \(rig.name); its slots: " + rig.slots.map(\.id).joined(separator: ", "))
+        }
+        guard let chip = configuration.catalog.chip(slot.chip) else {
+            throw RPCError.invalidParams("slot \(id) names chip '\(slot.chip)', which the device catalog does not have")
+        }
+        return (slot, chip)
     }
 
     private func reference(_ params: JSONValue?) throws(RPCError) -> RunReference {

@@ -102,8 +102,9 @@ actor RunScheduler: Service {
             for await prepared in starts.cancelOnGracefulShutdown() {
                 group.addTask { await self.execute(prepared) }
             }
-            // Shutting down: stop the runs in flight; each still writes its partial report.
+            // Shutting down: stop the runs in flight; each still writes its partial report. Live reads end too.
             for record in runs.values where !record.status.isFinished { record.cancellation.cancel() }
+            for session in liveReads.values { session.stop("shutdown") }
             startsContinuation.finish()
             group.addTask {
                 await self.waitForRunsToEnd()
@@ -598,13 +599,79 @@ actor RunScheduler: Service {
         finished(id, outcome: outcome, reportPath: written.0?.json, reportError: written.1)
     }
 
-    /// Waits until no running run holds any of `resources`, then holds them.
+    /// Waits until no running run holds any of `resources`, then holds them. A bench tool holding one (a live read)
+    /// is told to stop: a run goes before a technician's look at a slot.
     private func acquire(_ resources: Set<String>) async {
         if heldResources.isDisjoint(with: resources) {
             heldResources.formUnion(resources)
             return
         }
+        for resource in resources { benchHolds[resource]?.stop() }
         await withCheckedContinuation { resourceWaiters.append((resources, $0)) }
+    }
+
+    // MARK: Bench tools
+
+    /// A bus a bench tool holds (`devices.scan`, `devices.dump`, a live `devices.read`): what holds it, and how to ask
+    /// it to let go when a run needs the bus.
+    struct BenchHold {
+        var holder: String
+        var stop: @Sendable () -> Void
+    }
+
+    /// Bench holds by resource (`bus:<id>`).
+    private var benchHolds: [String: BenchHold] = [:]
+
+    /// Holds `resources` for a bench tool at once, or refuses (busy) naming the run or tool that has one: a
+    /// technician's tool never waits behind a run that may last an hour, and never takes a bus a queued run waits for.
+    func claimBench(_ resources: Set<String>, holder: String, stop: @escaping @Sendable () -> Void = {}) throws(RPCError) {
+        for resource in resources.sorted() {
+            let bus = resource.hasPrefix("bus:") ? String(resource.dropFirst(4)) : resource
+            if let record = runs.values.first(where: { !$0.status.isFinished && $0.resources.contains(resource) }) {
+                throw RPCError(code: .busy, message: "bus \(bus) is in run \(record.status.id) (\(record.status.state)); use the bench tools between runs",
+                               data: ["run": .string(record.status.id)])
+            }
+            if let hold = benchHolds[resource] {
+                throw RPCError(code: .busy, message: "bus \(bus) is held by \(hold.holder); try again when it ends")
+            }
+            if heldResources.contains(resource) {
+                throw RPCError(code: .busy, message: "bus \(bus) is being probed after a reload; try again in a moment")
+            }
+        }
+        heldResources.formUnion(resources)
+        for resource in resources { benchHolds[resource] = BenchHold(holder: holder, stop: stop) }
+    }
+
+    /// Live reads by the connection that asked for them: one each.
+    private var liveReads: [UInt64: LiveRead] = [:]
+
+    /// Holds the bus of a live read for `connection`; a run that needs the bus stops the read.
+    func claimLiveRead(_ session: LiveRead, connection: UInt64, resources: Set<String>) throws(RPCError) {
+        if let reading = liveReads[connection] {
+            throw RPCError(code: .busy, message: "this connection already reads slot \(reading.slot); devices.read.stop ends it")
+        }
+        try claimBench(resources, holder: "a live read of slot \(session.slot)") { session.stop("run", detail: "a run needs the bus") }
+        liveReads[connection] = session
+    }
+
+    /// A live read ended (its thread put the chip in standby): its bus is free.
+    func endLiveRead(connection: UInt64, resources: Set<String>) {
+        liveReads[connection] = nil
+        releaseBench(resources)
+    }
+
+    /// Stops `connection`'s live read; returns its slot, nil when it has none.
+    @discardableResult
+    func stopLiveRead(connection: UInt64, reason: String = "stopped") -> String? {
+        guard let session = liveReads[connection] else { return nil }
+        session.stop(reason)
+        return session.slot
+    }
+
+    /// Lets go of a bench tool's buses; runs waiting for them start.
+    func releaseBench(_ resources: Set<String>) {
+        for resource in resources { benchHolds[resource] = nil }
+        release(resources)
     }
 
     /// Lets go of a run's buses and instruments and starts the waiting runs they free, in the order they came.

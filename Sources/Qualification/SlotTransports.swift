@@ -17,9 +17,8 @@ public final class SlotTransports {
     public func transport(for slot: Rig.Slot) throws -> any I2CTransport {
         guard let bus = rig.bus(slot.bus) else { throw UnknownBus(slot: slot.id, bus: slot.bus) }
         if let channel = slot.mux, let mux = bus.muxes.first(where: { $0.id == channel.id }),
-           let adapters = mux.kernelAdapters {
-            // The kernel switches this mux: each channel is an adapter of its own, on the same wires.
-            return try open(Rig.Bus(id: bus.id + "/" + mux.id + ":\(channel.channel)", device: adapters[channel.channel], muxes: []))
+           let adapter = bus.kernelAdapter(of: mux, channel: channel.channel) {
+            return try open(adapter)
         }
         let transport = try open(bus)
         guard let channel = slot.mux, let mux = bus.muxes.first(where: { $0.id == channel.id }) else { return transport }
@@ -39,5 +38,14 @@ public final class SlotTransports {
         var slot: String
         var bus: String
         var description: String { "slot \(slot) names bus '\(bus)', which the rig does not have" }
+    }
+}
+
+extension Rig.Bus {
+    /// The adapter the kernel made of `mux`'s `channel` (i2c-mux-pca954x: each channel an adapter of its own, on the
+    /// same wires); nil when the daemon switches the mux itself or the rig file lists no adapter for the channel.
+    public func kernelAdapter(of mux: Rig.Mux, channel: Int) -> Rig.Bus? {
+        guard let adapters = mux.kernelAdapters, adapters.indices.contains(channel) else { return nil }
+        return Rig.Bus(id: id + "/" + mux.id + ":\(channel)", device: adapters[channel], muxes: [])
     }
 }

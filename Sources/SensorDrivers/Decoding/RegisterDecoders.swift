@@ -13,6 +13,21 @@ public enum RegisterDecoders {
         switch chip.lowercased() {
         // EVENT (por_detected) and INT_STATUS clear on read; FIFO_DATA pops the FIFO (BMP390 datasheet §5.3).
         case "bmp390", "bmp388": [0x10, 0x11, 0x14]
+        // INT_STATUS clears on read (sensors.md §2.2); FIFO_DATA pops the FIFO (BMP5_SensorAPI `BMP5_REG_FIFO_DATA`).
+        case "bmp581": [0x27, 0x29]
+        // INT_STS clears on read (sensors.md §2.3). With CFG_REG FIFO_EN set PSR pops the FIFO, but the decoding needs
+        // it: the decoder notes it instead.
+        case "dps310": [0x0A]
+        // INT_SOURCE clears on read when latched; FIFO_DATA_OUT_PRESS/TEMP pop the FIFO (ST `lps22hh_reg.h`).
+        case "lps22hh": [0x24, 0x78, 0x79, 0x7A, 0x7B, 0x7C]
+        // INT_SRC clears on read when latched (ST `lis3mdl_reg.h`), also at 0xB1, since bit 7 of an I2C sub-address
+        // only asks for auto-increment (sensors.md §3.3).
+        case "lis3mdl": [0x31, 0xB1]
+        // The interrupt status clears on read (BMM150_SensorAPI `BMM150_REG_INTERRUPT_STATUS`).
+        case "bmm150": [0x4A]
+        // Reading the results clears a data-ready flag (RM3100 DRDY, ENS160 NEWDAT/NEWGPR), but the decoding needs
+        // them; none of these chips has a clear-on-read status or a FIFO port (MMC5983MA Status clears by a write).
+        case "rm3100", "mmc5983ma", "ens160": []
         default: []
         }
     }
@@ -22,6 +37,14 @@ public enum RegisterDecoders {
         switch chip.lowercased() {
         case "bmp390": try BMP390.decode(dump, as: .bmp390)
         case "bmp388": try BMP390.decode(dump, as: .bmp388)
+        case "bmp581": try BMP581.decode(dump)
+        case "dps310": try DPS310.decode(dump)
+        case "lps22hh": try LPS22HH.decode(dump)
+        case "rm3100": try RM3100.decode(dump)
+        case "mmc5983ma": try MMC5983MA.decode(dump)
+        case "lis3mdl": try LIS3MDL.decode(dump)
+        case "bmm150": try BMM150.decode(dump)
+        case "ens160": try ENS160.decode(dump)
         default: nil
         }
     }

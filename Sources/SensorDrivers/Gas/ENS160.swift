@@ -49,6 +49,12 @@ public final class ENS160: GasSensor {
         UInt16(Swift.min(Swift.max(percent, 0), 100) * 512)
     }
 
+    /// °C of a TEMP_IN or DATA_T word, the inverse of `temperatureInput(celsius:)`: word/64 − 273.15 (§5.4).
+    public static func celsius(temperatureWord word: UInt16) -> Double { Double(word) / 64 - 273.15 }
+
+    /// %RH of a RH_IN or DATA_RH word, the inverse of `humidityInput(percent:)`: word/512 (§5.4).
+    public static func humidityPercent(word: UInt16) -> Double { Double(word) / 512 }
+
     /// Pixel resistance R = 2^(raw/2048) Ω (§5.4, ScioSense `CONVERT_RS_RAW2OHMS_F`; §6 V14: 0x8000 → 65536 Ω).
     public static func resistance(raw: UInt16) -> Double { Foundation.pow(2, Double(raw) / 2048) }
 

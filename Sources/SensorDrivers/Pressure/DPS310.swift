@@ -205,9 +205,15 @@ public final class DPS310: PressureSensor {
             throw .configurationRejected(model: "DPS310", reason: "read before configure: kP and kT follow the oversampling set there")
         }
         let b = try device.registers(Register.pressure.rawValue, count: 6)
+        return Self.reading(fromData: b, coefficients: coefficients, kP: configuration.kP, kT: configuration.kT)
+    }
+
+    /// Decodes PSR and TMP (the six bytes 0x00–0x05, each a 24-bit two's complement word MSB first) and
+    /// compensates them with the unit's coefficients at the scale factors of the oversampling they were made at
+    /// (sensors.md §2.3, §6 V4).
+    public static func reading(fromData b: [UInt8], coefficients: DPS310Coefficients, kP: Double, kT: Double) -> PressureReading {
         let rawPressure = Int64(signExtending24: UInt32(b[0]) << 16 | UInt32(b[1]) << 8 | UInt32(b[2]))
         let rawTemperature = Int64(signExtending24: UInt32(b[3]) << 16 | UInt32(b[4]) << 8 | UInt32(b[5]))
-        let (kP, kT) = (configuration.kP, configuration.kT)
         let p = Double(rawPressure), t = Double(rawTemperature)
         return PressureReading(
             pressure: coefficients.pressure(rawPressure: p, rawTemperature: t, kP: kP, kT: kT),

@@ -1,0 +1,144 @@
+import SensorDrivers
+import SensorIO
+import SensorStats
+
+/// One slot read outside a run (`sensorqual read`): the slot's driver probed and configured for a rate, each poll a
+/// reading of named quantities. The run engine's drivers and settings, without a plan; the caller owns time.
+public final class SlotReader {
+    /// A quantity each reading carries (`pressure_pa`, `x_ut`, a gas signal).
+    public struct Quantity: Sendable, Equatable {
+        public var name: String
+        public var unit: String
+    }
+
+    /// What one poll found.
+    public enum Poll: Sendable, Equatable {
+        /// Values in `quantities` order; `valid` false when the chip marks the reading invalid (warm-up).
+        case reading([Double], valid: Bool)
+        case notReady
+        /// Poll again after this many seconds (a command chip's conversion).
+        case converting(Double)
+    }
+
+    private enum Driver {
+        case pressure(any PressureSensor)
+        case magnetic(any MagneticSensor)
+        case gas(any GasSensor, signals: [GasSignalDescription])
+    }
+
+    public let model: String
+    /// The mode set, in words.
+    public let mode: String
+    /// Readings per second the chip was set to.
+    public let rate: Double
+    public let quantities: [Quantity]
+    private let driver: Driver
+
+    /// Probes the chip (`DriverError.wrongChip` for another part) and configures it at the fastest rate at or below
+    /// `rate` that it offers; a pressure chip at the highest oversampling that rate allows (the lowest noise).
+    public init(slot: Rig.Slot, chip: ChipDescription, device: I2CDevice, rate: Double) throws(DriverError) {
+        switch chip.sensorClass {
+        case "magnetic":
+            guard let sensor = slot.magneticSensor(chip: chip, device: device) else { throw Self.noDriver(chip) }
+            model = try sensor.probe().model
+            let set = try sensor.configure(MagneticSettings(outputDataRate: rate))
+            mode = String(format: "ODR %g Hz, resolution setting %d, ±%g µT", set.outputDataRate, set.resolution, set.fullScale)
+                + (set.notes.isEmpty ? "" : ", " + set.notes)
+            self.rate = set.outputDataRate
+            quantities = ["x_ut", "y_ut", "z_ut"].map { Quantity(name: $0, unit: "µT") }
+            driver = .magnetic(sensor)
+        case "gas":
+            guard let sensor = GasDrivers.sensor(driver: chip.driver, device: device) else { throw Self.noDriver(chip) }
+            model = try sensor.probe().model
+            let set = try sensor.configure(GasSettings(samplingInterval: max(1 / rate, 1)))
+            mode = String(format: "every %g s, warm-up %g s", set.samplingInterval, set.warmUp) + (set.notes.isEmpty ? "" : ", " + set.notes)
+            self.rate = 1 / set.samplingInterval
+            quantities = set.signals.map { Quantity(name: $0.name, unit: $0.unit) }
+            driver = .gas(sensor, signals: set.signals)
+        default:
+            guard let sensor = PressureDrivers.sensor(driver: chip.driver, device: device) else { throw Self.noDriver(chip) }
+            model = try sensor.probe().model
+            var configured: PressureMode?
+            var refusal: DriverError?
+            for oversampling in chip.oversamplingModes.sorted(by: >) {
+                do throws(DriverError) {
+                    configured = try sensor.configure(PressureSettings(oversampling: oversampling, outputDataRate: rate))
+                    break
+                } catch {
+                    guard case .configurationRejected = error else { throw error }
+                    refusal = error
+                }
+            }
+            guard let configured else {
+                throw refusal ?? .configurationRejected(model: model, reason: "the catalog lists no oversampling for \(chip.chip)")
+            }
+            mode = PressureConditions(configured).summary
+            self.rate = configured.outputDataRate
+            quantities = [Quantity(name: "pressure_pa", unit: "Pa"), Quantity(name: "temperature_c", unit: "°C")]
+            driver = .pressure(sensor)
+        }
+    }
+
+    private static func noDriver(_ chip: ChipDescription) -> DriverError {
+        .configurationRejected(model: chip.model, reason: "no \(chip.sensorClass) driver named '\(chip.driver)'")
+    }
+
+    public func poll() throws(DriverError) -> Poll {
+        switch driver {
+        case .pressure(let sensor):
+            switch try sensor.poll() {
+            case .reading(let reading): return .reading([reading.pressure, reading.temperature], valid: true)
+            case .notReady: return .notReady
+            case .converting(let seconds): return .converting(seconds)
+            }
+        case .magnetic(let sensor):
+            switch try sensor.poll() {
+            case .reading(let reading): return .reading([reading.field.x, reading.field.y, reading.field.z], valid: true)
+            case .notReady: return .notReady
+            case .converting(let seconds): return .converting(seconds)
+            }
+        case .gas(let sensor, let signals):
+            switch try sensor.poll() {
+            case .reading(let reading): return .reading(signals.map { reading.values[$0.name] ?? .nan }, valid: reading.valid)
+            case .notReady: return .notReady
+            case .converting(let seconds): return .converting(seconds)
+            }
+        }
+    }
+
+    /// Stops conversions, as at the end of a run; the data registers keep the last conversion.
+    public func standby() throws(DriverError) {
+        switch driver {
+        case .pressure(let sensor): try sensor.standby()
+        case .magnetic(let sensor): try sensor.standby()
+        case .gas(let sensor, _): try sensor.standby()
+        }
+    }
+}
+
+/// The running figures of one quantity of a live read: mean, sample standard deviation, and the overlapping Allan
+/// deviation at the whole number of reading intervals nearest 1 s (statistics.md §2; the same estimator as a run's).
+public struct ReadingStatistics: Sendable {
+    public private(set) var moments = RunningMoments()
+    private var allan: OverlappingAllanDeviation
+    /// Averaging factor m: τ = m/rate.
+    public let factor: Int
+    /// τ of the Allan deviation, s.
+    public let tau: Double
+
+    public init(rate: Double) {
+        factor = max(1, Int((rate * 1).rounded()))
+        tau = Double(factor) / rate
+        allan = OverlappingAllanDeviation(tau0: 1 / rate, factors: [factor])
+    }
+
+    public mutating func add(_ value: Double) {
+        moments.add(value)
+        allan.add(value)
+    }
+
+    public var mean: Double? { moments.count > 0 ? moments.mean : nil }
+    public var standardDeviation: Double? { moments.sampleStandardDeviation }
+    /// nil until 2τ of readings (2m + 1 of them).
+    public var allanDeviation: Double? { allan.deviation(factor: factor) }
+}
