@@ -1,4 +1,4 @@
-/// The version of the control-socket protocol, sent in the `hello` notification as `"protocol": {"major": 1, "minor": 2}`.
+/// The version of the control-socket protocol, sent in the `hello` notification as `"protocol": {"major": 1, "minor": 3}`.
 ///
 /// A client may use a server whose major number equals its own; a higher minor number only adds (methods, optional
 /// fields, error codes), so an older client of the same major keeps working. Removing or changing the meaning of
@@ -29,7 +29,7 @@ public struct ProtocolVersion: Sendable, Hashable, Codable, Comparable, CustomSt
     }
 
     /// The version this build speaks.
-    public static let current = ProtocolVersion(major: 1, minor: 2)
+    public static let current = ProtocolVersion(major: 1, minor: 3)
 
     /// Whether a peer speaking `other` can talk to this version: the same major number.
     public func isCompatible(with other: ProtocolVersion) -> Bool {

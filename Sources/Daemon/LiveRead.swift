@@ -71,14 +71,16 @@ final class LiveRead: Sendable {
     }
 
     /// The polling loop: runs until a stop request, the one reading without `follow`, or a driver error. Polls keep
-    /// to deadlines one reading interval apart, as the run engine's do, so the Allan deviation's τ is what it says;
-    /// between them, the chip's own waits (a conversion in progress, not ready yet).
+    /// to deadlines one reading interval apart from the first reading on, as the run engine's do (a late poll does not
+    /// push the next one back), so each conversion is read once and the Allan deviation's τ is what it says; between
+    /// them, the chip's own waits (a conversion in progress, not ready yet).
     private func read(_ reader: SlotReader, clock: any RigClock, follow: Bool, connection: RPCConnection) {
         var statistics = reader.quantities.map { _ in ReadingStatistics(rate: reader.rate) }
         let period = Int64((1e9 / reader.rate).rounded())
         var count = 0
-        let start = clock.now()
-        var deadline = start
+        // Both anchored at the first reading: the chip's conversions set the phase of the polls.
+        var first: Int64?
+        var deadline: Int64 = 0
         var end: (reason: String, detail: String?) = ("stopped", nil)
         polling: while true {
             if let request = stopRequest {
@@ -86,11 +88,16 @@ final class LiveRead: Sendable {
                 break
             }
             let wait: Int64
+            // A reading's time is its poll's start: the bus time of the transfers is not in the intervals.
+            let now = clock.now()
             do throws(DriverError) {
                 switch try reader.poll() {
                 case .reading(let values, let valid):
                     count += 1
-                    let now = clock.now()
+                    if first == nil {
+                        first = now
+                        deadline = now
+                    }
                     var named: [String: Double] = [:]
                     var figures: [String: LiveReading.Statistics] = [:]
                     for (index, quantity) in reader.quantities.enumerated() {
@@ -103,7 +110,7 @@ final class LiveRead: Sendable {
                                                            adev: statistics[index].allanDeviation)
                         }
                     }
-                    let reading = LiveReading(slot: slot, n: count, tS: Double(now - start) * 1e-9, valid: valid,
+                    let reading = LiveReading(slot: slot, n: count, tS: Double(now - first!) * 1e-9, valid: valid,
                                               values: named, statistics: figures)
                     if let params = try? JSONValue(encoding: reading) {
                         connection.notify(method: NotificationMethod.deviceReading, params: params)
@@ -114,8 +121,9 @@ final class LiveRead: Sendable {
                     }
                     // The next interval's deadline; after a stall, the next one still ahead.
                     deadline += period
-                    if deadline <= now { deadline += ((now - deadline) / period + 1) * period }
-                    wait = deadline - now
+                    let after = clock.now()
+                    if deadline <= after { deadline += ((after - deadline) / period + 1) * period }
+                    wait = deadline - after
                 case .notReady: wait = max(1_000_000, period / 10)
                 case .converting(let seconds): wait = Int64(seconds * 1e9)
                 }

@@ -35,7 +35,7 @@ public final class SlotReader {
     private let driver: Driver
 
     /// Probes the chip (`DriverError.wrongChip` for another part) and configures it at the fastest rate at or below
-    /// `rate` that it offers; a pressure chip at the highest oversampling that rate allows (the lowest noise).
+    /// `rate` that it offers; a pressure chip at the highest oversampling that keeps that rate (the lowest noise).
     public init(slot: Rig.Slot, chip: ChipDescription, device: I2CDevice, rate: Double) throws(DriverError) {
         switch chip.sensorClass {
         case "magnetic":
@@ -58,19 +58,38 @@ public final class SlotReader {
         default:
             guard let sensor = PressureDrivers.sensor(driver: chip.driver, device: device) else { throw Self.noDriver(chip) }
             model = try sensor.probe().model
-            var configured: PressureMode?
+            // The fastest rate at or below the one asked for (at the lowest oversampling), then the highest oversampling
+            // that keeps it: the lowest noise at the rate the technician wants.
+            var fastest: PressureMode?
             var refusal: DriverError?
-            for oversampling in chip.oversamplingModes.sorted(by: >) {
+            for oversampling in chip.oversamplingModes.sorted() where fastest == nil {
                 do throws(DriverError) {
-                    configured = try sensor.configure(PressureSettings(oversampling: oversampling, outputDataRate: rate))
-                    break
+                    fastest = try sensor.configure(PressureSettings(oversampling: oversampling, outputDataRate: rate))
                 } catch {
                     guard case .configurationRejected = error else { throw error }
                     refusal = error
                 }
             }
-            guard let configured else {
+            guard let fastest else {
                 throw refusal ?? .configurationRejected(model: model, reason: "the catalog lists no oversampling for \(chip.chip)")
+            }
+            var configured = fastest
+            for oversampling in chip.oversamplingModes.sorted(by: >) where oversampling > fastest.pressureOversampling {
+                let set: PressureMode
+                do throws(DriverError) {
+                    set = try sensor.configure(PressureSettings(oversampling: oversampling, outputDataRate: rate))
+                } catch {
+                    guard case .configurationRejected = error else { throw error }
+                    continue
+                }
+                if set.outputDataRate == fastest.outputDataRate {
+                    configured = set
+                    break
+                }
+            }
+            // The chip is in the mode configured last: the chosen one, unless no higher oversampling kept the rate.
+            if configured == fastest, chip.oversamplingModes.contains(where: { $0 > fastest.pressureOversampling }) {
+                configured = try sensor.configure(PressureSettings(oversampling: fastest.pressureOversampling, outputDataRate: rate))
             }
             mode = PressureConditions(configured).summary
             self.rate = configured.outputDataRate

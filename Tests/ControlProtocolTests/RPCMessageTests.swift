@@ -119,8 +119,8 @@ struct RPCMessageTests {
 
     @Test("protocol version")
     func protocolVersion() {
-        #expect(ProtocolVersion.current == ProtocolVersion(major: 1, minor: 2))
-        #expect(ProtocolVersion.current.jsonValue == ["major": 1, "minor": 2])
+        #expect(ProtocolVersion.current == ProtocolVersion(major: 1, minor: 3))
+        #expect(ProtocolVersion.current.jsonValue == ["major": 1, "minor": 3])
         #expect(ProtocolVersion.current.isCompatible(with: ProtocolVersion(major: 1, minor: 4)))
         #expect(!ProtocolVersion.current.isCompatible(with: ProtocolVersion(major: 2, minor: 0)))
         #expect(ProtocolVersion(major: 1, minor: 2) < ProtocolVersion(major: 2, minor: 0))

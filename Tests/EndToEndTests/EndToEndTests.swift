@@ -101,7 +101,7 @@ import Testing
         let exit = try await DaemonUnderTest.with(folder: folder, arguments: ["--simulate", "--plans-dir", folder.path + "/plans"]) { daemon in
             let client = try await daemon.client()
             #expect(client.hello["rig"] == "sim-bench")
-            #expect(client.hello["protocol"] == ["major": 1, "minor": 2])
+            #expect(client.hello["protocol"] == ["major": 1, "minor": 3])
 
             #expect(try await client.send(raw: "{not json").error?.code == .parseError)
             #expect(try await client.send(raw: #"{"jsonrpc":"2.0","id":1,"method":"runs.explode"}"#).error?.code == .methodNotFound)
