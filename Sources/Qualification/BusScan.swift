@@ -58,7 +58,7 @@ public enum BusScan {
             do throws(I2CError) {
                 _ = try transport.read(address: address, count: 1)
             } catch {
-                return error.cause == .noAcknowledge ? nil : Device(address: address, detail: "answered with an error: \(error)")
+                return isAbsence(error) ? nil : Device(address: address, detail: "answered with an error: \(error)")
             }
             device.detail = "no catalog chip with an id register sits at \(address)" + maybe
             return device
@@ -70,7 +70,7 @@ public enum BusScan {
             do throws(I2CError) {
                 value = try I2CDevice(transport: transport, address: address).readRegister(register)
             } catch {
-                if error.cause == .noAcknowledge && read.isEmpty { return nil }
+                if isAbsence(error) && read.isEmpty { return nil }
                 device.detail = "reading id register 0x\(hex(register)) failed: \(error)"
                 continue
             }
@@ -86,6 +86,12 @@ public enum BusScan {
                 + ": not " + withID.map(\.model).joined(separator: " or ") + maybe
         }
         return device
+    }
+
+    /// Nothing at the address: a NACK, or ENODEV, which SMBus-only adapters such as i2c-stub return for an address they
+    /// do not serve (i2cdetect counts every failure as absence; a timeout or lost arbitration is shown instead).
+    private static func isAbsence(_ error: I2CError) -> Bool {
+        error.cause == .noAcknowledge || error.cause == .adapterGone
     }
 
     private static func hex(_ byte: UInt8) -> String { (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true) }

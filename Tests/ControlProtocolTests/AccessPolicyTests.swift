@@ -24,15 +24,17 @@ struct AccessPolicyTests {
     static let reader = PeerCredentials(pid: 14, uid: 1003, gid: 1003, groups: [1003, 2001], userName: "rita")
     static let stranger = PeerCredentials(pid: 15, uid: 1004, gid: 1004, groups: [1004, 27], userName: "sam")
 
-    @Test("state-changing methods are runs.start, runs.cancel and reference.submit; the rest read")
+    @Test("state-changing methods are runs.start, runs.cancel, reference.submit/resume and devices.read; the rest read")
     func classification() {
         #expect(MethodAccess.required(for: Method.runsStart) == .operate)
+        // A live read configures the chip (its mode registers); a scan and a dump only read.
+        #expect(MethodAccess.required(for: Method.devicesRead) == .operate)
         #expect(MethodAccess.required(for: Method.runsCancel) == .operate)
         #expect(MethodAccess.required(for: Method.referenceSubmit) == .operate)
         #expect(MethodAccess.required(for: Method.referenceResume) == .operate)
         for method in [Method.systemVersion, Method.rigDescribe, Method.devicesList, Method.runsStatus, Method.runsList,
                        Method.reportsGet, Method.watch, Method.unwatch, Method.archiveRuns, Method.archiveUnit,
-                       Method.archiveYield, "no.such.method"] {
+                       Method.archiveYield, Method.devicesScan, Method.devicesDump, Method.devicesReadStop, "no.such.method"] {
             #expect(MethodAccess.required(for: method) == .read, "\(method)")
         }
     }

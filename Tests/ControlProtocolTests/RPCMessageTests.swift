@@ -124,6 +124,6 @@ struct RPCMessageTests {
         #expect(ProtocolVersion.current.isCompatible(with: ProtocolVersion(major: 1, minor: 4)))
         #expect(!ProtocolVersion.current.isCompatible(with: ProtocolVersion(major: 2, minor: 0)))
         #expect(ProtocolVersion(major: 1, minor: 2) < ProtocolVersion(major: 2, minor: 0))
-        #expect(ProtocolVersion.current.description == "1.2")
+        #expect(ProtocolVersion.current.description == "1.3")
     }
 }

@@ -75,9 +75,9 @@ import Testing
     @Test func theTrapsAreNoted() throws {
         let unshifted = try #require(try RegisterDecoders.decode(chip: "dps310", Self.dump(configuration: 0x00)))
         #expect(unshifted.notes.first == "CFG_REG (0x09) P_SHIFT is clear at ×64: above ×8 the result overflows its 24 bits unless shifted, so PSR and the pressure are wrong")
-        let internal = try #require(try RegisterDecoders.decode(chip: "dps310", Self.dump(temperatureSetup: 0x30)))
-        #expect(internal.notes.first == "TMP_CFG (0x07) TMP_EXT selects the internal (ASIC) temperature sensor, but COEF_SRCE (0x28) says the coefficients were made with the external (MEMS) one: the temperature, and the pressure through it, are off")
-        #expect(internal.configuration.first { $0.name == "tmp_ext" }?.value == .flag(false))
+        let internalSensor = try #require(try RegisterDecoders.decode(chip: "dps310", Self.dump(temperatureSetup: 0x30)))
+        #expect(internalSensor.notes.first == "TMP_CFG (0x07) TMP_EXT selects the internal (ASIC) temperature sensor, but COEF_SRCE (0x28) says the coefficients were made with the external (MEMS) one: the temperature, and the pressure through it, are off")
+        #expect(internalSensor.configuration.first { $0.name == "tmp_ext" }?.value == .flag(false))
     }
 
     /// The simulated chip (V4's coefficients), probed, configured by the driver (×64, 8 Hz) and read once, then put

@@ -10,6 +10,7 @@ private final class FakeI2CKernel: I2CSystemCalls {
         case smbusReadBlock(command: UInt8, length: Int)
         case smbusWriteBlock(command: UInt8, bytes: [UInt8])
         case smbusWriteByteData(command: UInt8, value: UInt8)
+        case smbusReadByte
     }
 
     struct Message: Equatable {
@@ -43,7 +44,7 @@ private final class FakeI2CKernel: I2CSystemCalls {
     var dataCalls: [Call] {
         log.filter {
             switch $0 {
-            case .transfer, .smbusReadBlock, .smbusWriteBlock, .smbusWriteByteData, .setTarget: true
+            case .transfer, .smbusReadBlock, .smbusWriteBlock, .smbusWriteByteData, .smbusReadByte, .setTarget: true
             default: false
             }
         }
@@ -140,6 +141,12 @@ private final class FakeI2CKernel: I2CSystemCalls {
         if let code = failure("smbusWriteByteData") { return -code }
         registers[Int(command)] = value
         return 0
+    }
+
+    func smbusReadByte(_ fd: Int32) -> Int32 {
+        log.append(.smbusReadByte)
+        if let code = failure("smbusReadByte") { return -code }
+        return Int32(registers[0])
     }
 }
 
@@ -339,6 +346,20 @@ struct I2CBusTests {
                                  operation: "SMBus read I2C block", errno: 6)) {
             _ = try bus.writeRead(address: device, write: [0x08], readCount: 40)
         }
+    }
+
+    @Test("without I2C_FUNC_I2C a one-byte plain read is an SMBus receive byte; a NACK is .noAcknowledge")
+    func smbusReceiveByte() throws {
+        let kernel = FakeI2CKernel(functionality: smbusOnly.union(.smbusReadByte))
+        let bus = try LinuxI2CBus(path: path, calls: kernel)
+        #expect(try bus.read(address: device, count: 1) == [kernel.registers[0]])
+        #expect(kernel.dataCalls == [.setTarget(0x76), .smbusReadByte])
+        kernel.failures["smbusReadByte"] = [SystemErrno.noSuchDeviceOrAddress.rawValue]
+        #expect(throws: I2CError(.noAcknowledge, bus: path, address: device, operation: "SMBus receive byte", errno: 6)) {
+            _ = try bus.read(address: device, count: 1)
+        }
+        // Longer plain reads have no SMBus form.
+        #expect(throws: I2CError.self) { _ = try bus.read(address: device, count: 2) }
     }
 
     @Test("without I2C_FUNC_I2C, writes are SMBus byte-data or I2C-block writes")

@@ -137,6 +137,8 @@ internal protocol I2CSystemCalls {
     func smbusWriteI2CBlock(_ fd: Int32, _ command: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> Int32
     /// `i2c_smbus_write_byte_data(fd, command, value)`: returns 0, or -errno.
     func smbusWriteByteData(_ fd: Int32, _ command: UInt8, _ value: UInt8) -> Int32
+    /// `i2c_smbus_read_byte(fd)` (SMBus receive byte): returns the byte, or -errno.
+    func smbusReadByte(_ fd: Int32) -> Int32
 }
 
 /// The real kernel and libi2c.
@@ -196,5 +198,9 @@ internal struct LinuxI2CSystemCalls: I2CSystemCalls, Sendable {
 
     func smbusWriteByteData(_ fd: Int32, _ command: UInt8, _ value: UInt8) -> Int32 {
         i2c_smbus_write_byte_data(fd, command, value)
+    }
+
+    func smbusReadByte(_ fd: Int32) -> Int32 {
+        i2c_smbus_read_byte(fd)
     }
 }

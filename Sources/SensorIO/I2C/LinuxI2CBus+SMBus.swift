@@ -80,7 +80,15 @@ extension LinuxI2CBus {
     /// `I2C_SLAVE_FORCE`.
     ///
     /// The corresponding C call is `ioctl(I2C_SLAVE)`.
-    private func selectSMBusTarget(_ address: I2CAddress, register: UInt8) throws(I2CError) {
+    /// One byte read with no register address (SMBus receive byte): the device's current register, or its answer.
+    func smbusReceiveByte(address: I2CAddress) throws(I2CError) -> UInt8 {
+        let fd = openDescriptor()
+        try selectSMBusTarget(address, register: nil)
+        let outcome = valueOrErrno(convention: .negatedReturn, readErrno: calls.lastErrno) { calls.smbusReadByte(fd) }
+        return UInt8(truncatingIfNeeded: try check(outcome, operation: "SMBus receive byte", address: address))
+    }
+
+    private func selectSMBusTarget(_ address: I2CAddress, register: UInt8?) throws(I2CError) {
         guard smbusTarget != address else { return }
         let fd = openDescriptor()
         smbusTarget = nil

@@ -164,13 +164,17 @@ public final class LinuxI2CBus: I2CTransport {
         }
     }
 
-    /// Reads `count` bytes from `address` in one `I2C_RDWR` message with `I2C_M_RD`. SMBus has no equivalent,
-    /// so an adapter without `I2C_FUNC_I2C` fails with `.unsupported` before any transfer.
+    /// Reads `count` bytes from `address` in one `I2C_RDWR` message with `I2C_M_RD`. Without `I2C_FUNC_I2C`, one
+    /// byte is an SMBus receive byte (`i2cdetect -r`'s probe) where the adapter has it; anything longer fails with
+    /// `.unsupported` before any transfer.
     ///
-    /// The corresponding C call is `ioctl(I2C_RDWR)`.
+    /// The corresponding C call is `ioctl(I2C_RDWR)`, or `i2c_smbus_read_byte`.
     public func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] {
         precondition(count >= 0, "count cannot be negative")
         if count == 0 { return [] }
+        if !functionality.contains(.i2c) && count == 1 && functionality.contains(.smbusReadByte) {
+            return [try smbusReceiveByte(address: address)]
+        }
         guard functionality.contains(.i2c) else {
             throw I2CError(.unsupported, bus: name, address: address,
                            operation: "read: adapter \(name) lacks I2C_FUNC_I2C \(functionality)")
