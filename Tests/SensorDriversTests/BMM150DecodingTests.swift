@@ -63,10 +63,10 @@ import Testing
         #expect(throws: RegisterDecodeError(register: 0x40, reason: "register 0x40 (id) reads 0x00 and POWER_CONTROL (0x4B) bit 0 is clear: the BMM150 is in suspend mode, where every register but 0x4B reads 0; set 0x4B to 0x01 and dump again")) {
             try RegisterDecoders.decode(chip: "bmm150", Self.dump(chipID: 0x00, power: 0x00))
         }
-        #expect(throws: RegisterDecodeError(register: 0x40, reason: "register 0x40 (id) reads 0x00, not the BMM150's 0x32: this dump is not of a BMM150")) {
+        #expect(throws: RegisterDecodeError(register: 0x40, reason: "register 0x40 (id) reads 0x00, not the BMM150's 0x32: this dump is not the BMM150's")) {
             try RegisterDecoders.decode(chip: "bmm150", Self.dump(chipID: 0x00))
         }
-        #expect(throws: RegisterDecodeError(register: 0x40, reason: "register 0x40 (id) reads 0x31, not the BMM150's 0x32: this dump is not of a BMM150")) {
+        #expect(throws: RegisterDecodeError(register: 0x40, reason: "register 0x40 (id) reads 0x31, not the BMM150's 0x32: this dump is not the BMM150's")) {
             try RegisterDecoders.decode(chip: "bmm150", Self.dump(chipID: 0x31))
         }
     }

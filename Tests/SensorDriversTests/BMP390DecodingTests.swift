@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func aBMP388DumpIsNotABMP390() throws {
-        #expect(throws: RegisterDecodeError(register: 0x00, reason: "register 0x00 (id) reads 0x50 (the BMP388's id), not the BMP390's 0x60: this dump is not of a BMP390")) {
+        #expect(throws: RegisterDecodeError(register: 0x00, reason: "register 0x00 (id) reads 0x50 (the BMP388's id), not the BMP390's 0x60: this dump is not the BMP390's")) {
             try RegisterDecoders.decode(chip: "bmp390", Self.dump(chipID: 0x50))
         }
         let decoding = try #require(try RegisterDecoders.decode(chip: "bmp388", Self.dump(chipID: 0x50)))

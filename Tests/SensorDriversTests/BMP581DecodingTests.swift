@@ -52,7 +52,7 @@ import Testing
     }
 
     @Test func aWrongChipIDIsNamed() {
-        #expect(throws: RegisterDecodeError(register: 0x01, reason: "register 0x01 (id) reads 0x60, not the BMP581's 0x50 or 0x51: this dump is not of a BMP581")) {
+        #expect(throws: RegisterDecodeError(register: 0x01, reason: "register 0x01 (id) reads 0x60, not the BMP581's 0x50 or 0x51: this dump is not the BMP581's")) {
             try RegisterDecoders.decode(chip: "bmp581", Self.dump(chipID: 0x60))
         }
     }

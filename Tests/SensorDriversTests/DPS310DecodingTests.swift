@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func aWrongChipIDIsNamed() {
-        #expect(throws: RegisterDecodeError(register: 0x0D, reason: "register 0x0D (id) reads 0x00, not the DPS310's 0x10: this dump is not of a DPS310")) {
+        #expect(throws: RegisterDecodeError(register: 0x0D, reason: "register 0x0D (id) reads 0x00, not the DPS310's 0x10: this dump is not the DPS310's")) {
             try RegisterDecoders.decode(chip: "dps310", Self.dump(productID: 0x00))
         }
     }

@@ -54,7 +54,7 @@ import Testing
 
     /// PART_ID is two registers: either byte wrong names its register.
     @Test func aWrongChipIDIsNamed() {
-        #expect(throws: RegisterDecodeError(register: 0x00, reason: "register 0x00 (id) reads 0x61, not the ENS160's 0x60: this dump is not of a ENS160")) {
+        #expect(throws: RegisterDecodeError(register: 0x00, reason: "register 0x00 (id) reads 0x61, not the ENS160's 0x60: this dump is not the ENS160's")) {
             try RegisterDecoders.decode(chip: "ens160", Self.dump(partID: [0x61, 0x01]))
         }
         #expect(throws: RegisterDecodeError(register: 0x01, reason: "register 0x01 (id, high byte) reads 0x02, not the ENS160's 0x01: PART_ID 0x0260 is not 0x0160, so this dump is not of an ENS160")) {

@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func aWrongChipIDIsNamed() {
-        #expect(throws: RegisterDecodeError(register: 0x0F, reason: "register 0x0F (id) reads 0x33, not the LIS3MDL's 0x3D: this dump is not of a LIS3MDL")) {
+        #expect(throws: RegisterDecodeError(register: 0x0F, reason: "register 0x0F (id) reads 0x33, not the LIS3MDL's 0x3D: this dump is not the LIS3MDL's")) {
             try RegisterDecoders.decode(chip: "lis3mdl", Self.dump(whoAmI: 0x33))
         }
     }

@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func aWrongChipIDIsNamed() {
-        #expect(throws: RegisterDecodeError(register: 0x0F, reason: "register 0x0F (id) reads 0xB1, not the LPS22HH's 0xB3: this dump is not of a LPS22HH")) {
+        #expect(throws: RegisterDecodeError(register: 0x0F, reason: "register 0x0F (id) reads 0xB1, not the LPS22HH's 0xB3: this dump is not the LPS22HH's")) {
             try RegisterDecoders.decode(chip: "lps22hh", Self.dump(whoAmI: 0xB1))
         }
     }

@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func aWrongChipIDIsNamed() {
-        #expect(throws: RegisterDecodeError(register: 0x2F, reason: "register 0x2F (id) reads 0x00, not the MMC5983MA's 0x30: this dump is not of a MMC5983MA")) {
+        #expect(throws: RegisterDecodeError(register: 0x2F, reason: "register 0x2F (id) reads 0x00, not the MMC5983MA's 0x30: this dump is not the MMC5983MA's")) {
             try RegisterDecoders.decode(chip: "mmc5983ma", Self.dump(productID: 0x00))
         }
     }

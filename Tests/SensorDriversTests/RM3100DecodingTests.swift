@@ -48,7 +48,7 @@ import Testing
     }
 
     @Test func aWrongChipIDIsNamed() {
-        #expect(throws: RegisterDecodeError(register: 0x36, reason: "register 0x36 (id) reads 0x30, not the RM3100's 0x22: this dump is not of a RM3100")) {
+        #expect(throws: RegisterDecodeError(register: 0x36, reason: "register 0x36 (id) reads 0x30, not the RM3100's 0x22: this dump is not the RM3100's")) {
             try RegisterDecoders.decode(chip: "rm3100", Self.dump(revision: 0x30))
         }
     }

@@ -25,9 +25,8 @@ public enum RegisterDecoders {
         case "lis3mdl": [0x31, 0xB1]
         // The interrupt status clears on read (BMM150_SensorAPI `BMM150_REG_INTERRUPT_STATUS`).
         case "bmm150": [0x4A]
-        // Reading the results clears a data-ready flag (RM3100 DRDY, ENS160 NEWDAT/NEWGPR), but the decoding needs
-        // them; none of these chips has a clear-on-read status or a FIFO port (MMC5983MA Status clears by a write).
-        case "rm3100", "mmc5983ma", "ens160": []
+        // RM3100, MMC5983MA, ENS160: reading the results clears a data-ready flag (DRDY, NEWDAT/NEWGPR), but the
+        // decoding needs them; none has a clear-on-read status or a FIFO port (MMC5983MA Status clears by a write).
         default: []
         }
     }

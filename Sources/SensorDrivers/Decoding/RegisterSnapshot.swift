@@ -47,7 +47,7 @@ public struct RegisterSnapshot: Sendable {
         guard expected.contains(id) else {
             let other = names[id].map { " (the \($0)'s id)" } ?? ""
             throw RegisterDecodeError(register: register, reason: "register 0x\(hex(register)) (id) reads 0x\(hex(id))\(other), not the \(model)'s "
-                                      + expected.map { "0x" + hex($0) }.joined(separator: " or ") + ": this dump is not of a \(model)")
+                                      + expected.map { "0x" + hex($0) }.joined(separator: " or ") + ": this dump is not the \(model)'s")
         }
         return id
     }

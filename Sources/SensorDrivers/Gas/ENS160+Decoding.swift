@@ -31,7 +31,8 @@ extension ENS160 {
         decoding.raw += [DecodedField("temperature", .integer(Int64(temperatureWord)), register: dataTemperatureRegister),
                          DecodedField("humidity", .integer(Int64(humidityWord)), register: dataTemperatureRegister + 2)]
         decoding.temperatureC = celsius(temperatureWord: temperatureWord)
-        decoding.values = [DecodedField("humidity_percent", .number(humidityPercent(word: humidityWord)), register: dataTemperatureRegister + 2),
+        decoding.values = [DecodedField("humidity_percent", .number(humidityPercent(word: humidityWord)),
+                                        register: dataTemperatureRegister + 2),
                            DecodedField("tvoc_ppb", .number(reading.values["tvoc"]!), register: 0x22),
                            DecodedField("eco2_ppm", .number(reading.values["eco2"]!), register: 0x24),
                            DecodedField("aqi", .integer(reading.raw[0]), register: 0x21),
@@ -46,7 +47,8 @@ extension ENS160 {
         }
 
         if let why = reading.status {
-            decoding.notes.append("DEVICE_STATUS (0x20) validity is \(status >> 2 & 0x03) (\(why)): the outputs do not count (sensors.md §5.4)")
+            decoding.notes.append("DEVICE_STATUS (0x20) validity is \(status >> 2 & 0x03) (\(why)): the outputs do not count "
+                                  + "(sensors.md §5.4)")
         }
         if status & statusError != 0 {
             decoding.notes.append("DEVICE_STATUS (0x20) STATER is set: an invalid operating mode or an error")
@@ -55,13 +57,14 @@ extension ENS160 {
             decoding.notes.append("OPMODE (0x10) is \(operatingModeName(mode)): the data registers hold the last data set made before")
         }
         if status & newData == 0 {
-            decoding.notes.append("DEVICE_STATUS (0x20) NEWDAT is clear: DATA_AQI–DATA_ECO2 were read since the data set (or none was made)")
+            decoding.notes.append("DEVICE_STATUS (0x20) NEWDAT is clear: DATA_AQI–DATA_ECO2 were read since the data set "
+                                  + "(or none was made)")
         }
         return decoding
     }
 
     /// DATA_T (0x30–0x31) and DATA_RH (0x32–0x33): the temperature and humidity the algorithms used, in TEMP_IN's
-    /// and RH_IN's formats (sensors.md §5.4 table).
+    /// and RH_IN's formats (ENS160 datasheet [S28]; sensors.md §5.4 lists the registers, not their format).
     private static let dataTemperatureRegister: UInt8 = 0x30
 
     private static func operatingModeName(_ mode: UInt8) -> String {
@@ -87,11 +90,15 @@ extension ENS160 {
             fields.append(DecodedField("int_cfg_push_pull", .flag(config & 0x20 != 0), register: 0x11))
             fields.append(DecodedField("intpol_active_high", .flag(config & 0x40 != 0), register: 0x11))
         }
-        if let low = registers.optionalByte(Register.temperatureIn.rawValue), let high = registers.optionalByte(Register.temperatureIn.rawValue + 1) {
-            fields.append(DecodedField("temp_in_c", .number(celsius(temperatureWord: UInt16(low) | UInt16(high) << 8)), register: 0x13))
+        func word(_ register: UInt8) -> UInt16? {
+            guard let low = registers.optionalByte(register), let high = registers.optionalByte(register + 1) else { return nil }
+            return UInt16(low) | UInt16(high) << 8
         }
-        if let low = registers.optionalByte(Register.humidityIn.rawValue), let high = registers.optionalByte(Register.humidityIn.rawValue + 1) {
-            fields.append(DecodedField("rh_in_percent", .number(humidityPercent(word: UInt16(low) | UInt16(high) << 8)), register: 0x15))
+        if let temperature = word(Register.temperatureIn.rawValue) {
+            fields.append(DecodedField("temp_in_c", .number(celsius(temperatureWord: temperature)), register: 0x13))
+        }
+        if let humidity = word(Register.humidityIn.rawValue) {
+            fields.append(DecodedField("rh_in_percent", .number(humidityPercent(word: humidity)), register: 0x15))
         }
         fields.append(DecodedField("statas", .flag(status & 0x80 != 0), register: 0x20))
         fields.append(DecodedField("stater", .flag(status & statusError != 0), register: 0x20))

@@ -37,7 +37,8 @@ extension LIS3MDL {
             decoding.notes.append("CTRL_REG1 (0x20) TEMP_EN is clear: the chip does not measure temperature, so TEMP_OUT holds none")
         }
         if let control = registers.optionalByte(Register.control3.rawValue), control & 0x03 != continuousMode {
-            decoding.notes.append("CTRL_REG3 (0x22) MD is \(conversionModes[Int(control & 0x03)]): OUT holds the last conversion made before")
+            decoding.notes.append("CTRL_REG3 (0x22) MD is \(conversionModes[Int(control & 0x03)]): OUT holds the last conversion "
+                                  + "made before")
         }
         if let status = registers.optionalByte(Register.status.rawValue), status & dataReady == 0 {
             decoding.notes.append("STATUS (0x27) ZYXDA is clear: OUT was read since its conversion (or none was made)")

@@ -26,7 +26,8 @@ extension RM3100 {
         decoding.field = FieldVector(x: field[0], y: field[1], z: field[2])
 
         if let mode = registers.optionalByte(Register.continuousMode.rawValue), mode & 0x01 == 0 || mode & 0x70 == 0 {
-            decoding.notes.append("CMM (0x01) continuous measurement is off: MX–MZ hold the last measurement made before (by CMM or POLL)")
+            decoding.notes.append("CMM (0x01) continuous measurement is off: MX–MZ hold the last measurement made before "
+                                  + "(by CMM or POLL)")
         }
         if let status = registers.optionalByte(Register.status.rawValue), status & dataReady == 0 {
             // i2cdump reads MX–MZ (0x24–0x2C) before STATUS (0x34), and reading the results clears DRDY (sensors.md §3.1).

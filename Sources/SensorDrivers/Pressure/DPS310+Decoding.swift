@@ -13,18 +13,21 @@ extension DPS310 {
         let coef = try registers.bytes(Register.coefficients.rawValue, count: DPS310Coefficients.byteCount, for: "coefficients (COEF)")
         guard let coefficients = DPS310Coefficients(coef: coef), coefficients.isPlausible else {
             throw RegisterDecodeError(register: Register.coefficients.rawValue,
-                                      reason: "the DPS310 coefficients COEF 0x10–0x21 read all 0x00 or all 0xFF: a dead read, or read before COEF_RDY")
+                                      reason: "the DPS310 coefficients COEF 0x10–0x21 read all 0x00 or all 0xFF: a dead read, "
+                                          + "or read before COEF_RDY")
         }
         // kP and kT follow the oversampling the conversion was made at (sensors.md §2.3 scale factor table).
         let setup = try registers.bytes(Register.pressureConfiguration.rawValue, count: 2, for: "oversampling setting (PRS_CFG, TMP_CFG)")
         let pressureOversampling = 1 << Int(setup[0] & 0x0F), temperatureOversampling = 1 << Int(setup[1] & 0x0F)
         guard let kP = DPS310Coefficients.scaleFactor(oversampling: pressureOversampling) else {
             throw RegisterDecodeError(register: Register.pressureConfiguration.rawValue,
-                                      reason: "register 0x06 (PRS_CFG) PM_PRC is \(setup[0] & 0x0F), a reserved code: the DPS310 oversamples ×1…×128 (0–7)")
+                                      reason: "register 0x06 (PRS_CFG) PM_PRC is \(setup[0] & 0x0F), a reserved code: the DPS310 "
+                                          + "oversamples ×1…×128 (0–7)")
         }
         guard let kT = DPS310Coefficients.scaleFactor(oversampling: temperatureOversampling) else {
             throw RegisterDecodeError(register: Register.temperatureConfiguration.rawValue,
-                                      reason: "register 0x07 (TMP_CFG) TMP_PRC is \(setup[1] & 0x0F), a reserved code: the DPS310 oversamples ×1…×128 (0–7)")
+                                      reason: "register 0x07 (TMP_CFG) TMP_PRC is \(setup[1] & 0x0F), a reserved code: the DPS310 "
+                                          + "oversamples ×1…×128 (0–7)")
         }
         let data = try registers.bytes(Register.pressure.rawValue, count: 6, for: "results (PSR, TMP)")
         let reading = reading(fromData: data, coefficients: coefficients, kP: kP, kT: kT)
