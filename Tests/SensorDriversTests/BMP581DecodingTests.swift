@@ -30,8 +30,8 @@ import Testing
         #expect(decoding.idRegister == 0x01 && decoding.idValue == 0x50)
         #expect(decoding.temperatureC == 25)
         #expect(decoding.pressurePa == 101_325)
-        #expect(decoding.raw == [DecodedField("temperature", .integer(0x190000), register: 0x1D),
-                                 DecodedField("pressure", .integer(0x62F340), register: 0x20)])
+        #expect(decoding.raw == [DecodedField("pressure", .integer(0x62F340), register: 0x20),
+                                 DecodedField("temperature", .integer(0x190000), register: 0x1D)])
         #expect(decoding.calibration.isEmpty)
         #expect(decoding.values == [DecodedField("pressure_lsb_pa", .number(1.0 / 64))])
         let configuration = Dictionary(uniqueKeysWithValues: decoding.configuration.map { ($0.name, $0.value) })
@@ -109,7 +109,7 @@ import Testing
         #expect(dump[0x27] == .notRead && dump[0x29] == .notRead)
         let decoding = try #require(try RegisterDecoders.decode(chip: "bmp581", dump))
         #expect(decoding.pressurePa == read.pressure && decoding.temperatureC == read.temperature)
-        #expect(decoding.raw.map(\.value) == [.integer(read.rawTemperature), .integer(read.rawPressure)])
+        #expect(decoding.raw.map(\.value) == [.integer(read.rawPressure), .integer(read.rawTemperature)])
         #expect(abs(read.pressure - 93_000) < 100)          // a real reading, not a blank register file
         let configuration = Dictionary(uniqueKeysWithValues: decoding.configuration.map { ($0.name, $0.value) })
         #expect(configuration["mode"] == .text("standby"))

@@ -34,6 +34,18 @@ public struct RegisterDecoding: Sendable, Equatable {
     }
 }
 
+extension RegisterDecoding {
+    /// A pressure chip's conversion as decoded: the raw words where they were read, °C, Pa and the pressure change of
+    /// one raw LSB there.
+    mutating func setConversion(_ reading: PressureReading, pressureRegister: UInt8, temperatureRegister: UInt8) {
+        raw = [DecodedField("pressure", .integer(reading.rawPressure), register: pressureRegister),
+               DecodedField("temperature", .integer(reading.rawTemperature), register: temperatureRegister)]
+        temperatureC = reading.temperature
+        pressurePa = reading.pressure
+        values = [DecodedField("pressure_lsb_pa", .number(reading.pressureStep))]
+    }
+}
+
 /// One named value of a decoded register file.
 public struct DecodedField: Sendable, Equatable {
     /// snake_case, unit last where there is one (`odr_hz`, `par_t1`, `osr_p`).

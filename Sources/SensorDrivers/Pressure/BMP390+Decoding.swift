@@ -29,11 +29,10 @@ extension BMP390 {
         var decoding = RegisterDecoding(model: part.model, idRegister: Register.chipID.rawValue, idValue: id)
         decoding.configuration = configuration(registers)
         decoding.calibration = calibrationFields(nvm)
-        decoding.raw = [DecodedField("pressure", .integer(Int64(rawPressure)), register: 0x04),
-                        DecodedField("temperature", .integer(Int64(rawTemperature)), register: 0x07)]
-        decoding.temperatureC = reading.temperature
-        decoding.pressurePa = reading.pressure
-        decoding.values = [DecodedField("pressure_lsb_pa", .number(reading.pressureStep))]
+        decoding.setConversion(PressureReading(pressure: reading.pressure, temperature: reading.temperature,
+                                               rawPressure: Int64(rawPressure), rawTemperature: Int64(rawTemperature),
+                                               pressureStep: reading.pressureStep),
+                               pressureRegister: 0x04, temperatureRegister: 0x07)
         if let power = registers.optionalByte(Register.powerControl.rawValue), power & 0x30 != 0x30 {
             decoding.notes.append("PWR_CTRL (0x1B) is not normal mode: DATA holds the last conversion made before")
         }

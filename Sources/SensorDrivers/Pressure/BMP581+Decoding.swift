@@ -14,11 +14,7 @@ extension BMP581 {
         var decoding = RegisterDecoding(model: id == chipIDPrimary ? "BMP581" : "BMP585",
                                         idRegister: Register.chipID.rawValue, idValue: id)
         decoding.configuration = configuration(registers)
-        decoding.raw = [DecodedField("temperature", .integer(reading.rawTemperature), register: 0x1D),
-                        DecodedField("pressure", .integer(reading.rawPressure), register: 0x20)]
-        decoding.temperatureC = reading.temperature
-        decoding.pressurePa = reading.pressure
-        decoding.values = [DecodedField("pressure_lsb_pa", .number(reading.pressureStep))]
+        decoding.setConversion(reading, pressureRegister: 0x20, temperatureRegister: 0x1D)
 
         if let osr = registers.optionalByte(Register.oversampling.rawValue), osr & pressureEnable == 0 {
             // Without press_en the chip converts temperature only; PRESS_DATA is not a pressure (the Linux bmp580

@@ -39,11 +39,7 @@ extension DPS310 {
             ("c10", 0x15, coefficients.c10), ("c01", 0x18, coefficients.c01), ("c11", 0x1A, coefficients.c11),
             ("c20", 0x1C, coefficients.c20), ("c21", 0x1E, coefficients.c21), ("c30", 0x20, coefficients.c30),
         ].map { DecodedField($0.0, .integer(Int64($0.2)), register: UInt8($0.1)) }
-        decoding.raw = [DecodedField("pressure", .integer(reading.rawPressure), register: 0x00),
-                        DecodedField("temperature", .integer(reading.rawTemperature), register: 0x03)]
-        decoding.temperatureC = reading.temperature
-        decoding.pressurePa = reading.pressure
-        decoding.values = [DecodedField("pressure_lsb_pa", .number(reading.pressureStep))]
+        decoding.setConversion(reading, pressureRegister: 0x00, temperatureRegister: 0x03)
         decoding.notes = notes(registers, pressureOversampling: pressureOversampling, temperatureOversampling: temperatureOversampling,
                                temperatureSensor: setup[1] & externalTemperatureSensor)
         return decoding

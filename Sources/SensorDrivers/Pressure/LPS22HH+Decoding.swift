@@ -11,11 +11,7 @@ extension LPS22HH {
 
         var decoding = RegisterDecoding(model: "LPS22HH", idRegister: Register.whoAmI.rawValue, idValue: id)
         decoding.configuration = configuration(registers)
-        decoding.raw = [DecodedField("pressure", .integer(reading.rawPressure), register: 0x28),
-                        DecodedField("temperature", .integer(reading.rawTemperature), register: 0x2B)]
-        decoding.temperatureC = reading.temperature
-        decoding.pressurePa = reading.pressure
-        decoding.values = [DecodedField("pressure_lsb_pa", .number(reading.pressureStep))]
+        decoding.setConversion(reading, pressureRegister: 0x28, temperatureRegister: 0x2B)
 
         if let control = registers.optionalByte(Register.control1.rawValue), control & 0x70 == 0 {
             decoding.notes.append("CTRL_REG1 (0x10) ODR is 0 (power-down or one-shot): the outputs hold the last conversion made before")
