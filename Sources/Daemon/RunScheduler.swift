@@ -104,6 +104,7 @@ actor RunScheduler: Service {
             }
             // Shutting down: stop the runs in flight; each still writes its partial report. Live reads end too.
             for record in runs.values where !record.status.isFinished { record.cancellation.cancel() }
+            isStopping = true
             for session in liveReads.values { session.stop("shutdown") }
             startsContinuation.finish()
             group.addTask {
@@ -115,9 +116,18 @@ actor RunScheduler: Service {
 
     private var endWaiters: [CheckedContinuation<Void, Never>] = []
 
+    /// Waits until every run has ended and every live read has put its chip in standby.
     private func waitForRunsToEnd() async {
-        if runs.values.allSatisfy({ $0.status.isFinished }) { return }
+        if allEnded { return }
         await withCheckedContinuation { endWaiters.append($0) }
+    }
+
+    private var allEnded: Bool { runs.values.allSatisfy({ $0.status.isFinished }) && liveReads.isEmpty }
+
+    private func resumeEndWaitersIfAllEnded() {
+        guard allEnded else { return }
+        for waiter in endWaiters { waiter.resume() }
+        endWaiters.removeAll()
     }
 
     // MARK: Requests
@@ -621,10 +631,13 @@ actor RunScheduler: Service {
 
     /// Bench holds by resource (`bus:<id>`).
     private var benchHolds: [String: BenchHold] = [:]
+    /// Shutdown has begun: no bench tool starts.
+    private var isStopping = false
 
     /// Holds `resources` for a bench tool at once, or refuses (busy) naming the run or tool that has one: a
     /// technician's tool never waits behind a run that may last an hour, and never takes a bus a queued run waits for.
     func claimBench(_ resources: Set<String>, holder: String, stop: @escaping @Sendable () -> Void = {}) throws(RPCError) {
+        if isStopping { throw RPCError(code: .busy, message: "sensorquald is stopping") }
         for resource in resources.sorted() {
             let bus = resource.hasPrefix("bus:") ? String(resource.dropFirst(4)) : resource
             if let record = runs.values.first(where: { !$0.status.isFinished && $0.resources.contains(resource) }) {
@@ -658,6 +671,7 @@ actor RunScheduler: Service {
     func endLiveRead(connection: UInt64, resources: Set<String>) {
         liveReads[connection] = nil
         releaseBench(resources)
+        resumeEndWaitersIfAllEnded()
     }
 
     /// Stops `connection`'s live read; returns its slot, nil when it has none.
@@ -721,10 +735,7 @@ actor RunScheduler: Service {
         if lostEvents > 0 { logger.warning("run \(id): \(lostEvents) run events did not fit the event queue") }
         notifier.status("run \(id) \(outcome.state.rawValue): \(verdict)")
         broadcast(NotificationMethod.runFinished, run: id, params: record.status)
-        if runs.values.allSatisfy({ $0.status.isFinished }) {
-            for waiter in endWaiters { waiter.resume() }
-            endWaiters.removeAll()
-        }
+        resumeEndWaitersIfAllEnded()
     }
 
     /// Applies a run event, and records in the archive each change of the run's state or step as it happens.

@@ -154,6 +154,30 @@ import Testing
         #expect(exit == 0)
     }
 
+    /// SIGTERM during a live read: the read ends (its chip in standby) and the daemon exits 0.
+    @Test func aLiveReadEndsAtShutdown() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let daemon = DaemonUnderTest(folder: folder)
+        try await daemon.start()
+        let reader = try await daemon.client()
+        _ = try await reader.call(Method.devicesRead, params: ReadParams(slot: "B3", rateHz: 100, follow: true), as: ReadStarted.self)
+        var end: ReadEnd?
+        var readings = 0
+        for await notification in reader.notifications {
+            if notification.method == NotificationMethod.deviceReading {
+                readings += 1
+                if readings == 5 { #expect(await daemon.stop() == 0) }
+            } else if notification.method == NotificationMethod.deviceReadEnd {
+                end = try notification.params.decode(ReadEnd.self)
+            }
+        }
+        #expect(readings >= 5)
+        // The end goes out before the socket closes, when the server is still writing; either way the daemon exited 0.
+        if let end { #expect(end.reason == "shutdown") }
+        await reader.close()
+    }
+
     @Test func badRequestsAreNamed() async throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
