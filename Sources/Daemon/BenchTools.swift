@@ -18,9 +18,9 @@ enum BenchTools {
         return matching
     }
 
-    /// Scans each bus: the trunk with every user-switched mux's channels off, then each channel alone (devices
-    /// already seen on the trunk are not repeated), then the channels the kernel makes adapters of. The muxes are
-    /// left with every channel off.
+    /// Scans each bus: the trunk with every user-switched mux's channels off, then each channel of each mux alone
+    /// (devices already seen on the trunk are not repeated; a kernel-switched mux through the adapter of each channel).
+    /// The muxes are left with every channel off.
     static func scan(_ buses: [Rig.Bus], rig: Rig, catalog: ChipCatalog, connector: any RigConnector) -> [ScannedBus] {
         buses.map { bus in
             var scanned = ScannedBus(bus: bus.id, device: bus.device, devices: [])
@@ -72,8 +72,9 @@ enum BenchTools {
                     }
                     scanned.devices += entries(BusScan.scan(segment, catalog: catalog, skipping: seen), channel: channel, mux: mux)
                 }
+                // Off again before the next mux's channels, so that its devices are not seen behind them too.
+                if mux.kernelAdapters == nil { try? transport.write(address: mux.address, [0x00]) }
             }
-            for mux in switched { try? transport.write(address: mux.address, [0x00]) }
             return scanned
         }
     }
