@@ -79,14 +79,17 @@ enum BenchTools {
         }
     }
 
-    /// Reads the slot's registers as `i2cdump -y BUS ADDR b` would, leaving out those whose read has a side effect.
+    /// Reads the slot's registers as `i2cdump -y BUS ADDR b` would, leaving out those whose read has a side effect. A
+    /// slot with a power line is switched on first (a run switches it off at its end); it stays on.
     static func dump(_ slot: Rig.Slot, rig: Rig, catalog: ChipCatalog, connector: any RigConnector) throws(RPCError) -> DumpResult {
         guard let chip = catalog.chip(slot.chip), chip.idRegister != nil else {
             let model = catalog.chip(slot.chip)?.model ?? slot.chip
             throw RPCError.invalidParams("slot \(slot.id) holds a \(model), a command chip: it has no register file to dump")
         }
         let device: I2CDevice
+        let power: (any PowerSwitch)?
         do {
+            power = try slot.switchPowerOn(connector, settle: Rig.Slot.powerUpSettle)
             device = I2CDevice(transport: try SlotTransports(rig: rig, connector: connector).transport(for: slot), address: slot.address)
             _ = try device.readRegister(chip.idRegister!)
         } catch {
@@ -94,6 +97,7 @@ enum BenchTools {
         }
         let skipped = RegisterDecoders.readSensitiveRegisters(chip: slot.chip)
         let dump = I2CDump.read(device, skipping: skipped)
+        withExtendedLifetime(power) {}
         return DumpResult(slot: slot.id, chip: slot.chip, bus: rig.bus(slot.bus)?.device ?? slot.bus, muxChannel: slot.mux?.channel,
                           address: slot.address.description, skipped: skipped.sorted().map(hex), i2cdump: dump.text)
     }

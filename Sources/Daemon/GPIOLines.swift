@@ -23,14 +23,15 @@ final class GPIODataReadyLine: DataReadyLine {
     }
 }
 
-/// A slot's power or enable line through libgpiod, requested off and switched on for the run.
+/// A slot's power or enable line through libgpiod, requested switched on (`RigConnector.openPowerLine`): a slot that is
+/// already on (left on by a bench tool) is not power-cycled by the request, which would reset its chip.
 final class GPIOPowerSwitch: PowerSwitch {
     let line: GPIOLine
     let name: String
 
     init(_ reference: Rig.GPIOLineReference) throws(GPIOError) {
         let chip = try reference.chip.hasPrefix("/") ? GPIOChip(path: reference.chip) : GPIOChip(name: reference.chip)
-        line = try GPIOLine(chip: chip, offset: GPIOLineOffset(rawValue: reference.line), output: .low,
+        line = try GPIOLine(chip: chip, offset: GPIOLineOffset(rawValue: reference.line), output: .high,
                             activeLow: reference.activeLow)
         name = reference.description
     }

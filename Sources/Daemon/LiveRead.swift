@@ -45,7 +45,11 @@ final class LiveRead: Sendable {
         let started: Result<ReadStarted, RPCError> = await withCheckedContinuation { continuation in
             let thread = Thread {
                 let reader: SlotReader
+                // The supply stays on after the read (a run switches it off at its end), so a dump that follows reads
+                // the chip as the read left it.
+                let power: (any PowerSwitch)?
                 do {
+                    power = try slot.switchPowerOn(configuration.connector, settle: Rig.Slot.powerUpSettle)
                     let transport = try SlotTransports(rig: configuration.rig, connector: configuration.connector).transport(for: slot)
                     reader = try SlotReader(slot: slot, chip: chip, device: I2CDevice(transport: transport, address: slot.address), rate: rate)
                 } catch {
@@ -58,6 +62,7 @@ final class LiveRead: Sendable {
                     slot: slot.id, model: reader.model, mode: reader.mode, rateHz: reader.rate, adevTauS: tau,
                     quantities: reader.quantities.map { .init(name: $0.name, unit: $0.unit) })))
                 session.read(reader, clock: configuration.connector.clock, follow: follow, connection: connection)
+                withExtendedLifetime(power) {}
                 finished()
             }
             thread.name = "read \(slot.id)"

@@ -46,6 +46,22 @@ public protocol DataReadyLine: AnyObject {
     func takeEdges() throws -> [Int64]
 }
 
+extension Rig.Slot {
+    /// The longest power-up wait of the run engines (the DPS310 is ready about 40 ms after power-up, sensors.md §2.3):
+    /// what a bench tool waits when it switches a slot on, whatever the chip.
+    public static let powerUpSettle: Int64 = 50_000_000
+
+    /// Switches the slot's supply on, where the rig file wires it to a power line, and waits `settle` ns on the rig
+    /// clock for the chip to start. Returns the line, which the caller holds while it uses the slot; nil without one.
+    public func switchPowerOn(_ connector: any RigConnector, settle: Int64) throws -> (any PowerSwitch)? {
+        guard let power else { return nil }
+        let line = try connector.openPowerLine(power)
+        try line.set(on: true)
+        connector.clock.sleep(until: connector.clock.now() + settle)
+        return line
+    }
+}
+
 /// A DUT's power or enable line.
 public protocol PowerSwitch: AnyObject {
     var name: String { get }

@@ -95,11 +95,7 @@ class SlotDUT {
     /// Switches the slot's power line on, where it has one, and waits `settle` ns on the rig clock for the chip to
     /// start (its datasheet's power-up time).
     func powerOn(_ connector: any RigConnector, settle: Int64) throws {
-        guard let line = slot.power else { return }
-        let power = try connector.openPowerLine(line)
-        self.power = power
-        try power.set(on: true)
-        connector.clock.sleep(until: connector.clock.now() + settle)
+        power = try slot.switchPowerOn(connector, settle: settle)
     }
 
     /// Stops conversions (the subclass's driver) and switches the DUT's supply off, at the end of a run.

@@ -82,6 +82,29 @@ import Testing
         #expect(exit == 0)
     }
 
+    /// A run switches a slot's supply off at its end (S1's is a simulated GPIO line); the bench tools switch it on
+    /// again, and leave it on so that a dump follows a read.
+    @Test func theBenchToolsPowerASlotARunSwitchedOff() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let exit = try await DaemonUnderTest.with(folder: folder) { daemon in
+            func cli(_ arguments: [String]) async throws -> CommandResult {
+                try await runCommand("sensorqual", arguments + ["--socket", daemon.socket], in: folder)
+            }
+            let run = try await cli(["run", "--plan", "pressure-basic", "--slot", "S1", "--json"])
+            #expect(run.status <= 1, "stderr: \(run.stderr)")
+            let read = try await cli(["read", "S1", "--json"])
+            #expect(read.status == 0, "stderr: \(read.stderr)")
+            let reading = try JSONValue(parsing: String(try #require(read.stdout.split(separator: "\n").first))).decode(LiveReading.self)
+            let dump = try await cli(["dump", "S1"])
+            #expect(dump.status == 0, "stderr: \(dump.stderr)")
+            try dump.stdout.write(toFile: folder.path + "/s1.txt", atomically: true, encoding: .utf8)
+            let decoded = try await runCommand("sensorqual", ["decode", "bmp390", "--i2cdump", folder.path + "/s1.txt", "--json"], in: folder)
+            #expect(try JSONValue(parsing: decoded.stdout)["pressure_pa"]?.doubleValue == reading.values["pressure_pa"])
+        }
+        #expect(exit == 0)
+    }
+
     /// A live read keeps to the chip's rate with running statistics, and gives way to a run on its bus; while the run
     /// holds the bus, the bench tools are refused with the run named.
     @Test func aLiveReadGivesWayToARun() async throws {
