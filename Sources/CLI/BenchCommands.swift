@@ -64,7 +64,7 @@ extension Sensorqual {
             }
             let devices = BusScan.scan(adapter, catalog: catalog).map { device in
                 ScannedDevice(muxChannel: nil, address: device.address.description, chip: device.chip, model: device.model,
-                              idRegister: device.idRegister.map(Self.hex), id: device.idValue.map(Self.hex), slot: nil, slotChip: nil,
+                              idRegister: device.idRegister?.hexLiteral, id: device.idValue?.hexLiteral, slot: nil, slotChip: nil,
                               detail: device.detail)
             }
             return ScannedBus(bus: path, device: path, devices: devices)
@@ -82,8 +82,6 @@ extension Sensorqual {
             }
             return out + table.rendered
         }
-
-        static func hex(_ byte: UInt8) -> String { "0x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true) }
     }
 
     /// `sensorqual dump SLOT`: the slot's register file as i2cdump prints it.

@@ -67,8 +67,8 @@ extension Sensorqual {
             }
             var object: [String: JSONValue] = [
                 "chip": .string(chip), "model": .string(decoding.model),
-                "id_register": decoding.idRegister.map { .string(hex($0)) } ?? .null,
-                "id": decoding.idValue.map { .string(hex($0)) } ?? .null,
+                "id_register": decoding.idRegister.map { .string($0.hexLiteral) } ?? .null,
+                "id": decoding.idValue.map { .string($0.hexLiteral) } ?? .null,
                 "configuration": object(decoding.configuration), "calibration": object(decoding.calibration),
                 "raw": object(decoding.raw), "notes": .array(decoding.notes.map { .string($0) }),
             ]
@@ -91,7 +91,7 @@ extension Sensorqual {
         /// The groups as aligned name/value/register lines.
         static func text(_ decoding: RegisterDecoding) -> String {
             var out = decoding.model
-            if let register = decoding.idRegister, let id = decoding.idValue { out += " (id \(hex(id)) at register \(hex(register)))" }
+            if let register = decoding.idRegister, let id = decoding.idValue { out += " (id \(id.hexLiteral) at register \(register.hexLiteral))" }
             out += "\n"
             func section(_ title: String, _ fields: [DecodedField]) {
                 guard !fields.isEmpty else { return }
@@ -99,7 +99,7 @@ extension Sensorqual {
                 let valueWidth = fields.map(\.value.description.count).max() ?? 0
                 out += "\n\(title)\n"
                 for field in fields {
-                    let register = field.register.map { "  reg " + hex($0) } ?? ""
+                    let register = field.register.map { "  reg " + $0.hexLiteral } ?? ""
                     out += "  " + field.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
                         + field.value.description.padding(toLength: valueWidth, withPad: " ", startingAt: 0) + register + "\n"
                 }
@@ -118,7 +118,5 @@ extension Sensorqual {
             if !decoding.notes.isEmpty { out += "\nnotes\n" + decoding.notes.map { "  - \($0)\n" }.joined() }
             return out
         }
-
-        private static func hex(_ byte: UInt8) -> String { "0x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true) }
     }
 }

@@ -51,7 +51,7 @@ enum BenchTools {
                         detail = "the rig file puts a \(catalog.chip(slot.chip)?.model ?? slot.chip) in slot \(slot.id) here"
                     }
                     return ScannedDevice(muxChannel: channel, address: device.address.description, chip: device.chip, model: device.model,
-                                         idRegister: device.idRegister.map(hex), id: device.idValue.map(hex), slot: slot?.id,
+                                         idRegister: device.idRegister?.hexLiteral, id: device.idValue?.hexLiteral, slot: slot?.id,
                                          slotChip: slot?.chip, detail: detail)
                 }
             }
@@ -99,8 +99,6 @@ enum BenchTools {
         let dump = I2CDump.read(device, skipping: skipped)
         withExtendedLifetime(power) {}
         return DumpResult(slot: slot.id, chip: slot.chip, bus: rig.bus(slot.bus)?.device ?? slot.bus, muxChannel: slot.mux?.channel,
-                          address: slot.address.description, skipped: skipped.sorted().map(hex), i2cdump: dump.text)
+                          address: slot.address.description, skipped: skipped.sorted().map(\.hexLiteral), i2cdump: dump.text)
     }
-
-    static func hex(_ byte: UInt8) -> String { "0x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true) }
 }

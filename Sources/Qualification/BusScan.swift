@@ -71,7 +71,7 @@ public enum BusScan {
                 value = try I2CDevice(transport: transport, address: address).readRegister(register)
             } catch {
                 if isAbsence(error) && read.isEmpty { return nil }
-                device.detail = "reading id register 0x\(hex(register)) failed: \(error)"
+                device.detail = "reading id register \(register.hexLiteral) failed: \(error)"
                 continue
             }
             read[register] = value
@@ -82,7 +82,7 @@ public enum BusScan {
             device.idValue = value
         }
         if !read.isEmpty {
-            device.detail = "id " + read.sorted { $0.key < $1.key }.map { "0x\(hex($0.key)) reads 0x\(hex($0.value))" }.joined(separator: ", ")
+            device.detail = "id " + read.sorted { $0.key < $1.key }.map { "\($0.key.hexLiteral) reads \($0.value.hexLiteral)" }.joined(separator: ", ")
                 + ": not " + withID.map(\.model).joined(separator: " or ") + maybe
         }
         return device
@@ -93,6 +93,4 @@ public enum BusScan {
     private static func isAbsence(_ error: I2CError) -> Bool {
         error.cause == .noAcknowledge || error.cause == .adapterGone
     }
-
-    private static func hex(_ byte: UInt8) -> String { (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true) }
 }
