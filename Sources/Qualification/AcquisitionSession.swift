@@ -21,8 +21,11 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     let plannedDuration: Double
     let runStart: Int64
     private(set) var buses: [BusAcquisition<DUT>] = []
-    /// The capture row of a reading: the values after the step number (the header's columns, in order).
-    private let captureRow: (DUT.Reading) -> [Double]
+    /// Writes the capture row of a reading into the array it is given, emptied: the values after the step number (the
+    /// header's columns, in order).
+    private let captureRow: (DUT.Reading, inout [Double]) -> Void
+    /// The row being written, reused for every reading.
+    private var row: [Double] = []
     /// Raw capture writers by DUT index, owned by the run thread.
     private var captures: [Int: RawCaptureWriter] = [:]
     private var captureFailure: String?
@@ -33,7 +36,7 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     var observe: ((TimedReading<DUT.Reading>) -> Void)?
 
     init(clock: any RigClock, cancellation: RunCancellation, plannedDuration: Double, runStart: Int64,
-         events: @escaping RunEngine.EventSink, captureRow: @escaping (DUT.Reading) -> [Double]) {
+         events: @escaping RunEngine.EventSink, captureRow: @escaping (DUT.Reading, inout [Double]) -> Void) {
         self.clock = clock
         self.cancellation = cancellation
         self.plannedDuration = plannedDuration
@@ -251,6 +254,8 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
             // Serve every bus from this thread in deadline order, routing what was read every second of run time (as
             // the real clock's loop does every 0.1 s), so a capture that cannot be written stops the run there.
             var routed = clock.now()
+            // The run thread may have reconfigured DUTs between passes.
+            for bus in buses { bus.refreshDeadlines() }
             try cancellation.progress.acquiring("run thread serving " + buses.map { "bus \($0.bus.device)" }.joined(separator: ", ")) { heartbeat in
                 while true {
                     if cancellation.isCancelled { throw RunCancelled() }
@@ -303,7 +308,9 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     private func record(_ timed: TimedReading<DUT.Reading>) {
         guard let capture = captures[timed.dut] else { return }
         do {
-            try capture.append(time: timed.time, leading: Double(currentStep), captureRow(timed.reading))
+            row.removeAll(keepingCapacity: true)
+            captureRow(timed.reading, &row)
+            try capture.append(time: timed.time, leading: Double(currentStep), row)
         } catch {
             // Data that cannot be kept is not measured: `pass` stops the run once this routing of readings is done.
             captureFailure = captureFailure ?? Self.captureError(error, path: capture.path)

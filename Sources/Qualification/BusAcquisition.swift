@@ -44,6 +44,10 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     private let stopRequested = Atomic(false)
     private var thread: Thread?
     private let finished = DispatchSemaphore(value: 0)
+    /// Each DUT's `nextDue` (`Int64.max`: never), by position in `duts`, kept by the serving thread: the deadline
+    /// scan, once per reading, reads one flat array instead of asking every DUT object twice. Refreshed for the DUT
+    /// just served, for all after a job and at each `refreshDeadlines()`; `serveNext()` checks the DUT it picks.
+    private var due: [Int64]
 
     init(bus: Rig.Bus, duts: [DUT], clock: any RigClock, runStart: Int64 = 0, progress: AcquisitionProgress = AcquisitionProgress(),
          events: @escaping RunEngine.EventSink) {
@@ -53,10 +57,20 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
         self.runStart = runStart
         self.progress = progress
         emit = events
+        due = duts.map { $0.nextDue ?? .max }
     }
 
     /// The earliest poll of a live DUT or re-probe of a lost one; nil when nothing is left to do.
-    var nextDeadline: Int64? { duts.lazy.compactMap(\.nextDue).min() }
+    var nextDeadline: Int64? {
+        let earliest = due.min() ?? .max
+        return earliest == .max ? nil : earliest
+    }
+
+    /// Reads every DUT's deadline again: after the run thread changed a DUT itself (on a virtual clock, between
+    /// passes) rather than through `perform(_:)`.
+    func refreshDeadlines() {
+        for position in duts.indices { due[position] = duts[position].nextDue ?? .max }
+    }
 
     /// Readings delivered since the last call, in the order they were read.
     func takeReadings() -> [TimedReading<DUT.Reading>] {
@@ -101,7 +115,10 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
 
     /// Runs `body` on the thread that serves the bus (at once when the caller is that thread) and waits.
     func perform(_ body: @escaping @Sendable () -> Void) {
-        guard thread != nil else { return body() }
+        guard thread != nil else {
+            body()
+            return refreshDeadlines()
+        }
         let done = DispatchSemaphore(value: 0)
         jobs.withLock { $0.append { body(); done.signal() } }
         done.wait()
@@ -119,21 +136,38 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     }
 
     private func runJobs() {
-        for job in jobs.withLock({ jobs in defer { jobs.removeAll() }; return jobs }) { job() }
+        let taken = jobs.withLock { jobs in defer { jobs.removeAll() }; return jobs }
+        for job in taken { job() }
+        if !taken.isEmpty { refreshDeadlines() }
     }
 
     // MARK: Serving
 
-    /// Polls the DUT whose deadline is earliest, or re-probes it when it is lost; the caller has waited until that
-    /// deadline.
+    /// Polls the DUT whose deadline is earliest, or re-probes it when it is lost, once that deadline has come;
+    /// the caller has waited until `nextDeadline`.
     func serveNext() {
-        // A plain scan: this runs once per reading, and an array of candidates per reading costs more than the scan.
-        var earliest: (dut: DUT, due: Int64)?
-        for dut in duts {
-            if let due = dut.nextDue, due < earliest?.due ?? .max { earliest = (dut, due) }
+        while true {
+            // A plain scan of the flat deadlines: this runs once per reading.
+            var position = -1
+            var earliest = Int64.max
+            for index in due.indices where due[index] < earliest {
+                earliest = due[index]
+                position = index
+            }
+            guard position >= 0 else { return }
+            let dut = duts[position]
+            // A DUT changed outside `perform` (a run thread marking it lost) has moved its deadline: take the
+            // new one and look again.
+            let actual = dut.nextDue ?? .max
+            guard actual == earliest else {
+                due[position] = actual
+                continue
+            }
+            guard earliest <= clock.now() else { return }
+            if dut.isLost { reprobe(dut) } else { serve(dut) }
+            due[position] = dut.nextDue ?? .max
+            return
         }
-        guard let dut = earliest?.dut else { return }
-        if dut.isLost { reprobe(dut) } else { serve(dut) }
     }
 
     /// Polls one DUT and reads it when ready. Bus errors are counted and never thrown; three in a row lose

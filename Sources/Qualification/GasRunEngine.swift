@@ -63,9 +63,10 @@ public final class GasRunEngine {
     public func run() -> RunOutcome {
         runStart = clock.now()
         session = AcquisitionSession(clock: clock, cancellation: cancellation, plannedDuration: request.plan.plannedDuration,
-                                     runStart: runStart, events: emit) { [unowned self] reading in
+                                     runStart: runStart, events: emit) { [unowned self] reading, row in
             // The capture row: validity, then every signal of the chip in its mode's order.
-            [reading.valid ? 1 : 0] + (captureSignals.map { reading.values[$0] ?? .nan })
+            row.append(reading.valid ? 1 : 0)
+            for signal in captureSignals { row.append(reading.values[signal] ?? .nan) }
         }
         session.observe = { [unowned self] timed in keep(timed) }
         let (state, failure) = session.conduct(duts: duts, probe: probe, steps: executeSteps, analyse: analyse,

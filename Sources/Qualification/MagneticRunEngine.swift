@@ -50,8 +50,9 @@ public final class MagneticRunEngine {
     public func run() -> RunOutcome {
         let runStart = clock.now()
         session = AcquisitionSession(clock: clock, cancellation: cancellation, plannedDuration: request.plan.plannedDuration,
-                                     runStart: runStart, events: emit) { reading in
-            [reading.field.x, reading.field.y, reading.field.z, reading.temperature ?? .nan] + reading.raw.prefix(3).map(Double.init)
+                                     runStart: runStart, events: emit) { reading, row in
+            for value in [reading.field.x, reading.field.y, reading.field.z, reading.temperature ?? .nan] { row.append(value) }
+            for raw in reading.raw.prefix(3) { row.append(Double(raw)) }
         }
         let (state, failure) = session.conduct(duts: duts, probe: probe, steps: executeSteps, analyse: analyse,
                                                release: { try? self.source?.off() })

@@ -12,7 +12,13 @@ extension RawCapture {
     /// `csvText()` as UTF-8 bytes.
     func csvBytes() -> [UInt8] {
         var bytes = Self.csvHeaderRow(header)
-        Self.appendCSVRows(times: times, columns: columns, start: times.first ?? 0, to: &bytes)
+        let start = times.first ?? 0
+        var values = [Double](repeating: 0, count: columns.count)
+        bytes.reserveCapacity(bytes.count + times.count * (12 + 20 * columns.count))
+        for row in times.indices {
+            for column in columns.indices { values[column] = columns[column][row] }
+            values.withUnsafeBufferPointer { Self.appendCSVRow(times[row] - start, $0, to: &bytes) }
+        }
         return bytes
     }
 
@@ -22,26 +28,67 @@ extension RawCapture {
             .joined(separator: ",") + "\n").utf8)
     }
 
-    /// Appends one CSV row per record, `time_s` counted from `start` (ns).
-    static func appendCSVRows(times: [Int64], columns: [[Double]], start: Int64, to bytes: inout [UInt8]) {
-        bytes.reserveCapacity(bytes.count + times.count * (12 + 20 * columns.count))
-        var fraction = [UInt8](repeating: 0, count: 9)
-        for row in times.indices {
-            let nanoseconds = times[row] - start
-            bytes.append(contentsOf: String(nanoseconds / 1_000_000_000).utf8)
+    /// Appends one CSV row per whole record of `records` (the capture's little-endian records), `time_s` counted from
+    /// `start` (ns), straight from the bytes: no arrays per block or per row.
+    static func appendCSVRows(records: UnsafeRawBufferPointer, columnCount: Int, start: Int64, to bytes: inout [UInt8]) {
+        let recordSize = 8 * (1 + columnCount)
+        let count = records.count / recordSize
+        bytes.reserveCapacity(bytes.count + count * (12 + 20 * columnCount))
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: columnCount) { values in
+            for record in 0..<count {
+                let base = record * recordSize
+                let time = Int64(littleEndian: records.loadUnaligned(fromByteOffset: base, as: Int64.self))
+                for column in 0..<columnCount {
+                    let bits = UInt64(littleEndian: records.loadUnaligned(fromByteOffset: base + 8 * (column + 1), as: UInt64.self))
+                    values[column] = Double(bitPattern: bits)
+                }
+                appendCSVRow(time - start, UnsafeBufferPointer(values), to: &bytes)
+            }
+        }
+    }
+
+    /// Appends one CSV row: `time_s` (`nanoseconds` as seconds, to the nanosecond), then each value.
+    static func appendCSVRow(_ nanoseconds: Int64, _ values: UnsafeBufferPointer<Double>, to bytes: inout [UInt8]) {
+        let (seconds, fraction) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        if nanoseconds < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDigits(of: seconds.magnitude, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(of: fraction.magnitude, width: 9, to: &bytes)
+        for value in values {
+            bytes.append(UInt8(ascii: ","))
+            appendCSVNumber(value, to: &bytes)
+        }
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// Appends `value` as its `description` spells it (the shortest text that reads back to the same Float64), or
+    /// nothing for NaN. Whole numbers below 2^53 (steps, raw codes) take an integer path: `description` spells them
+    /// as their digits and ".0", and it is several times cheaper than the general conversion.
+    static func appendCSVNumber(_ value: Double, to bytes: inout [UInt8]) {
+        guard !value.isNaN else { return }
+        if value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
+            if value.sign == .minus { bytes.append(UInt8(ascii: "-")) }
+            appendDigits(of: UInt64(value.magnitude), to: &bytes)
             bytes.append(UInt8(ascii: "."))
-            var rest = nanoseconds % 1_000_000_000
-            for digit in (0..<9).reversed() {
-                fraction[digit] = UInt8(ascii: "0") + UInt8(rest % 10)
+            bytes.append(UInt8(ascii: "0"))
+        } else {
+            var text = value.description
+            text.withUTF8 { bytes.append(contentsOf: $0) }
+        }
+    }
+
+    /// Appends the decimal digits of `value`, zero-padded on the left to `width`.
+    private static func appendDigits(of value: UInt64, width: Int = 1, to bytes: inout [UInt8]) {
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)      // 24 bytes: a UInt64 has at most 20 digits
+        var count = 0
+        var rest = value
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                count += 1
+                buffer[24 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
-            }
-            bytes.append(contentsOf: fraction)
-            for column in columns {
-                bytes.append(UInt8(ascii: ","))
-                let value = column[row]
-                if !value.isNaN { bytes.append(contentsOf: value.description.utf8) }
-            }
-            bytes.append(UInt8(ascii: "\n"))
+            } while rest != 0 || count < width
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
         }
     }
 
@@ -81,15 +128,15 @@ extension RawCapture {
                 pending.append(block)
                 let whole = pending.count / recordSize * recordSize
                 guard whole > 0 else { continue }
-                let (times, columns) = pending.withUnsafeBytes {
-                    decodeRecords(UnsafeRawBufferPointer(rebasing: $0[0..<whole]), columnCount: header.columns.count)
+                rows.removeAll(keepingCapacity: true)
+                pending.withUnsafeBytes { raw in
+                    let block = UnsafeRawBufferPointer(rebasing: raw[0..<whole])
+                    start = start ?? Int64(littleEndian: block.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+                    appendCSVRows(records: block, columnCount: header.columns.count, start: start ?? 0, to: &rows)
                 }
                 pending.removeFirst(whole)
-                start = start ?? times.first
-                rows.removeAll(keepingCapacity: true)
-                appendCSVRows(times: times, columns: columns, start: start ?? 0, to: &rows)
                 try file.write(rows)
-                records += times.count
+                records += whole / recordSize
             }
         }
         return records

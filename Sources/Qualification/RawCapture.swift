@@ -103,11 +103,23 @@ public final class RawCaptureWriter {
     public func append(time nanoseconds: Int64, leading: Double?, _ values: [Double]) throws(StorageFailure) {
         if let failure { throw failure }
         precondition(values.count + (leading == nil ? 0 : 1) == columnCount, "a raw capture record needs \(columnCount) values")
-        withUnsafeBytes(of: nanoseconds.littleEndian) { buffer.append(contentsOf: $0) }
-        if let leading { withUnsafeBytes(of: leading.bitPattern.littleEndian) { buffer.append(contentsOf: $0) } }
-        for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { buffer.append(contentsOf: $0) } }
-        // Wall time, not the run clock: a simulated run's clock races ahead and would write every record alone.
-        let now = DispatchTime.now().uptimeNanoseconds
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: Int(recordSize)))
+        buffer.withUnsafeMutableBytes { bytes in
+            bytes.storeBytes(of: nanoseconds.littleEndian, toByteOffset: start, as: Int64.self)
+            var offset = start + 8
+            if let leading {
+                bytes.storeBytes(of: leading.bitPattern.littleEndian, toByteOffset: offset, as: UInt64.self)
+                offset += 8
+            }
+            for value in values {
+                bytes.storeBytes(of: value.bitPattern.littleEndian, toByteOffset: offset, as: UInt64.self)
+                offset += 8
+            }
+        }
+        // Wall time, not the run clock: a simulated run's clock races ahead and would write every record alone. The
+        // coarse clock (a tick of a few ms) is plenty for a 0.5 s interval and a fraction of the precise one's cost.
+        let now = StorageSyscalls.coarseUptime()
         let since = bufferSince ?? now
         bufferSince = since
         if buffer.count >= Self.bufferLimit || now - since >= Self.writeInterval { try writeBuffer() }

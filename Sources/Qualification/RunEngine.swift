@@ -52,8 +52,10 @@ public final class RunEngine {
     public func run() -> RunOutcome {
         runStart = clock.now()
         session = AcquisitionSession(clock: clock, cancellation: cancellation, plannedDuration: request.plan.plannedDuration,
-                                     runStart: runStart, events: emit) { reading in
-            [reading.pressure, reading.temperature, Double(reading.rawPressure), Double(reading.rawTemperature)]
+                                     runStart: runStart, events: emit) { reading, row in
+            for value in [reading.pressure, reading.temperature, Double(reading.rawPressure), Double(reading.rawTemperature)] {
+                row.append(value)
+            }
         }
         session.observe = { [unowned self] timed in
             resolution[timed.dut] = Swift.max(resolution[timed.dut] ?? 0, timed.reading.pressureStep)

@@ -1,5 +1,6 @@
 // The only file in Qualification that calls C (STYLE §2.2): the POSIX calls under StorageFile, each returning the errno
-// it failed with, so a full disk is told apart from any other write error and named (ENOSPC, EDQUOT, EFBIG).
+// it failed with, so a full disk is told apart from any other write error and named (ENOSPC, EDQUOT, EFBIG); and the
+// coarse clock a raw capture's buffer is timed with.
 import Foundation
 import Glibc
 
@@ -24,6 +25,13 @@ enum StorageSyscalls {
     /// One `write(2)`: how many bytes went, which may be fewer than asked (the file system filled up mid-way).
     static func write(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Result<Int, Errno> {
         call { Glibc.write(fd, bytes.baseAddress, bytes.count) }
+    }
+
+    /// CLOCK_MONOTONIC_COARSE, ns: the time a capture's buffer has waited, read once per record.
+    static func coarseUptime() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     static func fsync(_ fd: Int32) -> Result<Void, Errno> { call { Glibc.fsync(fd) }.map { _ in } }

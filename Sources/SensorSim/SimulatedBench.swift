@@ -9,13 +9,19 @@ public final class SimulatedBench: Sendable {
     struct Location: Hashable {
         var channel: Int?
         var address: I2CAddress
+
+        /// The location's entry in `State.unitAt`.
+        var row: Int { ((channel ?? -1) + 1) * 128 + Int(address.rawValue) }
     }
 
     struct State {
         var environment = BenchEnvironment()
         var muxAddress: I2CAddress
         var muxMask: UInt8 = 0
-        var units: [Location: any SimulatedI2CChip] = [:]
+        var units: [any SimulatedI2CChip] = []
+        /// Which unit sits where: the index into `units` of the unit off the mux (row 0) and behind each channel
+        /// (row channel + 1), per 7-bit address; -1 for none. A transfer routes by table, not by hashing locations.
+        var unitAt = [Int32](repeating: -1, count: 9 * 128)
         var absent: Set<Location> = []
         var unpowered: Set<Location> = []
         /// Faults injected for tests and `--simulate-faults` (`SimulatedBusFault`).
@@ -23,6 +29,23 @@ public final class SimulatedBench: Sendable {
         var referenceRandom: SeededRandom
         var referenceBias: Double
         var referenceNoise: Double
+
+        /// The unit at `location`, if one sits there (present or not).
+        func unit(at location: Location) -> Int? {
+            let index = unitAt[location.row]
+            return index < 0 ? nil : Int(index)
+        }
+
+        /// Puts `model` at `location`, in place of the unit there if any.
+        mutating func place(_ model: any SimulatedI2CChip, at location: Location) {
+            precondition((location.channel ?? 0) >= 0 && (location.channel ?? 0) < 8, "a TCA9548A has channels 0–7")
+            if let index = unit(at: location) {
+                units[index] = model
+            } else {
+                unitAt[location.row] = Int32(units.count)
+                units.append(model)
+            }
+        }
     }
 
     public let clock: SimulatedClock
@@ -36,7 +59,7 @@ public final class SimulatedBench: Sendable {
         self.busClock = busClock
         var initial = State(muxAddress: muxAddress, referenceRandom: referenceRandom,
                             referenceBias: referenceBias, referenceNoise: referenceNoise)
-        for unit in units { initial.units[Location(channel: unit.channel, address: unit.address)] = unit.model }
+        for unit in units { initial.place(unit.model, at: Location(channel: unit.channel, address: unit.address)) }
         state = Mutex(initial)
     }
 
@@ -62,13 +85,13 @@ public final class SimulatedBench: Sendable {
                 return .success(readCount > 0 ? Array(repeating: state.muxMask, count: readCount) : [])
             }
             if let fault = Self.fault(at: address, time: t, in: state) { return .failure(fault.error(bus: bus)) }
-            guard let location = Self.route(address, in: state) else {
+            guard let unit = Self.route(address, in: state) else {
                 return .failure(I2CError(.noAcknowledge, bus: bus, address: address, operation: "transfer",
                                          errno: 6 /* ENXIO: nothing acknowledged the address */))
             }
             let environment = state.environment
-            if !bytes.isEmpty { state.units[location]!.write(bytes, at: t, environment: environment) }
-            return .success(readCount > 0 ? state.units[location]!.read(count: readCount, at: t, environment: environment) : [])
+            if !bytes.isEmpty { state.units[unit].write(bytes, at: t, environment: environment) }
+            return .success(readCount > 0 ? state.units[unit].read(count: readCount, at: t, environment: environment) : [])
         }
         if case .failure(let error) = result, error.cause == .timedOut { clock.advance(by: Self.adapterTimeout) }
         return try result.get()
@@ -90,21 +113,21 @@ public final class SimulatedBench: Sendable {
     /// Puts another chip model at (channel, address), as a technician swapping a part: tests of a unit that comes
     /// back as a different one.
     func replace(channel: Int?, address: I2CAddress, with model: any SimulatedI2CChip) {
-        state.withLock { $0.units[Location(channel: channel, address: address)] = model }
+        state.withLock { $0.place(model, at: Location(channel: channel, address: address)) }
     }
 
-    /// The unit that answers at `address` through the enabled mux channels; nil is a NACK.
-    private static func route(_ address: I2CAddress, in state: State) -> Location? {
-        // The candidates are the address off the mux and behind each enabled channel: at most nine lookups, not a
-        // scan of every unit on every transfer (a 40-unit rig spent a tenth of its run in the scan).
-        var found: Location?
+    /// The index of the unit that answers at `address` through the enabled mux channels; nil is a NACK.
+    private static func route(_ address: I2CAddress, in state: State) -> Int? {
+        // The candidates are the address off the mux and behind each enabled channel: at most nine table entries, not
+        // a scan of every unit on every transfer (a 40-unit rig spent a tenth of its run in the scan).
+        var found: Int?
         var ambiguous = false
         func consider(_ location: Location) {
-            guard state.units.index(forKey: location) != nil,
+            guard let unit = state.unit(at: location),
                   state.absent.isEmpty || !state.absent.contains(location),
                   state.unpowered.isEmpty || !state.unpowered.contains(location) else { return }
             if found != nil { ambiguous = true }
-            found = location
+            found = unit
         }
         consider(Location(channel: nil, address: address))
         var mask = state.muxMask
@@ -128,9 +151,9 @@ public final class SimulatedBench: Sendable {
         let t = time
         return state.withLock { state in
             let location = Location(channel: channel, address: address)
-            guard state.units[location] != nil, !state.absent.contains(location), !state.unpowered.contains(location) else { return [] }
+            guard let unit = state.unit(at: location), !state.absent.contains(location), !state.unpowered.contains(location) else { return [] }
             let environment = state.environment
-            let edges = state.units[location]!.dataReadyEdges(through: t, environment: environment)
+            let edges = state.units[unit].dataReadyEdges(through: t, environment: environment)
             // A pulled connector takes the INT line with it: its edges never reach the GPIO chip.
             let cut = state.faults.contains { $0.kind == .absent && $0.channel == channel && $0.address == address && $0.isActive(at: t) }
             return cut ? [] : edges

@@ -194,6 +194,27 @@ final class EventLog: Sendable {
         }
     }
 
+    /// A CSV cell is the value's `description` (the shortest text that reads back to the same Float64), whether it
+    /// takes the whole-number path or the general one: integers up to and past 2^53, negative zero, fractions,
+    /// extremes; NaN is an empty cell. Seeded random bit patterns and magnitudes cover the rest.
+    @Test func csvCellsSpellValuesAsTheirDescription() {
+        var values: [Double] = [0, -0.0, 1, -1, 0.5, 101_325, -40, 8_388_607, 9_007_199_254_740_991, 9_007_199_254_740_992,
+                                -9_007_199_254_740_993, 1e15, 1e16, 1e300, -1e-300, .leastNonzeroMagnitude, .greatestFiniteMagnitude,
+                                .infinity, -.infinity, 0.1, 1.0 / 3, -123_456.789]
+        var random = SeededRandom(seed: 11)
+        for _ in 0..<20_000 {
+            values.append(Double(bitPattern: random.next()))
+            let magnitude = Double(Int64(bitPattern: random.next()) % 1_000_000_000_000) / 1000
+            values.append(magnitude.rounded(random.next() % 2 == 0 ? .towardZero : .up))
+            values.append(magnitude)
+        }
+        for value in values {
+            var cell: [UInt8] = []
+            RawCapture.appendCSVNumber(value, to: &cell)
+            #expect(String(decoding: cell, as: UTF8.self) == (value.isNaN ? "" : value.description), "bits \(value.bitPattern)")
+        }
+    }
+
     /// The CSV export streams the capture a block at a time: with blocks of 7 records, 1 000 records (a NaN cell
     /// among them) and a torn tail give the same text as converting the whole capture read at once, the tail left out.
     @Test func csvExportStreamsTheSameText() throws {
