@@ -14,10 +14,13 @@ extension RawCapture {
         var bytes = Self.csvHeaderRow(header)
         let start = times.first ?? 0
         var values = [Double](repeating: 0, count: columns.count)
-        bytes.reserveCapacity(bytes.count + times.count * (12 + 20 * columns.count))
         for row in times.indices {
             for column in columns.indices { values[column] = columns[column][row] }
-            values.withUnsafeBufferPointer { Self.appendCSVRow(times[row] - start, $0, to: &bytes) }
+            values.withUnsafeBufferPointer { values in
+                CSVCursor.write(to: &bytes, atMost: CSVCursor.rowLength(columns: values.count)) { cursor in
+                    cursor.putRow(times[row] - start, values)
+                }
+            }
         }
         return bytes
     }
@@ -29,67 +32,28 @@ extension RawCapture {
     }
 
     /// Appends one CSV row per whole record of `records` (the capture's little-endian records), `time_s` counted from
-    /// `start` (ns), straight from the bytes: no arrays per block or per row.
+    /// `start` (ns), straight from the bytes into the text: no arrays per block or per row.
     static func appendCSVRows(records: UnsafeRawBufferPointer, columnCount: Int, start: Int64, to bytes: inout [UInt8]) {
         let recordSize = 8 * (1 + columnCount)
         let count = records.count / recordSize
-        bytes.reserveCapacity(bytes.count + count * (12 + 20 * columnCount))
         withUnsafeTemporaryAllocation(of: Double.self, capacity: columnCount) { values in
-            for record in 0..<count {
-                let base = record * recordSize
-                let time = Int64(littleEndian: records.loadUnaligned(fromByteOffset: base, as: Int64.self))
-                for column in 0..<columnCount {
-                    let bits = UInt64(littleEndian: records.loadUnaligned(fromByteOffset: base + 8 * (column + 1), as: UInt64.self))
-                    values[column] = Double(bitPattern: bits)
+            CSVCursor.write(to: &bytes, atMost: count * CSVCursor.rowLength(columns: columnCount)) { cursor in
+                for record in 0..<count {
+                    let base = record * recordSize
+                    let time = Int64(littleEndian: records.loadUnaligned(fromByteOffset: base, as: Int64.self))
+                    for column in 0..<columnCount {
+                        let bits = UInt64(littleEndian: records.loadUnaligned(fromByteOffset: base + 8 * (column + 1), as: UInt64.self))
+                        values[column] = Double(bitPattern: bits)
+                    }
+                    cursor.putRow(time - start, UnsafeBufferPointer(values))
                 }
-                appendCSVRow(time - start, UnsafeBufferPointer(values), to: &bytes)
             }
         }
     }
 
-    /// Appends one CSV row: `time_s` (`nanoseconds` as seconds, to the nanosecond), then each value.
-    static func appendCSVRow(_ nanoseconds: Int64, _ values: UnsafeBufferPointer<Double>, to bytes: inout [UInt8]) {
-        let (seconds, fraction) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
-        if nanoseconds < 0 { bytes.append(UInt8(ascii: "-")) }
-        appendDigits(of: seconds.magnitude, to: &bytes)
-        bytes.append(UInt8(ascii: "."))
-        appendDigits(of: fraction.magnitude, width: 9, to: &bytes)
-        for value in values {
-            bytes.append(UInt8(ascii: ","))
-            appendCSVNumber(value, to: &bytes)
-        }
-        bytes.append(UInt8(ascii: "\n"))
-    }
-
-    /// Appends `value` as its `description` spells it (the shortest text that reads back to the same Float64), or
-    /// nothing for NaN. Whole numbers below 2^53 (steps, raw codes) take an integer path: `description` spells them
-    /// as their digits and ".0", and it is several times cheaper than the general conversion.
+    /// Appends `value` as a CSV cell spells it (`CSVCursor.putNumber`).
     static func appendCSVNumber(_ value: Double, to bytes: inout [UInt8]) {
-        guard !value.isNaN else { return }
-        if value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
-            if value.sign == .minus { bytes.append(UInt8(ascii: "-")) }
-            appendDigits(of: UInt64(value.magnitude), to: &bytes)
-            bytes.append(UInt8(ascii: "."))
-            bytes.append(UInt8(ascii: "0"))
-        } else {
-            var text = value.description
-            text.withUTF8 { bytes.append(contentsOf: $0) }
-        }
-    }
-
-    /// Appends the decimal digits of `value`, zero-padded on the left to `width`.
-    private static func appendDigits(of value: UInt64, width: Int = 1, to bytes: inout [UInt8]) {
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)      // 24 bytes: a UInt64 has at most 20 digits
-        var count = 0
-        var rest = value
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                count += 1
-                buffer[24 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
-                rest /= 10
-            } while rest != 0 || count < width
-            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
-        }
+        CSVCursor.write(to: &bytes, atMost: CSVCursor.cellLength) { $0.putNumber(value) }
     }
 
     /// Converts the capture at `sqrawPath` (whole records only: a tail torn by a crash is left out) to CSV at
@@ -140,5 +104,87 @@ extension RawCapture {
             }
         }
         return records
+    }
+}
+
+/// Writes CSV text in place into bytes set aside for it: a row is written digit by digit, with no `String` but a
+/// fraction's shortest spelling, and no bounds check per byte (the room is reserved for the longest row first).
+struct CSVCursor {
+    private var next: UnsafeMutablePointer<UInt8>
+
+    /// The longest a cell can be: a comma, then `description`'s longest spelling of a Float64
+    /// ("-2.2250738585072014e-308", 24 bytes).
+    static let cellLength = 25
+
+    /// The longest a row of `columns` values can be: `time_s` (a sign, 20 digits, the point and 9 digits), the cells
+    /// and the newline.
+    static func rowLength(columns: Int) -> Int { 31 + columns * cellLength + 1 }
+
+    /// Appends to `bytes` what `body` writes, at most `limit` bytes.
+    static func write(to bytes: inout [UInt8], atMost limit: Int, _ body: (inout CSVCursor) -> Void) {
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: limit))
+        let end = bytes.withUnsafeMutableBufferPointer { buffer in
+            var cursor = CSVCursor(next: buffer.baseAddress! + start)
+            body(&cursor)
+            precondition(cursor.next <= buffer.baseAddress! + buffer.count, "CSV text overran the room reserved for it")
+            return cursor.next - buffer.baseAddress!
+        }
+        bytes.removeLast(bytes.count - end)
+    }
+
+    /// One row: `time_s` (`nanoseconds` as seconds, to the nanosecond), then each value.
+    mutating func putRow(_ nanoseconds: Int64, _ values: UnsafeBufferPointer<Double>) {
+        let (seconds, fraction) = nanoseconds.quotientAndRemainder(dividingBy: 1_000_000_000)
+        if nanoseconds < 0 { put(UInt8(ascii: "-")) }
+        putDigits(of: seconds.magnitude)
+        put(UInt8(ascii: "."))
+        putDigits(of: fraction.magnitude, width: 9)
+        for value in values {
+            put(UInt8(ascii: ","))
+            putNumber(value)
+        }
+        put(UInt8(ascii: "\n"))
+    }
+
+    /// `value` as its `description` spells it (the shortest text that reads back to the same Float64), or nothing for
+    /// NaN. Whole numbers below 2^53 (steps, raw codes) take an integer path: `description` spells them as their
+    /// digits and ".0", and that is several times cheaper than the general conversion.
+    mutating func putNumber(_ value: Double) {
+        guard !value.isNaN else { return }
+        if value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
+            if value.sign == .minus { put(UInt8(ascii: "-")) }
+            putDigits(of: UInt64(value.magnitude))
+            put(UInt8(ascii: "."))
+            put(UInt8(ascii: "0"))
+        } else {
+            var text = value.description
+            text.withUTF8 { utf8 in
+                next.update(from: utf8.baseAddress!, count: utf8.count)
+                next += utf8.count
+            }
+        }
+    }
+
+    private mutating func put(_ byte: UInt8) {
+        next.pointee = byte
+        next += 1
+    }
+
+    /// The decimal digits of `value`, zero-padded on the left to `width`.
+    private mutating func putDigits(of value: UInt64, width: Int = 1) {
+        var count = 1
+        var bound: UInt64 = 10
+        while count < 20, value >= bound {
+            count += 1
+            bound &*= 10
+        }
+        count = Swift.max(count, width)
+        var rest = value
+        for position in stride(from: count - 1, through: 0, by: -1) {
+            next[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        }
+        next += count
     }
 }

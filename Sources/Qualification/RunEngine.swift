@@ -161,7 +161,8 @@ public final class RunEngine {
                     if case .sweep(let s) = step { return s.dwell } else { return nil }
                 }
                 for dut in duts {
-                    noiseRecords[dut.index] = PressureNoise(outputDataRate: dut.mode?.outputDataRate ?? 1, averagingTimes: dwellTimes)
+                    noiseRecords[dut.index] = PressureNoise(outputDataRate: dut.mode?.outputDataRate ?? 1, averagingTimes: dwellTimes,
+                                                             duration: duration)
                 }
                 try session.acquire(for: duration) { dut, reading in
                     if reading.missedBefore > 0 { self.noiseRecords[dut]?.markGap(missedReadings: reading.missedBefore) }
@@ -214,7 +215,7 @@ public final class RunEngine {
                     var conditions = PressureConditions(chosen)
                     conditions.temperatureC = nil
                     modeNoise[dut.index, default: []].append(ModeNoise(conditions: conditions, noise: nil, skipped: nil))
-                    modeRecords[dut.index] = PressureNoise(outputDataRate: chosen.outputDataRate)
+                    modeRecords[dut.index] = PressureNoise(outputDataRate: chosen.outputDataRate, duration: duration)
                 case .failure(let error):
                     modeNoise[dut.index, default: []].append(ModeNoise(
                         conditions: nil, noise: nil, skipped: "oversampling \(settings.oversampling): \(error)"))

@@ -16,10 +16,15 @@ public struct PressureNoise: Sendable {
     ///   - outputDataRate: reading rate in Hz.
     ///   - averagingTimes: extra τ values in seconds at which the Allan deviation is wanted (e.g. the dwell
     ///     time of an accuracy step, for its Type A uncertainty); octaves are always kept.
-    public init(outputDataRate: Double, averagingTimes: [Double] = []) {
+    ///   - duration: the record's planned length, s, when known: octaves up to τ = 512 s are kept, but none longer than
+    ///     half of it (an averaging factor m has terms only while m ≤ N/2 readings, so a longer one would add no point,
+    ///     only rings of up to 2m phase values set aside and zeroed for nothing: 3 MB per DUT for a 200 Hz record).
+    public init(outputDataRate: Double, averagingTimes: [Double] = [], duration: Double? = nil) {
         self.outputDataRate = outputDataRate
         let extra = averagingTimes.map { Swift.max(1, Int(($0 * outputDataRate).rounded())) }
-        let octaves = OverlappingAllanDeviation.octaves(upTo: Swift.max(1, Int(outputDataRate * 512)))
+        // One reading more than the duration holds, in case the window catches both ends.
+        let reachable = duration.map { Int(($0 * outputDataRate).rounded(.up)) / 2 + 1 } ?? .max
+        let octaves = OverlappingAllanDeviation.octaves(upTo: Swift.max(1, Swift.min(Int(outputDataRate * 512), reachable)))
         allan = OverlappingAllanDeviation(tau0: 1 / outputDataRate, factors: octaves + extra)
     }
 

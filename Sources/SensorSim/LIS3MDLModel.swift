@@ -164,28 +164,32 @@ struct LIS3MDLModel: SimulatedI2CChip {
     private mutating func convert() {
         let scale = Int(register(.control2) >> 5 & 0x03)
         let countsPerMicrotesla = LIS3MDL.sensitivities[scale] / 100
-        let modes = [Int(register(.control1) >> 5 & 0x03), Int(register(.control1) >> 5 & 0x03), Int(register(.control4) >> 2 & 0x03)]
-        let field = [(appliedField.x + coilField.x) + offset.x, (appliedField.y + coilField.y) + offset.y, (appliedField.z + coilField.z) + offset.z]
-        let sigma = [noiseUltraHigh.x, noiseUltraHigh.y, noiseUltraHigh.z]
-        var bytes: [UInt8] = []
-        for axis in 0..<3 {
-            let noise = sigma[axis] * Foundation.pow(2, Double(3 - modes[axis]) / 2)
-            let counts = ((field[axis] + noise * random.gaussian()) * countsPerMicrotesla).rounded()
-            bytes += Self.littleEndian(counts)
-        }
-        registers.replaceSubrange(0x28...0x2D, with: bytes)
+        let xyMode = Int(register(.control1) >> 5 & 0x03), zMode = Int(register(.control4) >> 2 & 0x03)
+        // Each axis draws its noise in turn, x, y then z: the same seed gives the same conversions.
+        let x = ((appliedField.x + coilField.x) + offset.x + noiseUltraHigh.x * Self.noiseFactors[xyMode] * random.gaussian())
+        let y = ((appliedField.y + coilField.y) + offset.y + noiseUltraHigh.y * Self.noiseFactors[xyMode] * random.gaussian())
+        let z = ((appliedField.z + coilField.z) + offset.z + noiseUltraHigh.z * Self.noiseFactors[zMode] * random.gaussian())
+        storeWord((x * countsPerMicrotesla).rounded(), at: 0x28)
+        storeWord((y * countsPerMicrotesla).rounded(), at: 0x2A)
+        storeWord((z * countsPerMicrotesla).rounded(), at: 0x2C)
         if register(.control1) & LIS3MDL.temperatureEnable != 0 {
-            registers.replaceSubrange(0x2E...0x2F, with: Self.littleEndian(((temperature - 25) * 8).rounded()))
+            storeWord(((temperature - 25) * 8).rounded(), at: 0x2E)
         }
         let status = Int(Register.status.rawValue)
         registers[status] |= (registers[status] & 0x0F) << 4         // unread axes overrun
         registers[status] |= 0x07 | LIS3MDL.dataReady
     }
 
-    private static func littleEndian(_ counts: Double) -> [UInt8] {
+    /// Stores `counts`, saturated to int16, little-endian at `register` and the one after.
+    private mutating func storeWord(_ counts: Double, at register: Int) {
         let word = UInt16(bitPattern: Int16(Swift.min(Swift.max(counts, -32768), 32767)))
-        return [UInt8(word & 0xFF), UInt8(word >> 8)]
+        registers[register] = UInt8(word & 0xFF)
+        registers[register + 1] = UInt8(word >> 8)
     }
+
+    /// The noise in operating mode OM (0 low-power … 3 ultra-high performance) over the ultra-high performance noise:
+    /// √2 per step down, 2^((3 − OM)/2).
+    private static let noiseFactors = (0...3).map { Foundation.pow(2, Double(3 - $0) / 2) }
 }
 
 import Foundation

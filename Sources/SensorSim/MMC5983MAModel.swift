@@ -152,12 +152,11 @@ struct MMC5983MAModel: SimulatedI2CChip {
     /// One measurement with the field term signed by the magnetisation: the 18-bit codes packed as §3.2 lays them
     /// out, and Meas_M_Done.
     private mutating func convert(sign: Double) {
-        let field = [(appliedField.x + coilField.x), (appliedField.y + coilField.y), (appliedField.z + coilField.z)]
-        let offsets = [bridgeOffset.x, bridgeOffset.y, bridgeOffset.z]
         let sigma = Self.noiseByBandwidth[bandwidth] * noiseFactor
         var low: UInt8 = 0
         for axis in 0..<3 {
-            let microtesla = sign * field[axis] + offsets[axis] + sigma * random.gaussian()
+            let field = appliedField[axis] + coilField[axis]
+            let microtesla = sign * field + bridgeOffset[axis] + sigma * random.gaussian()
             let unclipped = Double(MMC5983MA.nullFieldCode) + (microtesla * MMC5983MA.countsPerMicrotesla).rounded()
             let code = Int64(Swift.min(Swift.max(unclipped, Double(MMC5983MA.codeRange.lowerBound)),
                                        Double(MMC5983MA.codeRange.upperBound)))

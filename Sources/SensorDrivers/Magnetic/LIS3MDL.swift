@@ -134,11 +134,11 @@ public final class LIS3MDL: MagneticSensor {
 
     /// Decodes OUT_X_L…TEMP_OUT_H (sensors.md §3.3, §6 V10): int16 LE counts / sensitivity, temperature raw/8 + 25 °C.
     public static func reading(fromData b: [UInt8], scale: Int) -> MagneticReading {
-        let words = (0..<4).map { Int64(Int16(bitPattern: UInt16(b[2 * $0 + 1]) << 8 | UInt16(b[2 * $0]))) }
-        let raw = Array(words[0..<3])
-        let field = raw.map { microtesla(counts: $0, scale: scale) }
-        return MagneticReading(field: FieldVector(x: field[0], y: field[1], z: field[2]),
-                               temperature: celsius(counts: words[3]), raw: raw)
+        func word(_ index: Int) -> Int64 { Int64(Int16(bitPattern: UInt16(b[2 * index + 1]) << 8 | UInt16(b[2 * index]))) }
+        let (x, y, z) = (word(0), word(1), word(2))
+        return MagneticReading(field: FieldVector(x: microtesla(counts: x, scale: scale), y: microtesla(counts: y, scale: scale),
+                                                  z: microtesla(counts: z, scale: scale)),
+                               temperature: celsius(counts: word(3)), raw: [x, y, z])
     }
 
     /// CTRL_REG3 MD = 11: power-down.

@@ -70,7 +70,8 @@ public final class MMC5983MA: MagneticSensor {
     }
 
     public static func reading(codes: [Int64]) -> MagneticReading {
-        MagneticReading(field: vector(codes.map(microtesla(code:))), raw: codes)
+        MagneticReading(field: FieldVector(x: microtesla(code: codes[0]), y: microtesla(code: codes[1]), z: microtesla(code: codes[2])),
+                        raw: codes)
     }
 
     /// The offset-cancelled reading of a SET and a RESET measurement (sensors.md §3.2): H = (SET − RESET)/2,

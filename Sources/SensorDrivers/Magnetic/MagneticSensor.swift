@@ -89,6 +89,16 @@ public struct FieldVector: Sendable, Equatable, Codable {
     }
 
     public var magnitude: Double { (x * x + y * y + z * z).squareRoot() }
+
+    /// The component on axis 0, 1 or 2 (x, y, z).
+    public subscript(axis: Int) -> Double {
+        switch axis {
+        case 0: x
+        case 1: y
+        case 2: z
+        default: preconditionFailure("a field has axes 0 (x), 1 (y) and 2 (z), not \(axis)")
+        }
+    }
 }
 
 /// One converted reading.

@@ -442,14 +442,17 @@ extension MagneticNoise {
 
             // Band integral with cell weights.
             let weights = MagneticNoise.bandWeights(band: record.band, binWidth: df, segmentLength: length)
-            let power = weights.reduce(0) { $0 + $1.value * psd[$1.key] } * df
+            // Summed in bin order: a dictionary's own order changes from one process to the next, and with it the
+            // last bits of the sum.
+            let bins = weights.keys.sorted()
+            let power = bins.reduce(0) { $0 + weights[$1]! * psd[$1] } * df
             guard let bandNu = welch.bandDegreesOfFreedom(weights: weights, segmentRuns: runs) else { return nil }
             let rms = power.squareRoot()
             let resolution = Resolution(
                 rms: UncertainValue(rms, standardUncertainty: rms / (2 * bandNu).squareRoot(), unit: "pT"),
                 intervalPT: Self.interval(power, nu: bandNu, tail: tail).map { $0.squareRoot() },
                 degreesOfFreedom: bandNu, band: [record.band.lowerBound, record.band.upperBound],
-                bandwidth: weights.values.reduce(0, +) * df)
+                bandwidth: bins.reduce(0) { $0 + weights[$1]! } * df)
 
             let total = psd.reduce(0, +) * df
             let allanPoints = allan.points(noise: nil, confidence: record.confidence)
