@@ -9,9 +9,9 @@ Starts `SENSORQUALD --simulate --simulated-lot representative` with Benchmarks/p
 
 - latency: starts bench-rig (16 BMP390 at 200 Hz, 8 magnetometers at 1 kHz, 8 microphones at 48 kHz, 8 gas sensors;
   the microphones beside the I2C parts), subscribes 100 connections with `watch` (each drains its notifications) from
-  a process of their own, and from a third process sends `runs.status` every 25 ms (under the 50 requests/s
-  per-connection limit) on a blocking socket until the run ends, timing each from the write of the request to the
-  read of its answer. The run is unpaced: the daemon computes flat out on every core while it answers, a harder
+  a process of their own, and from a third process, once all 100 are subscribed, sends `runs.status` every 25 ms (under
+  the 50 requests/s per-connection limit) on a blocking socket until the run ends, timing each from the write of the
+  request to the read of its answer. The run is unpaced: the daemon computes flat out on every core while it answers, a harder
   condition than a rig running in real time. The prober and the watchers are separate processes so that neither
   the watchers' parsing nor Python's GIL is in the measured time.
 - memory: starts bench-soak (one 62-minute noise record of the 16 BMP390) and reads VmRSS of the daemon from /proc
@@ -65,9 +65,12 @@ def watchers(path: str, run: str, subscribed, finished) -> None:
     asyncio.run(everyone())
 
 
-def probe(path: str, run: str, pid: int, results) -> None:
-    """The prober's process: runs.status every INTERVAL_S until the run ends; VmRSS at the run-time marks."""
+def probe(path: str, run: str, pid: int, results, subscribed, expected: int) -> None:
+    """The prober's process: once `expected` watchers are subscribed (their connection storm is not the steady state the
+    figure is about), runs.status every INTERVAL_S until the run ends; VmRSS at the run-time marks."""
     connection = Connection(path)
+    while subscribed.value < expected:
+        time.sleep(0.005)
     latencies, rss, wall_start = [], {}, time.perf_counter()
     while True:
         sent = time.perf_counter()
@@ -91,7 +94,7 @@ def run_plan(path: str, pid: int, plan: str, with_watchers: bool) -> dict:
     if crowd:
         crowd.start()
     results = multiprocessing.Queue()
-    prober = multiprocessing.Process(target=probe, args=(path, run, pid, results))
+    prober = multiprocessing.Process(target=probe, args=(path, run, pid, results, subscribed, WATCHERS if with_watchers else 0))
     prober.start()
     measured = results.get()
     prober.join()

@@ -85,7 +85,8 @@ extension JSONValue {
     /// - Throws: `EncodingError` if `value` cannot be encoded.
     public init<T: Encodable>(encoding value: T) throws {
         let data = try JSONCoding.makeEncoder().encode(value)
-        self = try JSONCoding.makeDecoder().decode(JSONValue.self, from: data)
+        // The encoder's own text, read back without Decodable; JSONDecoder only if the reader gives up.
+        self = try JSONValueReader.value(of: data) ?? JSONCoding.makeDecoder().decode(JSONValue.self, from: data)
     }
 
     /// Decodes a `Decodable` value from this JSON value, as `JSONDecoder` would from its text.
@@ -105,7 +106,8 @@ extension JSONValue {
                 codingPath: [],
                 debugDescription: "arrays and objects nested \(depth) deep; the limit is \(Self.maximumDepth)"))
         }
-        self = try JSONCoding.makeDecoder().decode(JSONValue.self, from: data)
+        // Read without Decodable; JSONDecoder only for what the reader gives up on, to refuse it with its reason.
+        self = try JSONValueReader.value(of: data) ?? JSONCoding.makeDecoder().decode(JSONValue.self, from: data)
     }
 
     /// The deepest nesting of arrays and objects accepted, the outermost included.

@@ -15,12 +15,15 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         try FileManager.default.createDirectory(atPath: folder.path + "/plans", withIntermediateDirectories: true)
-        // An hour's noise record: SIGTERM arrives while it is being measured.
+        // An hour's noise record: SIGTERM arrives while it is being measured. The warm-up before it reads every DUT, so
+        // "measuring" means readings were taken (the keep-alives alone do not: the daemon sends them before the first
+        // reading too, while it probes, and a loaded machine may not have read a DUT by the third).
         try """
             plan: long-noise
             class: pressure
             acquisition: {odr_hz: 25, oversampling: 16, iir: 0, chips: {lps22hh: {oversampling: 1}, ms5611: {oversampling: 4096}}}
             steps:
+              - warmup: {duration_s: 2}
               - noise: {duration_s: 3600, setpoint_pa: 101325}
             """.write(toFile: folder.path + "/plans/long-noise.yaml", atomically: false, encoding: .utf8)
         let notify = try NotifySocket(path: folder.path + "/notify")
