@@ -26,8 +26,8 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     private let captureRow: (DUT.Reading, inout [Double]) -> Void
     /// The row being written, reused for every reading.
     private var row: [Double] = []
-    /// Raw capture writers by DUT index, owned by the run thread.
-    private var captures: [Int: RawCaptureWriter] = [:]
+    /// Raw capture writers by DUT index (nil: none), owned by the run thread.
+    private var captures: [RawCaptureWriter?] = []
     private var captureFailure: String?
     private var lastProgress: Int64 = 0
     /// The plan step now running (1-based), written into every capture row.
@@ -170,7 +170,9 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
         let name = "raw/\(dut.slot.id).sqraw"
         do {
             try StorageFile.makeDirectories(directory)
-            captures[dut.index] = try RawCaptureWriter(path: directory + "/" + dut.slot.id + ".sqraw", header: header)
+            let capture = try RawCaptureWriter(path: directory + "/" + dut.slot.id + ".sqraw", header: header)
+            if captures.count <= dut.index { captures += Array(repeating: nil, count: dut.index + 1 - captures.count) }
+            captures[dut.index] = capture
         } catch let failure as StorageFailure where failure.isDiskFull {
             throw RunFailure(description: "\(failure)")
         } catch {
@@ -182,7 +184,7 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     /// Forces every capture to disk (at the end of each step), so a crash loses at most one step's tail.
     func flushCaptures() throws {
         try checkCaptures()
-        for capture in captures.values {
+        for case let capture? in captures {
             do { try capture.flush() } catch {
                 throw RunFailure(description: Self.captureError(error, path: capture.path))
             }
@@ -192,7 +194,7 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     /// Closes every capture; returns the first failure.
     func closeCaptures() -> String? {
         var failure = captureFailure
-        for capture in captures.values {
+        for case let capture? in captures {
             do { try capture.close() } catch {
                 failure = failure ?? Self.captureError(error, path: capture.path)
             }
@@ -306,7 +308,7 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     }
 
     private func record(_ timed: TimedReading<DUT.Reading>) {
-        guard let capture = captures[timed.dut] else { return }
+        guard timed.dut < captures.count, let capture = captures[timed.dut] else { return }
         do {
             row.removeAll(keepingCapacity: true)
             captureRow(timed.reading, &row)
