@@ -232,6 +232,8 @@ private final class FeedLoop: Sendable {
     let wakeWrite: Int32
     let written = Atomic<Int>(0)
     let failure = Mutex<ChamberFeed.FeedError?>(nil)
+    /// Set by `requestStop()`: the loop looks at it before every chunk, the wake-up pipe wakes it while it waits.
+    let stopping = Atomic<Bool>(false)
 
     init(chamber: AcousticChamber, sample: PCMSampleFormat, framesPerWrite: Int, path: String, fifo: Int32,
          wakeRead: Int32, wakeWrite: Int32) {
@@ -246,12 +248,18 @@ private final class FeedLoop: Sendable {
 
     /// Renders, encodes and writes chunks until woken or a call fails.
     func run() {
+        // One chunk's words and bytes, reused: rendering and encoding allocate nothing per chunk.
+        var words = [Double](repeating: 0, count: framesPerWrite * chamber.channelCount)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(ChamberFeedSyscalls.atomicWriteLimit)
-        while true {
+        while !stopping.load(ordering: .acquiring) {
             bytes.removeAll(keepingCapacity: true)
-            sample.encode(chamber.render(frames: framesPerWrite), into: &bytes)
-            switch ChamberFeedSyscalls.write(bytes, to: fifo, unlessWoken: wakeRead) {
+            words.withUnsafeMutableBufferPointer { words in
+                chamber.render(into: words)
+                sample.encode(buffer: UnsafeBufferPointer(words), into: &bytes)
+            }
+            let outcome = bytes.withUnsafeBytes { ChamberFeedSyscalls.write($0, to: fifo, unlessWoken: wakeRead) }
+            switch outcome {
             case .written:
                 written.wrappingAdd(framesPerWrite, ordering: .releasing)
             case .woken:
@@ -267,6 +275,7 @@ private final class FeedLoop: Sendable {
 
     /// Wakes the loop wherever it waits; it returns before its next write.
     func requestStop() {
+        stopping.store(true, ordering: .releasing)
         ChamberFeedSyscalls.wake(wakeWrite)
     }
 
