@@ -7,10 +7,19 @@ import Synchronization
 /// ALSA's `file` plugin, configured by `alsaConfiguration(pcmName:)`, reads the FIFO as the capture data of a `null`
 /// device (DESIGN.md §3, SensorSim).
 ///
-/// **Thread.** The feed writes from a `Thread` of its own, never the Swift concurrency pool: it renders a chunk,
-/// encodes it in the stream format (`PCMSampleFormat.encode`, which rounds and saturates like an ADC), writes it,
-/// and blocks in `poll` while the pipe is full. That is the flow control: the reader paces the feed, and the
-/// chamber's clock (its frame count) runs at most one pipe plus one chunk ahead of what the reader has taken.
+/// **Thread.** The feed writes from a `Thread` of its own, never the Swift concurrency pool: it renders a batch of
+/// chunks, encodes it in the stream format (`PCMSampleFormat.encode`, which rounds and saturates like an ADC),
+/// writes its chunks one after the other, and blocks in `poll` while the pipe is full. That is the flow control: the
+/// reader paces the feed, and the chamber's clock (its frame count) runs at most one pipe plus one batch ahead of
+/// what the reader has taken.
+///
+/// **Batches.** A reader that keeps up waits in `read(2)` on an empty pipe, and every write into an empty pipe wakes
+/// it. Chunk by chunk, that was a wake-up and a context switch on both threads per 4 KiB (a tenth of the acoustic
+/// run); written back to back from a rendered batch, the chunks that follow the waking one are in the pipe by the time
+/// the reader runs, and one wake-up delivers several. A batch is as many whole chunks as make about 20 ms
+/// (`batchDuration`, at least one chunk), as long as the pipe itself (`latencyCapacity(for:)`): a source change
+/// reaches the reader at most about 40–50 ms later at 48 kHz (the kernel rounds the pipe up to a power of two of
+/// pages), still well inside a run's settling time (acoustic.md §5.12, 0.5 s; a test keeps it under 1/8 of that).
 ///
 /// **Whole frames.** Each write is a chunk of whole frames of at most 4096 bytes, PIPE_BUF on Linux, so it is atomic
 /// (pipe(7)): the pipe always holds a whole number of frames, and a reader whose request is whole frames, as the
@@ -43,6 +52,8 @@ public final class ChamberFeed: Sendable {
     public let fifoPath: String
     /// Frames per write: as many whole frames as fit in 4096 bytes (PIPE_BUF).
     public let framesPerWrite: Int
+    /// Writes per rendered batch: as many as make `batchDuration`, at least one.
+    public let writesPerBatch: Int
     /// The pipe's capacity in bytes (64 KiB unless set): how far the feed can run ahead of its reader.
     public let pipeCapacity: Int
 
@@ -124,10 +135,15 @@ public final class ChamberFeed: Sendable {
         self.format = format
         fifoPath = path
         framesPerWrite = ChamberFeedSyscalls.atomicWriteLimit / format.bytesPerFrame
+        writesPerBatch = max(1, Int(Self.batchDuration * Double(format.sampleRate)) / framesPerWrite)
         pipeCapacity = capacity
-        loop = FeedLoop(chamber: chamber, sample: format.sample, framesPerWrite: framesPerWrite, path: path,
-                        fifo: fifo, wakeRead: wake.read, wakeWrite: wake.write)
+        loop = FeedLoop(chamber: chamber, sample: format.sample, framesPerWrite: framesPerWrite,
+                        writesPerBatch: writesPerBatch, path: path, fifo: fifo, wakeRead: wake.read, wakeWrite: wake.write)
     }
+
+    /// How much the feed renders at once, s: about as long as the pipe holds, so the chamber's lead over its reader
+    /// at most doubles (`ChamberFeed`, "Batches").
+    public static let batchDuration = 0.02
 
     deinit { stop() }
 
@@ -226,6 +242,7 @@ private final class FeedLoop: Sendable {
     let chamber: AcousticChamber
     let sample: PCMSampleFormat
     let framesPerWrite: Int
+    let writesPerBatch: Int
     let path: String
     let fifo: Int32
     let wakeRead: Int32
@@ -235,40 +252,49 @@ private final class FeedLoop: Sendable {
     /// Set by `requestStop()`: the loop looks at it before every chunk, the wake-up pipe wakes it while it waits.
     let stopping = Atomic<Bool>(false)
 
-    init(chamber: AcousticChamber, sample: PCMSampleFormat, framesPerWrite: Int, path: String, fifo: Int32,
-         wakeRead: Int32, wakeWrite: Int32) {
+    init(chamber: AcousticChamber, sample: PCMSampleFormat, framesPerWrite: Int, writesPerBatch: Int, path: String,
+         fifo: Int32, wakeRead: Int32, wakeWrite: Int32) {
         self.chamber = chamber
         self.sample = sample
         self.framesPerWrite = framesPerWrite
+        self.writesPerBatch = writesPerBatch
         self.path = path
         self.fifo = fifo
         self.wakeRead = wakeRead
         self.wakeWrite = wakeWrite
     }
 
-    /// Renders, encodes and writes chunks until woken or a call fails.
+    /// Renders and encodes batches and writes their chunks until woken or a call fails.
     func run() {
-        // One chunk's words and bytes, reused: rendering and encoding allocate nothing per chunk.
-        var words = [Double](repeating: 0, count: framesPerWrite * chamber.channelCount)
+        // One batch's words and bytes, reused: rendering and encoding allocate nothing per batch.
+        let chunkBytes = framesPerWrite * chamber.channelCount * sample.bytesPerSample
+        var words = [Double](repeating: 0, count: writesPerBatch * framesPerWrite * chamber.channelCount)
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(ChamberFeedSyscalls.atomicWriteLimit)
+        bytes.reserveCapacity(writesPerBatch * chunkBytes)
         while !stopping.load(ordering: .acquiring) {
             bytes.removeAll(keepingCapacity: true)
             words.withUnsafeMutableBufferPointer { words in
                 chamber.render(into: words)
                 sample.encode(buffer: UnsafeBufferPointer(words), into: &bytes)
             }
-            let outcome = bytes.withUnsafeBytes { ChamberFeedSyscalls.write($0, to: fifo, unlessWoken: wakeRead) }
-            switch outcome {
-            case .written:
-                written.wrappingAdd(framesPerWrite, ordering: .releasing)
-            case .woken:
-                return
-            case .failed(let operation, let errno):
-                let error = ChamberFeed.FeedError(path: path,
-                                                  reason: "\(operation): \(ChamberFeedSyscalls.errorText(errno))")
-                failure.withLock { $0 = error }
-                return
+            for chunk in 0..<writesPerBatch {
+                // A stop drops the rest of the batch: what was written stays a prefix of the rendered stream.
+                if chunk > 0 && stopping.load(ordering: .acquiring) { return }
+                let outcome = bytes.withUnsafeBytes { batch in
+                    ChamberFeedSyscalls.write(UnsafeRawBufferPointer(rebasing: batch[(chunk * chunkBytes)..<((chunk + 1) * chunkBytes)]),
+                                              to: fifo, unlessWoken: wakeRead)
+                }
+                switch outcome {
+                case .written:
+                    written.wrappingAdd(framesPerWrite, ordering: .releasing)
+                case .woken:
+                    return
+                case .failed(let operation, let errno):
+                    let error = ChamberFeed.FeedError(path: path,
+                                                      reason: "\(operation): \(ChamberFeedSyscalls.errorText(errno))")
+                    failure.withLock { $0 = error }
+                    return
+                }
             }
         }
     }
