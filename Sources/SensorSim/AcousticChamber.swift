@@ -204,12 +204,23 @@ public final class AcousticChamber: Sendable {
         return output
     }
 
-    /// Renders the next `output.count / channelCount` frames into `output`, as `render(frames:)` returns them: the
-    /// feed's form, which reuses one buffer for every chunk. `output.count` must be a whole number of frames.
+    /// Renders the next `output.count / channelCount` frames into `output`, as `render(frames:)` returns them.
+    /// `output.count` must be a whole number of frames.
     public func render(into output: UnsafeMutableBufferPointer<Double>) {
         let channels = slots.count
         precondition(output.count % channels == 0, "\(output.count) words are not whole \(channels)-channel frames")
         let frames = output.count / channels
+        render(frames: frames) { channel, words in
+            for i in 0..<frames { output[i * channels + channel] = words[i] }
+        }
+    }
+
+    /// Renders the next `frames` frames channel by channel: `body` gets every channel's `frames` words in channel
+    /// order (0 for an unused slot), the same words `render(frames:)` interleaves, valid during the call only. The
+    /// feed's form: it encodes each channel straight into its place in the interleaved bytes, and the words are
+    /// computed in one contiguous run per channel, not scattered into frames. `body` runs with the chamber's lock
+    /// held: a command waits for it.
+    public func render(frames: Int, eachChannel body: (_ channel: Int, _ words: UnsafeBufferPointer<Double>) -> Void) {
         guard frames > 0 else { return }
         state.withLock { state in
             let start = state.framesRendered
@@ -242,17 +253,19 @@ public final class AcousticChamber: Sendable {
                     pressure.initialize(repeating: 0)
                 }
                 ambientNoise.add(deviation: ambientDeviation, from: start, to: pressure)
-                withUnsafeTemporaryAllocation(of: Double.self, capacity: frames) { noise in
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: frames) { words in
                     for (channel, microphone) in microphones.enumerated() {
-                        guard let microphone else {
-                            for i in 0..<frames { output[i * channels + channel] = 0 }
-                            continue
+                        if let microphone {
+                            // The self-noise first, then each word from it and the pressure, in place.
+                            microphone.selfNoise.fill(deviation: microphone.model.selfNoiseDeviation(sampleRate: sampleRate),
+                                                      from: start, into: words)
+                            for i in 0..<frames {
+                                words[i] = microphone.word(pressure: pressure[i], noise: words[i])
+                            }
+                        } else {
+                            words.update(repeating: 0)
                         }
-                        microphone.selfNoise.fill(deviation: microphone.model.selfNoiseDeviation(sampleRate: sampleRate),
-                                                  from: start, into: noise)
-                        for i in 0..<frames {
-                            output[i * channels + channel] = microphone.word(pressure: pressure[i], noise: noise[i])
-                        }
+                        body(channel, UnsafeBufferPointer(words))
                     }
                 }
             }

@@ -266,16 +266,16 @@ private final class FeedLoop: Sendable {
 
     /// Renders and encodes batches and writes their chunks until woken or a call fails.
     func run() {
-        // One batch's words and bytes, reused: rendering and encoding allocate nothing per batch.
-        let chunkBytes = framesPerWrite * chamber.channelCount * sample.bytesPerSample
-        var words = [Double](repeating: 0, count: writesPerBatch * framesPerWrite * chamber.channelCount)
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(writesPerBatch * chunkBytes)
+        // One batch's bytes, reused. Each channel is rendered as one run of words and encoded straight into its
+        // place in the interleaved frames: no interleaved buffer of Doubles in between.
+        let frameBytes = chamber.channelCount * sample.bytesPerSample
+        let chunkBytes = framesPerWrite * frameBytes
+        var bytes = [UInt8](repeating: 0, count: writesPerBatch * chunkBytes)
         while !stopping.load(ordering: .acquiring) {
-            bytes.removeAll(keepingCapacity: true)
-            words.withUnsafeMutableBufferPointer { words in
-                chamber.render(into: words)
-                sample.encode(buffer: UnsafeBufferPointer(words), into: &bytes)
+            bytes.withUnsafeMutableBytes { batch in
+                chamber.render(frames: writesPerBatch * framesPerWrite) { channel, words in
+                    sample.encode(buffer: words, into: batch.baseAddress! + channel * sample.bytesPerSample, stride: frameBytes)
+                }
             }
             for chunk in 0..<writesPerBatch {
                 // A stop drops the rest of the batch: what was written stays a prefix of the rendered stream.

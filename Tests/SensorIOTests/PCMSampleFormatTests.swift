@@ -52,6 +52,26 @@ import Testing
         #expect(generic == expected)
     }
 
+    /// Encoding each channel with the stride of a frame, into its place, gives the interleaved encoding's bytes.
+    @Test(arguments: PCMSampleFormat.allCases)
+    func stridedEncodeIsTheInterleavedOne(format: PCMSampleFormat) {
+        let channels = 3
+        let samples = Array(Self.decisiveSamples(bits: format.significantBits).prefix(999))
+        var interleaved: [UInt8] = []
+        format.encode(samples, into: &interleaved)
+        var strided = [UInt8](repeating: 0xEE, count: interleaved.count)
+        let frameBytes = channels * format.bytesPerSample
+        strided.withUnsafeMutableBytes { raw in
+            for channel in 0..<channels {
+                let words = stride(from: channel, to: samples.count, by: channels).map { samples[$0] }
+                words.withUnsafeBufferPointer {
+                    format.encode(buffer: $0, into: raw.baseAddress! + channel * format.bytesPerSample, stride: frameBytes)
+                }
+            }
+        }
+        #expect(strided == interleaved)
+    }
+
     /// Decoding gives code / 2^(bits−1) (the float itself for FLOAT_LE), appended after what the array holds.
     @Test(arguments: PCMSampleFormat.allCases)
     func decodeInvertsTheEncoding(format: PCMSampleFormat) {

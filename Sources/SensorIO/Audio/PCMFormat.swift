@@ -98,37 +98,44 @@ public enum PCMSampleFormat: String, Sendable, Hashable, Codable, CaseIterable {
         samples.withUnsafeBufferPointer { encode(buffer: $0, into: &bytes) }
     }
 
-    /// `encode(_:into:)` of contiguous samples: one loop per format, storing in place into bytes appended at once.
+    /// `encode(_:into:)` of contiguous samples.
     public func encode(buffer samples: UnsafeBufferPointer<Double>, into bytes: inout [UInt8]) {
         guard !samples.isEmpty else { return }
         let start = bytes.count
-        let width = bytesPerSample
-        bytes.append(contentsOf: repeatElement(0, count: samples.count * width))
-        let quantizer = Quantizer(fullScaleCode: fullScaleCode)
+        bytes.append(contentsOf: repeatElement(0, count: samples.count * bytesPerSample))
         bytes.withUnsafeMutableBytes { raw in
-            let out = raw.baseAddress! + start
-            switch self {
-            case .s16:
-                for (index, sample) in samples.enumerated() {
-                    let code = UInt16(truncatingIfNeeded: quantizer.code(sample))
-                    out.storeBytes(of: code.littleEndian, toByteOffset: 2 * index, as: UInt16.self)
-                }
-            case .s24Packed:
-                for (index, sample) in samples.enumerated() {
-                    let word = UInt32(bitPattern: quantizer.code(sample))
-                    out.storeBytes(of: UInt16(truncatingIfNeeded: word).littleEndian, toByteOffset: 3 * index, as: UInt16.self)
-                    out.storeBytes(of: UInt8(truncatingIfNeeded: word >> 16), toByteOffset: 3 * index + 2, as: UInt8.self)
-                }
-            case .s24, .s32:
-                // S24_LE keeps the code in the low three bytes and sign-extends into the fourth, as ALSA does.
-                for (index, sample) in samples.enumerated() {
-                    let word = UInt32(bitPattern: quantizer.code(sample))
-                    out.storeBytes(of: word.littleEndian, toByteOffset: 4 * index, as: UInt32.self)
-                }
-            case .float32:
-                for (index, sample) in samples.enumerated() {
-                    out.storeBytes(of: Float(sample).bitPattern.littleEndian, toByteOffset: 4 * index, as: UInt32.self)
-                }
+            encode(buffer: samples, into: raw.baseAddress! + start, stride: bytesPerSample)
+        }
+    }
+
+    /// Encodes `samples` as `encode(_:into:)` does, storing sample k at `destination + k·stride`: with the stride of
+    /// a frame, one channel written in its place among interleaved frames (`destination` at the channel's first
+    /// byte). The bytes in between are left as they are; the caller owns `samples.count · stride` bytes there.
+    /// One loop per format, storing in place.
+    public func encode(buffer samples: UnsafeBufferPointer<Double>, into destination: UnsafeMutableRawPointer, stride: Int) {
+        let quantizer = Quantizer(fullScaleCode: fullScaleCode)
+        let out = destination
+        switch self {
+        case .s16:
+            for (index, sample) in samples.enumerated() {
+                let code = UInt16(truncatingIfNeeded: quantizer.code(sample))
+                out.storeBytes(of: code.littleEndian, toByteOffset: stride * index, as: UInt16.self)
+            }
+        case .s24Packed:
+            for (index, sample) in samples.enumerated() {
+                let word = UInt32(bitPattern: quantizer.code(sample))
+                out.storeBytes(of: UInt16(truncatingIfNeeded: word).littleEndian, toByteOffset: stride * index, as: UInt16.self)
+                out.storeBytes(of: UInt8(truncatingIfNeeded: word >> 16), toByteOffset: stride * index + 2, as: UInt8.self)
+            }
+        case .s24, .s32:
+            // S24_LE keeps the code in the low three bytes and sign-extends into the fourth, as ALSA does.
+            for (index, sample) in samples.enumerated() {
+                let word = UInt32(bitPattern: quantizer.code(sample))
+                out.storeBytes(of: word.littleEndian, toByteOffset: stride * index, as: UInt32.self)
+            }
+        case .float32:
+            for (index, sample) in samples.enumerated() {
+                out.storeBytes(of: Float(sample).bitPattern.littleEndian, toByteOffset: stride * index, as: UInt32.self)
             }
         }
     }
