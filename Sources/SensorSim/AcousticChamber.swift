@@ -81,7 +81,7 @@ public final class AcousticChamber: Sendable {
         var amplitude = 0.0
         var framesRendered = 0
         /// cos and sin of the tone's phase advance over k frames, k = 0..<`toneBlock`, and the frequency and rate they
-        /// are for: the tone is rotated on from one exact phase per block (`render(into:)`).
+        /// are for: the tone is rotated on from one exact phase per block (`render(frames:eachChannel:)`).
         var advance: [(cos: Double, sin: Double)] = []
         var advanceFor: (frequency: Double, sampleRate: Double)?
 
@@ -263,7 +263,7 @@ public final class AcousticChamber: Sendable {
                                 words[i] = microphone.word(pressure: pressure[i], noise: words[i])
                             }
                         } else {
-                            words.update(repeating: 0)
+                            words.initialize(repeating: 0)
                         }
                         body(channel, UnsafeBufferPointer(words))
                     }
