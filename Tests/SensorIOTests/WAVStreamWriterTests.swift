@@ -62,4 +62,41 @@ struct WAVStreamWriterTests {
         #expect(throws: WAVError.self) { try samples[0..<3].withUnsafeBufferPointer { try WAVStreamWriter(path: folder.file("x.wav"),
             format: PCMStreamFormat(sample: .s16, sampleRate: 48_000, channels: 2)).append($0) } }
     }
+
+    @Test("a channel of a captured block, kept as delivered or not, makes the bytes its encoded samples make",
+          arguments: PCMSampleFormat.allCases)
+    func deliveredChannelIsStoredAsItsSamples(sample: PCMSampleFormat) throws {
+        let folder = try ScratchFolder("wav-stream-delivered")
+        defer { folder.remove() }
+        let stream = PCMStreamFormat(sample: sample, sampleRate: 48_000, channels: 3)
+        let mono = PCMStreamFormat(sample: sample, sampleRate: 48_000, channels: 1)
+        let samples = WAVFileTests.exactSamples(sample, count: 777 * 3, seed: 9)
+        var delivered: [UInt8] = []
+        sample.encode(samples, into: &delivered)
+        let kept = PCMBlock(format: stream, interleaved: samples, delivered: delivered)
+        let decodedOnly = PCMBlock(format: stream, interleaved: samples)
+        for channel in 0..<3 {
+            let expected = try WAVStreamWriter(path: folder.file("expected.wav"), format: mono)
+            try kept.channel(channel).withUnsafeBufferPointer { try expected.append($0) }
+            try expected.finish()
+            for (name, block) in [("kept", kept), ("decoded", decodedOnly)] {
+                let writer = try WAVStreamWriter(path: folder.file(name + ".wav"), format: mono)
+                try writer.append(channel: channel, of: block)
+                try writer.append(channel: channel, of: block)
+                #expect(writer.frameCount == 2 * 777)
+                try writer.finish()
+                let twice = try WAVFile.read(path: folder.file(name + ".wav"))
+                #expect(twice.interleaved == kept.channel(channel) + kept.channel(channel), "\(name), channel \(channel)")
+            }
+            let once = try WAVStreamWriter(path: folder.file("once.wav"), format: mono)
+            try once.append(channel: channel, of: kept)
+            try once.finish()
+            #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("once.wav")))
+                == Data(contentsOf: URL(fileURLWithPath: folder.file("expected.wav"))))
+        }
+        let stereo = try WAVStreamWriter(path: folder.file("stereo.wav"), format: PCMStreamFormat(sample: sample, sampleRate: 48_000, channels: 2))
+        #expect(throws: WAVError.self) { try stereo.append(channel: 0, of: kept) }
+        let writer = try WAVStreamWriter(path: folder.file("x.wav"), format: mono)
+        #expect(throws: WAVError.self) { try writer.append(channel: 3, of: kept) }
+    }
 }

@@ -116,7 +116,7 @@ public final class PCMCapture: @unchecked Sendable {
         bytes.withUnsafeBytes { buffer in
             format.sample.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<(frames * frameBytes)]), into: &samples)
         }
-        return PCMBlock(format: format, interleaved: samples)
+        return PCMBlock(format: format, interleaved: samples, delivered: Array(bytes[0..<(frames * frameBytes)]))
     }
 
     // MARK: The file plugin's input check

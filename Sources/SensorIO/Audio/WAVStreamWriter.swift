@@ -62,6 +62,62 @@ public final class WAVStreamWriter {
         if pending.count >= Self.writeSize { try flush() }
     }
 
+    /// Appends channel `channel` of a captured block to this mono file. When the block kept the bytes the device
+    /// delivered (`PCMBlock.delivered`) in the file's own sample format, the channel's bytes are copied as they are:
+    /// the same bytes `append(_:)` would encode from the decoded samples (decoding and encoding an integer code
+    /// gives it back), without the encode, which cost the microphone run as much as its Welch spectra. Otherwise the
+    /// channel's samples are encoded.
+    /// - Throws: `WAVError` when this file is not mono, the channel is not in the block, or a write fails.
+    public func append(channel: Int, of block: PCMBlock) throws(WAVError) {
+        guard format.channels == 1, (0..<block.format.channels).contains(channel) else {
+            throw WAVError(path: path, reason: .invalidSamples(
+                "channel \(channel) of a \(block.format.channels)-channel block cannot go into a \(format.channels)-channel file"))
+        }
+        let frames = block.frames
+        let width = chunk.sample.bytesPerSample
+        guard let delivered = block.delivered, block.format.sample == chunk.sample,
+              delivered.count == frames * block.format.bytesPerFrame else {
+            try block.channel(channel).withUnsafeBufferPointer { samples throws(WAVError) in try append(samples) }
+            return
+        }
+        guard frames > 0 else { return }
+        _ = try WAVFile.header(chunk, frameCount: frameCount + frames, path: path)
+        let frameBytes = block.format.bytesPerFrame
+        let start = pending.count
+        pending.append(contentsOf: repeatElement(0, count: frames * width))
+        pending.withUnsafeMutableBytes { out in
+            delivered.withUnsafeBytes { source in
+                let from = source.baseAddress! + channel * width
+                let to = out.baseAddress! + start
+                // Fixed-size moves per sample width (a copy of a variable count would be a memcpy call per sample).
+                switch width {
+                case 2:
+                    for frame in 0..<frames {
+                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: frame * frameBytes, as: UInt16.self),
+                                      toByteOffset: frame * 2, as: UInt16.self)
+                    }
+                case 3:
+                    for frame in 0..<frames {
+                        let offset = frame * frameBytes
+                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt16.self), toByteOffset: frame * 3, as: UInt16.self)
+                        to.storeBytes(of: from.load(fromByteOffset: offset + 2, as: UInt8.self), toByteOffset: frame * 3 + 2, as: UInt8.self)
+                    }
+                case 4:
+                    for frame in 0..<frames {
+                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: frame * frameBytes, as: UInt32.self),
+                                      toByteOffset: frame * 4, as: UInt32.self)
+                    }
+                default:
+                    for frame in 0..<frames {
+                        (to + frame * width).copyMemory(from: from + frame * frameBytes, byteCount: width)
+                    }
+                }
+            }
+        }
+        frameCount += frames
+        if pending.count >= Self.writeSize { try flush() }
+    }
+
     /// Writes the samples appended so far that still wait in memory, so that the file, even if never finished, reads
     /// back as all of them.
     public func flush() throws(WAVError) {
