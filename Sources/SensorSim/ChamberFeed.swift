@@ -17,9 +17,15 @@ import Synchronization
 /// it. Chunk by chunk, that was a wake-up and a context switch on both threads per 4 KiB (a tenth of the acoustic
 /// run); written back to back from a rendered batch, the chunks that follow the waking one are in the pipe by the time
 /// the reader runs, and one wake-up delivers several. A batch is as many whole chunks as make about 20 ms
-/// (`batchDuration`, at least one chunk), as long as the pipe itself (`latencyCapacity(for:)`): a source change
-/// reaches the reader at most about 40–50 ms later at 48 kHz (the kernel rounds the pipe up to a power of two of
-/// pages), still well inside a run's settling time (acoustic.md §5.12, 0.5 s; a test keeps it under 1/8 of that).
+/// (`batchDuration`, at least one chunk).
+///
+/// **Pipe size.** The pipe is at most `pipeDuration` (0.12 s) of frames (`latencyCapacity(for:)`). A microphone run
+/// reads 4 096 frames at a time (110 KiB of the representative S24_3LE × 9 stream); a pipe of 20 ms made the reader
+/// sleep and be woken three or four times per read, and each wake-up on the other core cost tens of µs in this VM.
+/// A 128 KiB pipe holds a whole read, which the feed fills while the reader analyses the previous one. So the
+/// chamber's clock leads its reader by at most 0.12 s + one batch = 0.14 s: a source change is heard that much
+/// later on the chamber's clock, inside a run's settling time with room to spare (acoustic.md §5.12: ≥ 0.5 s is
+/// dropped; a test keeps the lead under 0.15 s).
 ///
 /// **Whole frames.** Each write is a chunk of whole frames of at most 4096 bytes, PIPE_BUF on Linux, so it is atomic
 /// (pipe(7)): the pipe always holds a whole number of frames, and a reader whose request is whole frames, as the
@@ -77,7 +83,7 @@ public final class ChamberFeed: Sendable {
     ///   - format: how the samples are encoded, e.g. S24_LE, 48 000 Hz, 4 channels.
     ///   - folder: an existing folder for the FIFO (a temporary folder in tests).
     ///   - name: the FIFO's name without its `.fifo` suffix; no slash.
-    ///   - pipeCapacity: the pipe capacity to ask for, bytes, or nil for `latencyCapacity(for:)`: about 20 ms of
+    ///   - pipeCapacity: the pipe capacity to ask for, bytes, or nil for `latencyCapacity(for:)`: at most 0.12 s of
     ///     frames. The pipe is how far the feed runs ahead of its reader, so it is how late the reader hears a source
     ///     change: the kernel's 64 KiB would be a whole second of 16-bit stereo at 16 kHz, longer than a run settles.
     /// - Throws: `FeedError` when the format does not match the chamber, a frame exceeds 4096 bytes, the name is
@@ -147,11 +153,19 @@ public final class ChamberFeed: Sendable {
 
     deinit { stop() }
 
-    /// About 20 ms of `format`'s frames, in bytes: at least one page (4096 bytes, the kernel's smallest pipe), so
-    /// a source change reaches the reader well inside a run's settling time (acoustic.md §5.12).
+    /// The largest pipe the kernel makes (a power of two of 4096-byte pages) that holds at most `pipeDuration` of
+    /// `format`'s frames, in bytes; at least one page, the kernel's smallest pipe. Rounded down, not up: the kernel
+    /// would round a request up, to as much as twice the duration (`ChamberFeed`, "Pipe size").
     public static func latencyCapacity(for format: PCMStreamFormat) -> Int {
-        max(ChamberFeedSyscalls.atomicWriteLimit, format.bytesPerFrame * format.sampleRate / 50)
+        let budget = Int(pipeDuration * Double(format.bytesPerFrame * format.sampleRate))
+        var capacity = ChamberFeedSyscalls.atomicWriteLimit
+        while capacity * 2 <= budget { capacity *= 2 }
+        return capacity
     }
+
+    /// The most the pipe holds, s of frames: enough for a microphone run's 4 096-frame read of the representative
+    /// stream, little against a run's settling time (`ChamberFeed`, "Pipe size").
+    public static let pipeDuration = 0.12
 
     /// Starts the writing thread. Calling it again, or after `stop()`, does nothing.
     public func start() {
