@@ -427,7 +427,8 @@ public final class MicrophoneRunEngine {
         while toDrop + toKeep > 0 {
             if cancellation.isCancelled { throw RunCancelled() }
             let frames = min(Self.blockFrames, toDrop > 0 ? toDrop : toKeep)
-            let block = try capture.read(frames: frames, timeout: 5 + Double(frames) / sampleRate).interleaved
+            let captured = try capture.read(frames: frames, timeout: 5 + Double(frames) / sampleRate)
+            let block = captured.interleaved
             heartbeat.beat()
             framesCaptured += Int64(frames)
             reportProgress()
@@ -450,7 +451,8 @@ public final class MicrophoneRunEngine {
                         result.reference!.add(deinterleaved)
                     }
                     if position < recording.count, let writer = recording[position] {
-                        do throws(WAVError) { try writer.append(deinterleaved) } catch { recordingError = error }
+                        // The delivered bytes as they are when the capture kept them (bit-exact either way).
+                        do throws(WAVError) { try writer.append(channel: index, of: captured) } catch { recordingError = error }
                     }
                 }
                 if let recordingError { throw Self.recordingFailure(recordingError) }

@@ -62,6 +62,10 @@ public final class AcousticChamber: Sendable {
     public let ambientLevel: Double
     public let seed: UInt64
 
+    /// Frames the tone is rotated on from one exact phase. Each frame is one rotation from its block's phase, not an
+    /// accumulation, so it is off by a few roundings (~1e-16 of the amplitude), far below a 24-bit code (6e-8).
+    static let toneBlock = 64
+
     private let ambientNoise: IndexedGaussianNoise
     private let ambientDeviation: Double
     private let state = Mutex(State())
@@ -76,11 +80,26 @@ public final class AcousticChamber: Sendable {
         var frequency = 1000.0
         var amplitude = 0.0
         var framesRendered = 0
+        /// cos and sin of the tone's phase advance over k frames, k = 0..<`toneBlock`, and the frequency and rate they
+        /// are for: the tone is rotated on from one exact phase per block (`render(frames:eachChannel:)`).
+        var advance: [(cos: Double, sin: Double)] = []
+        var advanceFor: (frequency: Double, sampleRate: Double)?
 
         /// The phase at frame n of the current segment, cycles in 0..<1.
         func phase(at frame: Int, sampleRate: Double) -> Double {
             let cycles = phaseAtStart + Double(frame - segmentStart) * frequency / sampleRate
             return cycles - cycles.rounded(.down)
+        }
+
+        /// `advance` for the current frequency, computed when it changed.
+        mutating func prepareAdvance(sampleRate: Double) {
+            if let prepared = advanceFor, prepared == (frequency, sampleRate) { return }
+            advance = (0..<AcousticChamber.toneBlock).map { k in
+                let cycles = Double(k) * frequency / sampleRate
+                let angle = 2 * Double.pi * (cycles - cycles.rounded(.down))
+                return (Foundation.cos(angle), Foundation.sin(angle))
+            }
+            advanceFor = (frequency, sampleRate)
         }
     }
 
@@ -180,36 +199,77 @@ public final class AcousticChamber: Sendable {
     /// full scale; unused slots are 0. An empty array for `frames` ≤ 0.
     public func render(frames: Int) -> [Double] {
         guard frames > 0 else { return [] }
-        return state.withLock { state in
+        var output = [Double](repeating: 0, count: frames * slots.count)
+        output.withUnsafeMutableBufferPointer { render(into: $0) }
+        return output
+    }
+
+    /// Renders the next `output.count / channelCount` frames into `output`, as `render(frames:)` returns them.
+    /// `output.count` must be a whole number of frames.
+    public func render(into output: UnsafeMutableBufferPointer<Double>) {
+        let channels = slots.count
+        precondition(output.count % channels == 0, "\(output.count) words are not whole \(channels)-channel frames")
+        let frames = output.count / channels
+        render(frames: frames) { channel, words in
+            for i in 0..<frames { output[i * channels + channel] = words[i] }
+        }
+    }
+
+    /// Renders the next `frames` frames channel by channel: `body` gets every channel's `frames` words in channel
+    /// order (0 for an unused slot), the same words `render(frames:)` interleaves, valid during the call only. The
+    /// feed's form: it encodes each channel straight into its place in the interleaved bytes, and the words are
+    /// computed in one contiguous run per channel, not scattered into frames. `body` runs with the chamber's lock
+    /// held: a command waits for it.
+    public func render(frames: Int, eachChannel body: (_ channel: Int, _ words: UnsafeBufferPointer<Double>) -> Void) {
+        guard frames > 0 else { return }
+        state.withLock { state in
             let start = state.framesRendered
             // The pressure in the coupler: the tone (fundamental + the source's H2) and the ambient noise.
-            var pressure = [Double](repeating: 0, count: frames)
-            if state.amplitude > 0 {
-                let amplitude = state.amplitude
-                let second = amplitude * sourceDistortion
-                for i in 0..<frames {
-                    // The phase from the segment's start, not accumulated: the same bits whatever the chunking.
-                    let angle = 2 * Double.pi * state.phase(at: start + i, sampleRate: sampleRate)
-                    let s = Foundation.sin(angle)
-                    let c = Foundation.cos(angle)
-                    pressure[i] = amplitude * s + second * 2 * s * c
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: frames) { pressure in
+                if state.amplitude > 0 {
+                    let amplitude = state.amplitude
+                    let second = amplitude * sourceDistortion
+                    state.prepareAdvance(sampleRate: sampleRate)
+                    let block = Self.toneBlock
+                    var i = 0
+                    while i < frames {
+                        // The exact phase at the start of the frame's block of the segment (blocks counted from the
+                        // segment's start, not from the render's: the same bits whatever the chunking), then the
+                        // block's frames by rotation: a sine and a cosine per block instead of per frame.
+                        let first = (start + i - state.segmentStart) % block
+                        let angle = 2 * Double.pi * state.phase(at: start + i - first, sampleRate: sampleRate)
+                        let sine = Foundation.sin(angle)
+                        let cosine = Foundation.cos(angle)
+                        let end = min(block, first + frames - i)
+                        for k in first..<end {
+                            let step = state.advance[k]
+                            let s = sine * step.cos + cosine * step.sin
+                            let c = cosine * step.cos - sine * step.sin
+                            pressure[i] = amplitude * s + second * 2 * s * c
+                            i += 1
+                        }
+                    }
+                } else {
+                    pressure.initialize(repeating: 0)
                 }
-            }
-            ambientNoise.add(deviation: ambientDeviation, from: start, to: &pressure)
-            let channels = slots.count
-            var output = [Double](repeating: 0, count: frames * channels)
-            var noise = [Double](repeating: 0, count: frames)
-            for (channel, microphone) in microphones.enumerated() {
-                guard let microphone else { continue }
-                for i in 0..<frames { noise[i] = 0 }
-                microphone.selfNoise.add(deviation: microphone.model.selfNoiseDeviation(sampleRate: sampleRate),
-                                         from: start, to: &noise)
-                for i in 0..<frames {
-                    output[i * channels + channel] = microphone.word(pressure: pressure[i], noise: noise[i])
+                ambientNoise.add(deviation: ambientDeviation, from: start, to: pressure)
+                withUnsafeTemporaryAllocation(of: Double.self, capacity: frames) { words in
+                    for (channel, microphone) in microphones.enumerated() {
+                        if let microphone {
+                            // The self-noise first, then each word from it and the pressure, in place.
+                            microphone.selfNoise.fill(deviation: microphone.model.selfNoiseDeviation(sampleRate: sampleRate),
+                                                      from: start, into: words)
+                            for i in 0..<frames {
+                                words[i] = microphone.word(pressure: pressure[i], noise: words[i])
+                            }
+                        } else {
+                            words.initialize(repeating: 0)
+                        }
+                        body(channel, UnsafeBufferPointer(words))
+                    }
                 }
             }
             state.framesRendered += frames
-            return output
         }
     }
 }

@@ -7,10 +7,25 @@ import Synchronization
 /// ALSA's `file` plugin, configured by `alsaConfiguration(pcmName:)`, reads the FIFO as the capture data of a `null`
 /// device (DESIGN.md §3, SensorSim).
 ///
-/// **Thread.** The feed writes from a `Thread` of its own, never the Swift concurrency pool: it renders a chunk,
-/// encodes it in the stream format (`PCMSampleFormat.encode`, which rounds and saturates like an ADC), writes it,
-/// and blocks in `poll` while the pipe is full. That is the flow control: the reader paces the feed, and the
-/// chamber's clock (its frame count) runs at most one pipe plus one chunk ahead of what the reader has taken.
+/// **Thread.** The feed writes from a `Thread` of its own, never the Swift concurrency pool: it renders a batch of
+/// chunks, encodes it in the stream format (`PCMSampleFormat.encode`, which rounds and saturates like an ADC),
+/// writes its chunks one after the other, and blocks in `poll` while the pipe is full. That is the flow control: the
+/// reader paces the feed, and the chamber's clock (its frame count) runs at most one pipe plus one batch ahead of
+/// what the reader has taken.
+///
+/// **Batches.** A reader that keeps up waits in `read(2)` on an empty pipe, and every write into an empty pipe wakes
+/// it. Chunk by chunk, that was a wake-up and a context switch on both threads per 4 KiB (a tenth of the acoustic
+/// run); written back to back from a rendered batch, the chunks that follow the waking one are in the pipe by the time
+/// the reader runs, and one wake-up delivers several. A batch is as many whole chunks as make about 20 ms
+/// (`batchDuration`, at least one chunk).
+///
+/// **Pipe size.** The pipe is at most `pipeDuration` (0.12 s) of frames (`latencyCapacity(for:)`). A microphone run
+/// reads 4 096 frames at a time (110 KiB of the representative S24_3LE × 9 stream); a pipe of 20 ms made the reader
+/// sleep and be woken three or four times per read, and each wake-up on the other core cost tens of µs in this VM.
+/// A 128 KiB pipe holds a whole read, which the feed fills while the reader analyses the previous one. So the
+/// chamber's clock leads its reader by at most 0.12 s + one batch = 0.14 s: a source change is heard that much
+/// later on the chamber's clock, inside a run's settling time with room to spare (acoustic.md §5.12: ≥ 0.5 s is
+/// dropped; a test keeps the lead under 0.15 s).
 ///
 /// **Whole frames.** Each write is a chunk of whole frames of at most 4096 bytes, PIPE_BUF on Linux, so it is atomic
 /// (pipe(7)): the pipe always holds a whole number of frames, and a reader whose request is whole frames, as the
@@ -43,6 +58,8 @@ public final class ChamberFeed: Sendable {
     public let fifoPath: String
     /// Frames per write: as many whole frames as fit in 4096 bytes (PIPE_BUF).
     public let framesPerWrite: Int
+    /// Writes per rendered batch: as many as make `batchDuration`, at least one.
+    public let writesPerBatch: Int
     /// The pipe's capacity in bytes (64 KiB unless set): how far the feed can run ahead of its reader.
     public let pipeCapacity: Int
 
@@ -66,7 +83,7 @@ public final class ChamberFeed: Sendable {
     ///   - format: how the samples are encoded, e.g. S24_LE, 48 000 Hz, 4 channels.
     ///   - folder: an existing folder for the FIFO (a temporary folder in tests).
     ///   - name: the FIFO's name without its `.fifo` suffix; no slash.
-    ///   - pipeCapacity: the pipe capacity to ask for, bytes, or nil for `latencyCapacity(for:)`: about 20 ms of
+    ///   - pipeCapacity: the pipe capacity to ask for, bytes, or nil for `latencyCapacity(for:)`: at most 0.12 s of
     ///     frames. The pipe is how far the feed runs ahead of its reader, so it is how late the reader hears a source
     ///     change: the kernel's 64 KiB would be a whole second of 16-bit stereo at 16 kHz, longer than a run settles.
     /// - Throws: `FeedError` when the format does not match the chamber, a frame exceeds 4096 bytes, the name is
@@ -124,18 +141,31 @@ public final class ChamberFeed: Sendable {
         self.format = format
         fifoPath = path
         framesPerWrite = ChamberFeedSyscalls.atomicWriteLimit / format.bytesPerFrame
+        writesPerBatch = max(1, Int(Self.batchDuration * Double(format.sampleRate)) / framesPerWrite)
         pipeCapacity = capacity
-        loop = FeedLoop(chamber: chamber, sample: format.sample, framesPerWrite: framesPerWrite, path: path,
-                        fifo: fifo, wakeRead: wake.read, wakeWrite: wake.write)
+        loop = FeedLoop(chamber: chamber, sample: format.sample, framesPerWrite: framesPerWrite,
+                        writesPerBatch: writesPerBatch, path: path, fifo: fifo, wakeRead: wake.read, wakeWrite: wake.write)
     }
+
+    /// How much the feed renders at once, s: about as long as the pipe holds, so the chamber's lead over its reader
+    /// at most doubles (`ChamberFeed`, "Batches").
+    public static let batchDuration = 0.02
 
     deinit { stop() }
 
-    /// About 20 ms of `format`'s frames, in bytes: at least one page (4096 bytes, the kernel's smallest pipe), so
-    /// a source change reaches the reader well inside a run's settling time (acoustic.md §5.12).
+    /// The largest pipe the kernel makes (a power of two of 4096-byte pages) that holds at most `pipeDuration` of
+    /// `format`'s frames, in bytes; at least one page, the kernel's smallest pipe. Rounded down, not up: the kernel
+    /// would round a request up, to as much as twice the duration (`ChamberFeed`, "Pipe size").
     public static func latencyCapacity(for format: PCMStreamFormat) -> Int {
-        max(ChamberFeedSyscalls.atomicWriteLimit, format.bytesPerFrame * format.sampleRate / 50)
+        let budget = Int(pipeDuration * Double(format.bytesPerFrame * format.sampleRate))
+        var capacity = ChamberFeedSyscalls.atomicWriteLimit
+        while capacity * 2 <= budget { capacity *= 2 }
+        return capacity
     }
+
+    /// The most the pipe holds, s of frames: enough for a microphone run's 4 096-frame read of the representative
+    /// stream, little against a run's settling time (`ChamberFeed`, "Pipe size").
+    public static let pipeDuration = 0.12
 
     /// Starts the writing thread. Calling it again, or after `stop()`, does nothing.
     public func start() {
@@ -226,47 +256,66 @@ private final class FeedLoop: Sendable {
     let chamber: AcousticChamber
     let sample: PCMSampleFormat
     let framesPerWrite: Int
+    let writesPerBatch: Int
     let path: String
     let fifo: Int32
     let wakeRead: Int32
     let wakeWrite: Int32
     let written = Atomic<Int>(0)
     let failure = Mutex<ChamberFeed.FeedError?>(nil)
+    /// Set by `requestStop()`: the loop looks at it before every chunk, the wake-up pipe wakes it while it waits.
+    let stopping = Atomic<Bool>(false)
 
-    init(chamber: AcousticChamber, sample: PCMSampleFormat, framesPerWrite: Int, path: String, fifo: Int32,
-         wakeRead: Int32, wakeWrite: Int32) {
+    init(chamber: AcousticChamber, sample: PCMSampleFormat, framesPerWrite: Int, writesPerBatch: Int, path: String,
+         fifo: Int32, wakeRead: Int32, wakeWrite: Int32) {
         self.chamber = chamber
         self.sample = sample
         self.framesPerWrite = framesPerWrite
+        self.writesPerBatch = writesPerBatch
         self.path = path
         self.fifo = fifo
         self.wakeRead = wakeRead
         self.wakeWrite = wakeWrite
     }
 
-    /// Renders, encodes and writes chunks until woken or a call fails.
+    /// Renders and encodes batches and writes their chunks until woken or a call fails.
     func run() {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(ChamberFeedSyscalls.atomicWriteLimit)
-        while true {
-            bytes.removeAll(keepingCapacity: true)
-            sample.encode(chamber.render(frames: framesPerWrite), into: &bytes)
-            switch ChamberFeedSyscalls.write(bytes, to: fifo, unlessWoken: wakeRead) {
-            case .written:
-                written.wrappingAdd(framesPerWrite, ordering: .releasing)
-            case .woken:
-                return
-            case .failed(let operation, let errno):
-                let error = ChamberFeed.FeedError(path: path,
-                                                  reason: "\(operation): \(ChamberFeedSyscalls.errorText(errno))")
-                failure.withLock { $0 = error }
-                return
+        // One batch's bytes, reused. Each channel is rendered as one run of words and encoded straight into its
+        // place in the interleaved frames: no interleaved buffer of Doubles in between.
+        let frameBytes = chamber.channelCount * sample.bytesPerSample
+        let chunkBytes = framesPerWrite * frameBytes
+        var bytes = [UInt8](repeating: 0, count: writesPerBatch * chunkBytes)
+        while !stopping.load(ordering: .acquiring) {
+            bytes.withUnsafeMutableBytes { batch in
+                chamber.render(frames: writesPerBatch * framesPerWrite) { channel, words in
+                    sample.encode(buffer: words, into: batch.baseAddress! + channel * sample.bytesPerSample, stride: frameBytes)
+                }
+            }
+            for chunk in 0..<writesPerBatch {
+                // A stop drops the rest of the batch: what was written stays a prefix of the rendered stream.
+                if chunk > 0 && stopping.load(ordering: .acquiring) { return }
+                let outcome = bytes.withUnsafeBytes { batch in
+                    ChamberFeedSyscalls.write(UnsafeRawBufferPointer(rebasing: batch[(chunk * chunkBytes)..<((chunk + 1) * chunkBytes)]),
+                                              to: fifo, unlessWoken: wakeRead)
+                }
+                switch outcome {
+                case .written:
+                    written.wrappingAdd(framesPerWrite, ordering: .releasing)
+                case .woken:
+                    return
+                case .failed(let operation, let errno):
+                    let error = ChamberFeed.FeedError(path: path,
+                                                      reason: "\(operation): \(ChamberFeedSyscalls.errorText(errno))")
+                    failure.withLock { $0 = error }
+                    return
+                }
             }
         }
     }
 
     /// Wakes the loop wherever it waits; it returns before its next write.
     func requestStop() {
+        stopping.store(true, ordering: .releasing)
         ChamberFeedSyscalls.wake(wakeWrite)
     }
 

@@ -84,12 +84,26 @@ enum ChamberFeedSyscalls {
     /// Writes `bytes` (at most `atomicWriteLimit`) to the non-blocking FIFO `fd`, waiting in `poll` while the pipe is
     /// full, until everything is written or `wake` becomes readable.
     ///
-    /// A write of at most PIPE_BUF bytes either fits whole or fails with EAGAIN, so a reader never sees part of it.
-    /// POLLOUT only says some room is free, so EAGAIN just means waiting again. A short count cannot happen for such
-    /// a write; if it did, the rest is written next, and the atomicity, not the data, would be lost.
-    static func write(_ bytes: [UInt8], to fd: Int32, unlessWoken wake: Int32) -> WriteOutcome {
+    /// The write is tried first and `poll` only waits after EAGAIN: while the reader keeps room in the pipe, a chunk
+    /// costs one call, not two. The caller checks its own stop request between chunks, since `wake` is only looked
+    /// at while waiting. A write of at most PIPE_BUF bytes either fits whole or fails with EAGAIN, so a reader never
+    /// sees part of it. POLLOUT only says some room is free, so EAGAIN after it just means waiting again. A short
+    /// count cannot happen for such a write; if it did, the rest is written next, and the atomicity, not the data,
+    /// would be lost.
+    static func write(_ bytes: UnsafeRawBufferPointer, to fd: Int32, unlessWoken wake: Int32) -> WriteOutcome {
+        guard let base = bytes.baseAddress else { return .written }
         var offset = 0
         while offset < bytes.count {
+            let result = InstrumentSyscalls.valueOrFailure { Int32(Glibc.write(fd, base + offset, bytes.count - offset)) }
+            switch result {
+            case .success(let count):
+                offset += Int(count)
+                continue
+            case .failure(let failure) where failure.errno == EAGAIN:
+                break   // Full: wait below.
+            case .failure(let failure):
+                return .failed(operation: "write", errno: failure.errno)
+            }
             var entries = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0),
                            pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
             if case .failure(let failure) = InstrumentSyscalls.valueOrFailure({ poll(&entries, 2, -1) }) {
@@ -98,18 +112,6 @@ enum ChamberFeedSyscalls {
             if entries[1].revents != 0 { return .woken }
             let revents = Int32(entries[0].revents)
             if revents & (Int32(POLLERR) | Int32(POLLNVAL)) != 0 { return .failed(operation: "poll", errno: EIO) }
-            guard revents & Int32(POLLOUT) != 0 else { continue }
-            let result = bytes.withUnsafeBytes { buffer in
-                InstrumentSyscalls.valueOrFailure {
-                    guard let base = buffer.baseAddress else { return 0 }
-                    return Int32(Glibc.write(fd, base + offset, buffer.count - offset))
-                }
-            }
-            switch result {
-            case .success(let count): offset += Int(count)
-            case .failure(let failure) where failure.errno == EAGAIN: continue
-            case .failure(let failure): return .failed(operation: "write", errno: failure.errno)
-            }
         }
         return .written
     }

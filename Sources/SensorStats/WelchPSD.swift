@@ -151,13 +151,9 @@ public struct WelchPSD: Sendable {
         ring.withUnsafeBufferPointer { ring in
             let runs = [UnsafeBufferPointer(rebasing: ring[head...]), UnsafeBufferPointer(rebasing: ring[..<head])]
             // detrend='constant' in Double: the mean, then the mean of the residuals as a correction, so the removed
-            // constant is right to the last bit even on a large offset. Summed in segment order.
-            var sum = 0.0
-            for run in runs { for x in run { sum += x } }
-            var mean = sum / Double(length)
-            var residual = 0.0
-            for run in runs { for x in run { residual += x - mean } }
-            mean += residual / Double(length)
+            // constant is right to the last bit even on a large offset.
+            var mean = Self.sum(runs, minus: 0) / Double(length)
+            mean += Self.sum(runs, minus: mean) / Double(length)
             window.coefficients.withUnsafeBufferPointer { window in
                 powerSums.withUnsafeMutableBufferPointer { sums in
                     fft.accumulatePower(into: sums) { input in
@@ -173,6 +169,29 @@ public struct WelchPSD: Sendable {
             }
         }
         segmentCount += 1
+    }
+
+    /// Σ (x − offset) over the runs, in four interleaved lanes (elements 0, 4, 8… of each run in the first, 1, 5, 9…
+    /// in the second; a run's last 0–3 in the first) added pairwise at the end, (a + b) + (c + d). As accurate as one
+    /// running sum, but not one chain of additions each waiting for the one before: the two passes of a 16 384-sample
+    /// segment were half of the estimator's own time.
+    private static func sum(_ runs: [UnsafeBufferPointer<Double>], minus offset: Double) -> Double {
+        var a = 0.0, b = 0.0, c = 0.0, d = 0.0
+        for run in runs {
+            var i = 0
+            while i + 4 <= run.count {
+                a += run[i] - offset
+                b += run[i + 1] - offset
+                c += run[i + 2] - offset
+                d += run[i + 3] - offset
+                i += 4
+            }
+            while i < run.count {
+                a += run[i] - offset
+                i += 1
+            }
+        }
+        return (a + b) + (c + d)
     }
 
     // MARK: Merging

@@ -194,6 +194,7 @@ import Testing
             try twin.setTone(frequency: 1000, spl: 94)
             let feed = try ChamberFeed(chamber: chamber, format: Self.format, folder: folder)
             #expect(feed.framesPerWrite == 256)
+            #expect(feed.writesPerBatch == 3)
             let reader = open(feed.fifoPath, O_RDONLY | O_NONBLOCK)
             try #require(reader >= 0)
             defer { close(reader) }
@@ -250,6 +251,30 @@ import Testing
                 #expect(text.contains(line), "missing \(line)")
             }
             #expect(feed.alsaConfiguration(pcmName: "sim chamber").contains("pcm.\"sim chamber\" {"))
+        }
+    }
+
+    /// How far the chamber's clock can run ahead of its reader (the pipe plus one rendered batch, `ChamberFeed`) is
+    /// how late a source change is heard: for the rigs' 48 kHz streams (this suite's, the demo lot's S32_LE × 5, the
+    /// representative lot's S24_3LE × 9) it stays under 0.15 s, under a third of the 0.5 s a run drops after a level
+    /// change (acoustic.md §5.12), whatever the kernel's rounding of the pipe to pages; the representative stream's
+    /// pipe holds a whole 4 096-frame read of the microphone run.
+    @Test func leadOverTheReaderStaysWellInsideTheSettlingTime() throws {
+        try withFolder { folder in
+            let formats = [Self.format, PCMStreamFormat(sample: .s32, sampleRate: 48_000, channels: 5),
+                           PCMStreamFormat(sample: .s24Packed, sampleRate: 48_000, channels: 9)]
+            for (index, format) in formats.enumerated() {
+                let chamber = try AcousticChamber(slots: Array(repeating: .unused, count: format.channels), seed: 1)
+                let feed = try ChamberFeed(chamber: chamber, format: format, folder: folder, name: "lead\(index)")
+                defer { feed.stop() }
+                #expect(feed.writesPerBatch >= 1)
+                #expect(feed.writesPerBatch * feed.framesPerWrite <= Int(ChamberFeed.batchDuration * 48_000))
+                let lead = Double(feed.pipeCapacity / format.bytesPerFrame + feed.writesPerBatch * feed.framesPerWrite) / 48_000
+                #expect(lead < 0.15, "\(format): the chamber may lead its reader by \(lead) s")
+                #expect(Double(feed.pipeCapacity / format.bytesPerFrame) / 48_000 <= ChamberFeed.pipeDuration)
+            }
+            let representative = try #require(formats.last)
+            #expect(ChamberFeed.latencyCapacity(for: representative) >= 4_096 * representative.bytesPerFrame)
         }
     }
 

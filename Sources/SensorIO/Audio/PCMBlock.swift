@@ -7,11 +7,17 @@ public struct PCMBlock: Sendable, Equatable {
     public var frames: Int
     /// `frames × channels` samples, frame after frame.
     public var interleaved: [Double]
+    /// The frames as the device delivered them, `frames × format.bytesPerFrame` bytes in `format.sample`'s encoding,
+    /// when the capture kept them (`PCMCapture` does); nil otherwise. Decoding them gives `interleaved` exactly, so a
+    /// recording in the same sample format stores them as they are (`WAVStreamWriter.append(channel:of:)`).
+    public var delivered: [UInt8]?
 
-    /// A block of `interleaved` samples; `frames` is the number of whole frames they hold.
-    public init(format: PCMStreamFormat, interleaved: [Double]) {
+    /// A block of `interleaved` samples; `frames` is the number of whole frames they hold. `delivered`: the bytes
+    /// they were decoded from, if kept.
+    public init(format: PCMStreamFormat, interleaved: [Double], delivered: [UInt8]? = nil) {
         self.format = format
         self.interleaved = interleaved
+        self.delivered = delivered
         self.frames = format.channels > 0 ? interleaved.count / format.channels : 0
     }
 

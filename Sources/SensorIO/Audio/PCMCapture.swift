@@ -13,8 +13,9 @@
 /// the caller's buffer untouched, forever, at full speed; a short `read` from a FIFO leaves the tail of the
 /// buffer untouched the same way. A request larger than the ALSA buffer reads nothing at all ("requested more
 /// frames than pcm buffer"), so reads go one period at a time. To see what was really delivered, `read` fills
-/// the buffer with a fresh pseudo-random pattern before each `snd_pcm_readi` on a `file` PCM, and counts a
-/// trailing run of frames still equal to the pattern as not delivered: a partial read keeps its delivered
+/// the buffer with a fresh pseudo-random pattern before its first `snd_pcm_readi` on a `file` PCM (the frames a
+/// partial read leaves untouched still hold it for the next one), and counts a trailing run of frames still
+/// equal to the pattern as not delivered: a partial read keeps its delivered
 /// frames and reads on, and a read that delivered nothing (end of file, or a FIFO whose writers all closed, as
 /// `read(2)` on a FIFO blocks until data or end of file) ends `read` with `AudioError.endOfInput`. A genuine
 /// last frame equal to the pattern would be taken as undelivered; the chance is 2^−(8 × bytes per frame) per
@@ -73,9 +74,17 @@ public final class PCMCapture: @unchecked Sendable {
         let frameBytes = format.bytesPerFrame
         if bytes.count < frames * frameBytes { bytes = [UInt8](repeating: 0, count: frames * frameBytes) }
         var got = 0
+        // Whether the buffer from frame `got` on holds the fill pattern. A partial read leaves its undelivered frames
+        // untouched, so they still do: the pattern is written once per `read`, not once per `snd_pcm_readi` (a FIFO
+        // fed in 4 KiB chunks delivers a few of them per readi, and refilling a whole period each time was most of
+        // the capture's own work). Anything else than a delivered prefix refills it, to be safe.
+        var patternHolds = false
         while got < frames {
             let request = min(frames - got, stream.periodFrames)
-            if stream.isFilePlugin { fillPattern(at: got * frameBytes, count: request * frameBytes) }
+            if stream.isFilePlugin && !patternHolds {
+                fillPattern(at: got * frameBytes, count: (frames - got) * frameBytes)
+                patternHolds = true
+            }
             let result = bytes.withUnsafeMutableBytes { buffer in
                 ALSA.readInterleaved(pcm, into: buffer.baseAddress! + got * frameBytes, frames: request)
             }
@@ -91,8 +100,10 @@ public final class PCMCapture: @unchecked Sendable {
                 framesRead += Int64(delivered)
                 continue
             case .success, .failure(.tryAgain):
-                break   // Nothing ready: wait below.
+                patternHolds = false
+                // Nothing ready: wait below.
             case .failure(let errno):
+                patternHolds = false
                 try stream.recover(from: errno, operation: "readi", until: deadline)
                 continue
             }
@@ -105,15 +116,17 @@ public final class PCMCapture: @unchecked Sendable {
         bytes.withUnsafeBytes { buffer in
             format.sample.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<(frames * frameBytes)]), into: &samples)
         }
-        return PCMBlock(format: format, interleaved: samples)
+        return PCMBlock(format: format, interleaved: samples, delivered: Array(bytes[0..<(frames * frameBytes)]))
     }
 
     // MARK: The file plugin's input check
 
-    /// Writes a fresh pseudo-random pattern over `count` bytes of the read buffer from `offset`, and keeps a copy.
+    /// Writes a fresh pseudo-random pattern over `count` bytes of the read buffer from `offset`, and keeps a copy at
+    /// the same offset of `pattern`.
     private func fillPattern(at offset: Int, count: Int) {
-        if pattern.count < count { pattern = [UInt8](repeating: 0, count: count) }
-        pattern.withUnsafeMutableBytes { out in
+        if pattern.count < offset + count { pattern = [UInt8](repeating: 0, count: bytes.count) }
+        pattern.withUnsafeMutableBytes { whole in
+            let out = UnsafeMutableRawBufferPointer(rebasing: whole[offset..<(offset + count)])
             var index = 0
             while index < count {
                 // SplitMix64 (Steele, Lea, Flood 2014): fast, and no two reads share a pattern.
@@ -135,7 +148,7 @@ public final class PCMCapture: @unchecked Sendable {
         }
         bytes.withUnsafeMutableBytes { destination in
             pattern.withUnsafeBytes { source in
-                (destination.baseAddress! + offset).copyMemory(from: source.baseAddress!, byteCount: count)
+                (destination.baseAddress! + offset).copyMemory(from: source.baseAddress! + offset, byteCount: count)
             }
         }
     }
@@ -148,8 +161,8 @@ public final class PCMCapture: @unchecked Sendable {
         bytes.withUnsafeBytes { buffer in
             pattern.withUnsafeBytes { pattern in
                 func untouched(_ frame: Int) -> Bool {
-                    let start = frame * frameBytes
-                    return UnsafeRawBufferPointer(rebasing: buffer[(offset + start)..<(offset + start + frameBytes)])
+                    let start = offset + frame * frameBytes
+                    return UnsafeRawBufferPointer(rebasing: buffer[start..<(start + frameBytes)])
                         .elementsEqual(UnsafeRawBufferPointer(rebasing: pattern[start..<(start + frameBytes)]))
                 }
                 // Invariant: frames below `low` were written, frames from `high` on hold the pattern.

@@ -43,24 +43,42 @@ public enum PCMSampleFormat: String, Sendable, Hashable, Codable, CaseIterable {
     /// Decodes `count` samples starting at `bytes` into normalized values appended to `output`.
     public func decode(_ bytes: UnsafeRawBufferPointer, into output: inout [Double]) {
         let count = bytes.count / bytesPerSample
-        output.reserveCapacity(output.count + count)
+        guard count > 0, let source = bytes.baseAddress else { return }
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: count))
         let scale = 1 / fullScaleCode
-        for index in 0..<count {
-            let offset = index * bytesPerSample
+        // One loop per format, writing in place: the capture decodes every sample of the stream here.
+        output.withUnsafeMutableBufferPointer { whole in
+            let values = UnsafeMutableBufferPointer(rebasing: whole[start...])
             switch self {
             case .s16:
-                output.append(Double(Int16(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)) * scale)
+                for index in 0..<count {
+                    let word = source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self).littleEndian
+                    values[index] = Double(Int16(bitPattern: word)) * scale
+                }
             case .s24:
-                // Sign-extend the low 24 bits; the container's top byte is padding.
-                let word = bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
-                output.append(Double(Int32(bitPattern: word << 8) >> 8) * scale)
+                for index in 0..<count {
+                    // Sign-extend the low 24 bits; the container's top byte is padding.
+                    let word = source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self).littleEndian
+                    values[index] = Double(Int32(bitPattern: word << 8) >> 8) * scale
+                }
             case .s24Packed:
-                let word = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16
-                output.append(Double(Int32(bitPattern: word << 8) >> 8) * scale)
+                for index in 0..<count {
+                    let offset = 3 * index
+                    let low = UInt32(source.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)
+                    let word = low | UInt32(source.load(fromByteOffset: offset + 2, as: UInt8.self)) << 16
+                    values[index] = Double(Int32(bitPattern: word << 8) >> 8) * scale
+                }
             case .s32:
-                output.append(Double(Int32(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)) * scale)
+                for index in 0..<count {
+                    let word = source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self).littleEndian
+                    values[index] = Double(Int32(bitPattern: word)) * scale
+                }
             case .float32:
-                output.append(Double(Float(bitPattern: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian)))
+                for index in 0..<count {
+                    let word = source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self).littleEndian
+                    values[index] = Double(Float(bitPattern: word))
+                }
             }
         }
     }
@@ -74,34 +92,79 @@ public enum PCMSampleFormat: String, Sendable, Hashable, Codable, CaseIterable {
         if done == nil { Array(samples).withUnsafeBufferPointer { encode(buffer: $0, into: &bytes) } }
     }
 
+    /// `encode(_:into:)` of an array: chosen over the generic form, so that no call goes through
+    /// `withContiguousStorageIfAvailable`'s protocol dispatch (the generic is not specialized across modules).
+    public func encode(_ samples: [Double], into bytes: inout [UInt8]) {
+        samples.withUnsafeBufferPointer { encode(buffer: $0, into: &bytes) }
+    }
+
     /// `encode(_:into:)` of contiguous samples.
     public func encode(buffer samples: UnsafeBufferPointer<Double>, into bytes: inout [UInt8]) {
-        bytes.reserveCapacity(bytes.count + samples.count * bytesPerSample)
-        let scale = fullScaleCode
-        let lowest = -fullScaleCode
-        let highest = fullScaleCode - 1
-        for sample in samples {
-            let word: UInt32
-            if isFloat {
-                word = Float(sample).bitPattern
-            } else {
-                let code = (sample * scale).rounded().clamped(lowest, highest)
-                word = UInt32(bitPattern: Int32(code))
+        guard !samples.isEmpty else { return }
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: samples.count * bytesPerSample))
+        bytes.withUnsafeMutableBytes { raw in
+            encode(buffer: samples, into: raw.baseAddress! + start, stride: bytesPerSample)
+        }
+    }
+
+    /// Encodes `samples` as `encode(_:into:)` does, storing sample k at `destination + k·stride`: with the stride of
+    /// a frame, one channel written in its place among interleaved frames (`destination` at the channel's first
+    /// byte). The bytes in between are left as they are; the caller owns `samples.count · stride` bytes there.
+    /// One loop per format, storing in place.
+    public func encode(buffer samples: UnsafeBufferPointer<Double>, into destination: UnsafeMutableRawPointer, stride: Int) {
+        let quantizer = Quantizer(fullScaleCode: fullScaleCode)
+        let out = destination
+        switch self {
+        case .s16:
+            for (index, sample) in samples.enumerated() {
+                let code = UInt16(truncatingIfNeeded: quantizer.code(sample))
+                out.storeBytes(of: code.littleEndian, toByteOffset: stride * index, as: UInt16.self)
             }
-            switch self {
-            case .s16:
-                bytes.append(UInt8(truncatingIfNeeded: word))
-                bytes.append(UInt8(truncatingIfNeeded: word >> 8))
-            case .s24Packed:
-                bytes.append(UInt8(truncatingIfNeeded: word))
-                bytes.append(UInt8(truncatingIfNeeded: word >> 8))
-                bytes.append(UInt8(truncatingIfNeeded: word >> 16))
-            case .s24, .s32, .float32:
-                // S24_LE keeps the code in the low three bytes and sign-extends into the fourth, as ALSA does.
-                for shift in stride(from: 0, to: 32, by: 8) {
-                    bytes.append(UInt8(truncatingIfNeeded: word >> UInt32(shift)))
-                }
+        case .s24Packed:
+            for (index, sample) in samples.enumerated() {
+                let word = UInt32(bitPattern: quantizer.code(sample))
+                out.storeBytes(of: UInt16(truncatingIfNeeded: word).littleEndian, toByteOffset: stride * index, as: UInt16.self)
+                out.storeBytes(of: UInt8(truncatingIfNeeded: word >> 16), toByteOffset: stride * index + 2, as: UInt8.self)
             }
+        case .s24, .s32:
+            // S24_LE keeps the code in the low three bytes and sign-extends into the fourth, as ALSA does.
+            for (index, sample) in samples.enumerated() {
+                let word = UInt32(bitPattern: quantizer.code(sample))
+                out.storeBytes(of: word.littleEndian, toByteOffset: stride * index, as: UInt32.self)
+            }
+        case .float32:
+            for (index, sample) in samples.enumerated() {
+                out.storeBytes(of: Float(sample).bitPattern.littleEndian, toByteOffset: stride * index, as: UInt32.self)
+            }
+        }
+    }
+
+    /// Normalized sample → integer code: scaled by 2^(bits−1), saturated at [−2^(bits−1), 2^(bits−1) − 1], rounded to
+    /// the nearest code, halves away from zero, exactly as `Double.rounded()` does (saturating first gives the same
+    /// code, the bounds being integers).
+    ///
+    /// The rounding is x + ±(½ − 2⁻⁵⁴) truncated, without a branch or a libm `round` call per sample (the feed's and
+    /// the recordings' encode was a branch misprediction per noise sample). It is exact for |x| < 2³¹: a fraction of
+    /// ½ or more carries the sum to the next integer, ½ itself because x + ½ − 2⁻⁵⁴ rounds to it (to even for x = ½,
+    /// by the spacing above 1 otherwise), and a fraction below ½ is at least one ulp of x below it, which keeps the
+    /// sum under the next integer.
+    private struct Quantizer {
+        let scale: Double
+        let lowest: Double
+        let highest: Double
+        /// ½ − 2⁻⁵⁴, the largest double below ½.
+        static let justBelowHalf = 0x1.fffffffffffffp-2
+
+        init(fullScaleCode: Double) {
+            scale = fullScaleCode
+            lowest = -fullScaleCode
+            highest = fullScaleCode - 1
+        }
+
+        func code(_ sample: Double) -> Int32 {
+            let x = Swift.min(Swift.max(sample * scale, lowest), highest)
+            return Int32(x + Double(signOf: x, magnitudeOf: Self.justBelowHalf))
         }
     }
 }
@@ -125,8 +188,4 @@ public struct PCMStreamFormat: Sendable, Hashable, Codable, CustomStringConverti
 
     /// "S32_LE, 48000 Hz, 8 ch"
     public var description: String { "\(sample.rawValue), \(sampleRate) Hz, \(channels) ch" }
-}
-
-private extension Double {
-    func clamped(_ lower: Double, _ upper: Double) -> Double { Swift.min(Swift.max(self, lower), upper) }
 }

@@ -185,11 +185,66 @@ public struct HarmonicDistortion: Sendable, Equatable, Codable {
         return first..<(last + 1)
     }
 
-    /// The median of `values` (NaN when empty).
+    /// The median of `values` (NaN when empty): the middle value, or the mean of the two middle values.
+    ///
+    /// By selection, not a sort: Hoare's FIND (quickselect, median-of-three pivots) puts the upper middle value in
+    /// its sorted place with everything before it no larger, in O(n) on average; the lower middle value is then the
+    /// largest of those. A band of 6 800 PSD bins is read for every tone of every microphone, and the sort was most
+    /// of the analysis after a record. After 2·log₂ n partition rounds whatever range is left is sorted instead,
+    /// so an unlucky input costs O(n log n), never O(n²).
     static func median(_ values: [Double]) -> Double {
         guard !values.isEmpty else { return .nan }
-        let sorted = values.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        var work = values
+        let middle = work.count / 2
+        return work.withUnsafeMutableBufferPointer { buffer in
+            let upper = select(middle, in: buffer)
+            guard buffer.count % 2 == 0 else { return upper }
+            var lower = buffer[0]
+            for value in buffer[1..<middle] where value > lower { lower = value }
+            return (lower + upper) / 2
+        }
+    }
+
+    /// Rearranges `buffer` so that `buffer[k]` is its k-th smallest value (0-based), no value before it larger and
+    /// none after it smaller, and returns that value.
+    static func select(_ k: Int, in buffer: UnsafeMutableBufferPointer<Double>) -> Double {
+        precondition(buffer.indices.contains(k), "\(k) is not an index of \(buffer.count) values")
+        var low = 0
+        var high = buffer.count - 1
+        var budget = 2 * (Int.bitWidth - buffer.count.leadingZeroBitCount)
+        while high > low {
+            if budget == 0 {
+                var rest = UnsafeMutableBufferPointer(rebasing: buffer[low...high])
+                rest.sort()
+                break
+            }
+            budget -= 1
+            // Median of three: the pivot is never the range's extreme, and sorted input splits evenly.
+            let mid = low + (high - low) / 2
+            if buffer[mid] < buffer[low] { buffer.swapAt(mid, low) }
+            if buffer[high] < buffer[low] { buffer.swapAt(high, low) }
+            if buffer[high] < buffer[mid] { buffer.swapAt(high, mid) }
+            let pivot = buffer[mid]
+            // Hoare's partition: afterwards low…j ≤ pivot ≤ i…high, and j < i.
+            var i = low
+            var j = high
+            while i <= j {
+                while buffer[i] < pivot { i += 1 }
+                while pivot < buffer[j] { j -= 1 }
+                if i <= j {
+                    buffer.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if k <= j {
+                high = j
+            } else if k >= i {
+                low = i
+            } else {
+                break   // j < k < i: buffer[k] equals the pivot and is in place.
+            }
+        }
+        return buffer[k]
     }
 }
