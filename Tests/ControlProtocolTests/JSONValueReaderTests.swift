@@ -5,16 +5,11 @@ import Testing
 /// `JSONValue(parsing:)` and `JSONValue(encoding:)` read text with `JSONValueReader`: it must give exactly what
 /// `JSONDecoder` gives (the known answer) for whatever the encoder writes, and accept nothing JSONDecoder refuses.
 @Suite struct JSONValueReaderTests {
-    /// Seeded SplitMix64, so a failure names a tree that can be built again.
+    /// The fuzz tests' seeded generator, so a failure names a tree that can be built again.
     struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var generator: SplitMix64
+        init(state: UInt64) { generator = SplitMix64(seed: state) }
+        mutating func next() -> UInt64 { generator.next() }
         mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
     }
 
