@@ -94,7 +94,6 @@ actor RunScheduler: Service {
     // MARK: Service
 
     func run() async throws {
-        await recoverInterruptedRuns()
         await withDiscardingTaskGroup { group in
             group.addTask {
                 for await tagged in self.events { await self.apply(tagged.event, to: tagged.run, part: tagged.part) }
@@ -454,8 +453,9 @@ actor RunScheduler: Service {
     }
 
     /// Runs an earlier daemon left without a report (it was killed, or the machine lost power): each is marked
-    /// `interrupted` and gets the partial report of what it recorded (DESIGN.md §5).
-    private func recoverInterruptedRuns() async {
+    /// `interrupted` and gets the partial report of what it recorded (DESIGN.md §5). Called before the socket listens,
+    /// so no client asks for a report that is still being built ("no run").
+    func recoverInterruptedRuns() async {
         let configuration = configuration
         let archive = archive.archive
         let recovered = await DedicatedThread.run(name: "recover runs") { () -> [(run: String, report: String?, error: String?)] in

@@ -129,6 +129,8 @@ struct Sensorquald: AsyncParsableCommand {
                    .init(service: control), .init(service: scheduler)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
+        // Runs an earlier daemon left unfinished get their partial reports before anyone can ask for them.
+        await scheduler.recoverInterruptedRuns()
         try await group.run()
         notifier.stopping()
         logger.info("stopped")
