@@ -27,10 +27,10 @@ public final class MagneticRunEngine {
     private var sourceConfig: Rig.Reference?
     private var pause: ReferencePause?
     private var steps: [StepRecord] = []
-    private var noiseRecords: [Int: MagneticNoise] = [:]
-    private var noiseSetupFailure: [Int: String] = [:]
-    private var temperatures: [Int: RunningMoments] = [:]
-    private var points: [Int: [FieldPoint]] = [:]
+    private var noiseRecords = PerDUT<MagneticNoise>()
+    private var noiseSetupFailure = PerDUT<String>()
+    private var temperatures = PerDUT<RunningMoments>()
+    private var points = PerDUT<[FieldPoint]>()
 
     public init(request: RunRequest, rig: Rig, catalog: ChipCatalog, connector: any RigConnector,
                 cancellation: RunCancellation, captureDirectory: String? = nil, events: @escaping RunEngine.EventSink) {

@@ -134,13 +134,13 @@ public final class RunEngine {
 
     // MARK: Steps
 
-    private var noiseRecords: [Int: PressureNoise] = [:]
-    private var modeNoise: [Int: [ModeNoise]] = [:]
+    private var noiseRecords = PerDUT<PressureNoise>()
+    private var modeNoise = PerDUT<[ModeNoise]>()
     /// The noise record of the mode now running, by DUT.
-    private var modeRecords: [Int: PressureNoise] = [:]
-    private var temperatures: [Int: RunningMoments] = [:]
-    private var resolution: [Int: Double] = [:]
-    private var dwells: [Int: [PressureAccuracy.Dwell]] = [:]
+    private var modeRecords = PerDUT<PressureNoise>()
+    private var temperatures = PerDUT<RunningMoments>()
+    private var resolution = PerDUT<Double>()
+    private var dwells = PerDUT<[PressureAccuracy.Dwell]>()
 
     private func executeSteps() throws {
         let plan = request.plan
@@ -228,7 +228,7 @@ public final class RunEngine {
             }
             for index in active {
                 guard var list = modeNoise[index], !list.isEmpty else { continue }
-                list[list.count - 1].noise = modeRecords.removeValue(forKey: index)?.result
+                list[list.count - 1].noise = modeRecords.removeValue(at: index)?.result
                 modeNoise[index] = list
             }
         }

@@ -13,7 +13,10 @@ struct BMP390Model: SimulatedI2CChip {
     /// Normal-mode start time and the index of the last conversion produced.
     private var normalStart: Double?
     private var lastConversion = -1
-    private var shadow: [UInt8]?
+    /// The data block 0x04–0x09 latched by a burst, byte i at bits 8i…8i+7.
+    private var shadow: UInt64?
+    /// The raw pressure last made: Newton's method starts from it (`rawPressure`).
+    private var lastRawPressure = 7_000_000.0
     /// Index of the last conversion whose INT edge was reported.
     private var lastEdge = -1
 
@@ -84,11 +87,12 @@ struct BMP390Model: SimulatedI2CChip {
         switch register {
         case 0x04...0x09:
             // Shadowing: the whole data block is latched at the first data byte of a burst.
+            let latched = shadow ?? (0..<6).reduce(0) { $0 | UInt64(registers[0x04 + $1]) << (8 * $1) }
             if shadow == nil {
-                shadow = Array(registers[0x04...0x09])
+                shadow = latched
                 registers[0x03] &= ~(BMP390.statusPressureReady | BMP390.statusTemperatureReady)
             }
-            return shadow![Int(register) - 0x04]
+            return UInt8(truncatingIfNeeded: latched >> (8 * (UInt64(register) - 0x04)))
         case 0x10, 0x11:
             let value = registers[Int(register)]
             registers[Int(register)] = 0            // cleared on read
@@ -165,6 +169,7 @@ struct BMP390Model: SimulatedI2CChip {
         let uT = rawTemperature(for: indicatedTemperature)
         let t = calibration.temperature(rawTemperature: uT)
         let uP = rawPressure(for: indicated, temperature: t)
+        if uP > 0, uP < 0xFF_FFFF { lastRawPressure = Double(uP) }   // a clamped value is no start for Newton
         put24(uP, at: 0x04)
         put24(uT, at: 0x07)
     }
@@ -176,12 +181,16 @@ struct BMP390Model: SimulatedI2CChip {
         return clamp24(calibration.t1 + d1)
     }
 
-    /// Newton's method on the compensation polynomial, which is monotonic over the 24-bit range.
+    /// Newton's method on the compensation polynomial, which is monotonic over the 24-bit range. It starts from
+    /// the last conversion's raw value, a few LSB away between readings, and stops once a step is below 10⁻⁶ LSB,
+    /// far inside the rounding to whole LSB: one to three steps instead of eight from a fixed start.
     private func rawPressure(for pascal: Double, temperature t: Double) -> UInt32 {
-        var u = 7_000_000.0
+        var u = lastRawPressure
         for _ in 0..<8 {
-            let f = calibration.pressure(rawPressure: u, temperature: t) - pascal
-            u -= f / calibration.pressureStep(rawPressure: u, temperature: t)
+            let step = (calibration.pressure(rawPressure: u, temperature: t) - pascal)
+                / calibration.pressureStep(rawPressure: u, temperature: t)
+            u -= step
+            if step.magnitude < 1e-6 { break }
         }
         return clamp24(u)
     }

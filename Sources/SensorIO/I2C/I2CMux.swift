@@ -19,7 +19,7 @@ public final class I2CMux {
         let mask = UInt8(1) << UInt8(channel)
         guard selected != mask else { return }
         selected = nil   // unknown if the write fails half-way
-        try parent.write(address: address, [mask])
+        try parent.write(address: address, OneByteWrite.of(mask))
         selected = mask
     }
 

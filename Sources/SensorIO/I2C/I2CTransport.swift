@@ -31,7 +31,7 @@ public struct I2CDevice {
     /// Reads `count` consecutive registers starting at `register` in one transaction.
     public func readRegisters(_ register: UInt8, count: Int) throws(I2CError) -> [UInt8] {
         do throws(I2CError) {
-            let bytes = try transport.writeRead(address: address, write: [register], readCount: count)
+            let bytes = try transport.writeRead(address: address, write: OneByteWrite.of(register), readCount: count)
             guard bytes.count == count else {
                 throw I2CError(.protocolViolation, bus: transport.name, address: address, register: register,
                                operation: "read \(count) bytes (got \(bytes.count))")
@@ -73,4 +73,13 @@ public struct I2CDevice {
         }
         return bytes
     }
+}
+
+/// The 256 one-byte writes (a register pointer, a mux channel mask), made once. Written as `[byte]` at the call,
+/// each was a heap array per transfer: the transport is an existential, so the compiler cannot keep it on the
+/// stack, and acquisition makes tens of thousands of such transfers a second.
+enum OneByteWrite {
+    private static let all: [[UInt8]] = (0...255).map { [UInt8($0)] }
+
+    static func of(_ byte: UInt8) -> [UInt8] { all[Int(byte)] }
 }
