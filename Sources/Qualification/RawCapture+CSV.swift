@@ -74,7 +74,11 @@ extension RawCapture {
         }
         let (header, bodyStart) = try parseHead(head, path: sqrawPath)
         let recordSize = 8 * (1 + header.columns.count)
-        var pending = Data(head[(head.startIndex + bodyStart)...])
+        let body = head[(head.startIndex + bodyStart)...]
+        // One buffer, read into after the part-record a block leaves over: no copy of the block on the way.
+        var block = [UInt8](repeating: 0, count: Swift.max(recordSize * blockRecords, body.count) + recordSize)
+        block.replaceSubrange(0..<body.count, with: body)
+        var filled = body.count
         var records = 0
         var start: Int64?
         try StorageFile.replace(csvPath) { (file: StorageFile) throws(StorageFailure) in
@@ -82,23 +86,25 @@ extension RawCapture {
             var rows: [UInt8] = []
             var atEnd = false
             while !atEnd {
-                let block: Data
-                do { block = try input.read(upToCount: recordSize * blockRecords) ?? Data() } catch {
-                    let error = error as NSError
-                    throw StorageFile.failure(path: sqrawPath, operation: "read",
-                                              error.domain == NSPOSIXErrorDomain ? Int32(error.code) : EIO)
+                let read = block.withUnsafeMutableBytes {
+                    StorageSyscalls.read(input.fileDescriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
                 }
-                atEnd = block.isEmpty
-                pending.append(block)
-                let whole = pending.count / recordSize * recordSize
-                guard whole > 0 else { continue }
+                switch read {
+                case .success(let count): atEnd = count == 0; filled += count
+                case .failure(let code): throw StorageFile.failure(path: sqrawPath, operation: "read", code.value)
+                }
+                let whole = filled / recordSize * recordSize
+                guard whole > 0, atEnd || filled == block.count else { continue }
                 rows.removeAll(keepingCapacity: true)
-                pending.withUnsafeBytes { raw in
-                    let block = UnsafeRawBufferPointer(rebasing: raw[0..<whole])
-                    start = start ?? Int64(littleEndian: block.loadUnaligned(fromByteOffset: 0, as: Int64.self))
-                    appendCSVRows(records: block, columnCount: header.columns.count, start: start ?? 0, to: &rows)
+                block.withUnsafeBytes { raw in
+                    let complete = UnsafeRawBufferPointer(rebasing: raw[0..<whole])
+                    start = start ?? Int64(littleEndian: complete.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+                    appendCSVRows(records: complete, columnCount: header.columns.count, start: start ?? 0, to: &rows)
                 }
-                pending.removeFirst(whole)
+                block.withUnsafeMutableBytes { raw in   // the part-record left over, shorter than what went before it
+                    raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[whole..<filled]))
+                }
+                filled -= whole
                 try file.write(rows)
                 records += whole / recordSize
             }

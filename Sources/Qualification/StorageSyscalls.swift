@@ -28,6 +28,10 @@ enum StorageSyscalls {
     }
 
     /// CLOCK_MONOTONIC_COARSE, ns: the time a capture's buffer has waited, read once per record.
+    static func read(_ fd: Int32, into bytes: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
+        call { Glibc.read(fd, bytes.baseAddress, bytes.count) }
+    }
+
     static func coarseUptime() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &now)

@@ -2,7 +2,6 @@
 /// the same rig, the same noise and the same report on every machine.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    private var spareGaussian: Double?
 
     public init(seed: UInt64) { state = seed }
 
@@ -19,13 +18,19 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         (Double(next() >> 11) + 0.5) / 9_007_199_254_740_992.0
     }
 
-    /// Standard normal deviate (Box–Muller, both values used).
+    /// A standard normal value by the ziggurat method (`ZigguratLayers`, as `IndexedGaussianNoise` draws): exact, and
+    /// for 99 % of values one draw, a table look-up and a multiply. Box–Muller's logarithm, sine and cosine per pair
+    /// were a twentieth of a simulated magnetometer's reading.
     public mutating func gaussian() -> Double {
-        if let spare = spareGaussian { spareGaussian = nil; return spare }
-        let r = (-2 * Foundation.log(unit())).squareRoot()
-        let phi = 2 * Double.pi * unit()
-        spareGaussian = r * Foundation.sin(phi)
-        return r * Foundation.cos(phi)
+        ZigguratLayers.standard.withTables { tables in
+            while true {
+                let bits = next()
+                let layer = Int(bits & ZigguratLayers.layerMask)
+                let u = ZigguratLayers.signedUnit(bits)
+                if abs(u) < tables.inside[layer] { return u * tables.x[layer] }
+                if let accepted = ZigguratLayers.outsideRectangle(layer: layer, u: u, tables, random: &self) { return accepted }
+            }
+        }
     }
 
     /// A generator for a sub-stream, so adding a unit does not shift every other unit's noise.
