@@ -164,11 +164,26 @@ struct CSVCursor {
             put(UInt8(ascii: "."))
             put(UInt8(ascii: "0"))
         } else {
-            var text = value.description
-            text.withUTF8 { utf8 in
-                next.update(from: utf8.baseAddress!, count: utf8.count)
-                next += utf8.count
-            }
+            var text = CellText(next: next)
+            value.write(to: &text)
+            next = text.next
+        }
+    }
+
+    /// Takes `Double.write(to:)`'s text, which is `description`'s: the standard library hands it over as ASCII bytes
+    /// (`_writeASCII`), so no String is made (a heap one for most fractions, over 15 bytes).
+    private struct CellText: TextOutputStream {
+        var next: UnsafeMutablePointer<UInt8>
+
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+            guard let base = buffer.baseAddress else { return }
+            next.update(from: base, count: buffer.count)
+            next += buffer.count
+        }
+
+        mutating func write(_ string: String) {
+            var string = string
+            string.withUTF8 { _writeASCII($0) }
         }
     }
 

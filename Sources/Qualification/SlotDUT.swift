@@ -27,6 +27,8 @@ class SlotDUT {
     var integrity: DataIntegrity {
         get { outcome.integrity }
         set { outcome.integrity = newValue }
+        // In place: with get and set alone, each reading's `integrity.samples += 1` copied the whole record out and back.
+        _modify { yield &outcome.integrity }
     }
 
     init(index: Int, slot: Rig.Slot, chip: ChipDescription, bus: Rig.Bus, serial: String?) {

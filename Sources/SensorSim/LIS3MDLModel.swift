@@ -20,9 +20,6 @@ struct LIS3MDLModel: SimulatedI2CChip {
 
     /// A field the unit sees besides the bench coil's (a test's fixed field, a board's hard iron), µT, chip axes.
     var appliedField: FieldVector
-    /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
-    /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
-    private var coilField = FieldVector(x: 0, y: 0, z: 0)
     /// The unit's scale and cross-axis response to the coil's field.
     var response = FieldResponse.ideal
     /// Die temperature, °C.
@@ -77,9 +74,8 @@ struct LIS3MDLModel: SimulatedI2CChip {
     /// A write: the first byte is the sub-address (bit 7: auto-increment); further bytes go to that register and,
     /// with bit 7 set, the ones after it.
     mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
-        coilField = response.apply(environment.coil.field(at: time))
         guard let first = bytes.first else { return }
-        update(at: time)
+        update(at: time, coil: environment.coil)
         pointer = first & 0x7F
         increments = first & LIS3MDL.autoIncrement != 0
         for value in bytes.dropFirst() {
@@ -89,8 +85,7 @@ struct LIS3MDLModel: SimulatedI2CChip {
     }
 
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        coilField = response.apply(environment.coil.field(at: time))
-        update(at: time)
+        update(at: time, coil: environment.coil)
         var out: [UInt8] = []
         out.reserveCapacity(count)
         for _ in 0..<count {
@@ -146,11 +141,13 @@ struct LIS3MDLModel: SimulatedI2CChip {
     // MARK: Conversions
 
     /// Produces a finished single conversion and the latest continuous one completed by `time`.
-    private mutating func update(at time: Double) {
+    /// A conversion reads the bench coil's field as of the bus access that produced it (the run discards readings for
+    /// a settle time after each field step, so the difference never reaches a figure).
+    private mutating func update(at time: Double, coil: FieldCoil) {
         if let due = singleDue, time >= due {
             singleDue = nil
             registers[Int(Register.control3.rawValue)] |= LIS3MDL.powerDown
-            convert()
+            convert(coilField: response.apply(coil.field(at: time)))
         }
         guard let start = continuousStart else { return }
         let latest = Int(((time - start) * rate).rounded(.down))
@@ -158,10 +155,10 @@ struct LIS3MDLModel: SimulatedI2CChip {
         // Conversions between two accesses were made and overwritten unread: the last one finds them (overrun).
         if latest - lastConversion > 1 { registers[Int(Register.status.rawValue)] |= 0x07 | LIS3MDL.dataReady }
         lastConversion = latest
-        convert()
+        convert(coilField: response.apply(coil.field(at: time)))
     }
 
-    private mutating func convert() {
+    private mutating func convert(coilField: FieldVector) {
         let scale = Int(register(.control2) >> 5 & 0x03)
         let countsPerMicrotesla = LIS3MDL.sensitivities[scale] / 100
         let xyMode = Int(register(.control1) >> 5 & 0x03), zMode = Int(register(.control4) >> 2 & 0x03)

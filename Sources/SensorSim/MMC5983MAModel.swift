@@ -24,9 +24,6 @@ struct MMC5983MAModel: SimulatedI2CChip {
 
     /// A field the unit sees besides the bench coil's (a test's fixed field, a board's hard iron), µT, chip axes.
     var appliedField: FieldVector
-    /// The bench coil's field at the last bus access, µT: a conversion reads it as of the access that produced it
-    /// (the run discards readings for a settle time after each field step, so the difference never reaches a figure).
-    private var coilField = FieldVector(x: 0, y: 0, z: 0)
     /// The unit's scale and cross-axis response to the coil's field.
     var response = FieldResponse.ideal
     /// The unit's bridge offset, µT: it survives SET and RESET, which is what the sequence removes.
@@ -81,9 +78,8 @@ struct MMC5983MAModel: SimulatedI2CChip {
     // MARK: I2C
 
     mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
-        coilField = response.apply(environment.coil.field(at: time))
         guard let first = bytes.first else { return }
-        update(at: time)
+        update(at: time, coil: environment.coil)
         pointer = first & 0x3F
         for value in bytes.dropFirst() {
             store(value, in: pointer, at: time)
@@ -92,8 +88,7 @@ struct MMC5983MAModel: SimulatedI2CChip {
     }
 
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        coilField = response.apply(environment.coil.field(at: time))
-        update(at: time)
+        update(at: time, coil: environment.coil)
         var out: [UInt8] = []
         out.reserveCapacity(count)
         for _ in 0..<count {
@@ -131,10 +126,12 @@ struct MMC5983MAModel: SimulatedI2CChip {
 
     // MARK: Conversions
 
-    private mutating func update(at time: Double) {
+    /// A conversion reads the bench coil's field as of the bus access that produced it (the run discards readings for
+    /// a settle time after each field step, so the difference never reaches a figure).
+    private mutating func update(at time: Double, coil: FieldCoil) {
         if let pending = single, time >= pending.due {
             single = nil
-            convert(sign: pending.sign)
+            convert(sign: pending.sign, coilField: response.apply(coil.field(at: time)))
         }
         if let due = temperatureDue, time >= due {
             temperatureDue = nil
@@ -146,12 +143,12 @@ struct MMC5983MAModel: SimulatedI2CChip {
         let latest = Int(((time - start) * rate).rounded(.down))
         guard latest > lastConversion else { return }
         lastConversion = latest
-        convert(sign: magnetisation)
+        convert(sign: magnetisation, coilField: response.apply(coil.field(at: time)))
     }
 
     /// One measurement with the field term signed by the magnetisation: the 18-bit codes packed as §3.2 lays them
     /// out, and Meas_M_Done.
-    private mutating func convert(sign: Double) {
+    private mutating func convert(sign: Double, coilField: FieldVector) {
         let sigma = Self.noiseByBandwidth[bandwidth] * noiseFactor
         var low: UInt8 = 0
         for axis in 0..<3 {

@@ -89,9 +89,9 @@ public final class SimulatedBench: Sendable {
                 return .failure(I2CError(.noAcknowledge, bus: bus, address: address, operation: "transfer",
                                          errno: 6 /* ENXIO: nothing acknowledged the address */))
             }
-            let environment = state.environment
-            if !bytes.isEmpty { state.units[unit].write(bytes, at: t, environment: environment) }
-            return .success(readCount > 0 ? state.units[unit].read(count: readCount, at: t, environment: environment) : [])
+            // The environment is lent, not copied: a copy retained and released its chambers' arrays per transfer.
+            if !bytes.isEmpty { state.units[unit].write(bytes, at: t, environment: state.environment) }
+            return .success(readCount > 0 ? state.units[unit].read(count: readCount, at: t, environment: state.environment) : [])
         }
         if case .failure(let error) = result, error.cause == .timedOut { clock.advance(by: Self.adapterTimeout) }
         return try result.get()
