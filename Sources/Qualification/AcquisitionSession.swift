@@ -293,8 +293,13 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
 
     /// Takes the buses' readings: each goes to the raw capture, and to the window's sink if stamped inside it.
     func drain() {
-        var readings = pending + buses.flatMap { $0.takeReadings() }
+        // Taken as the buses hand them over: concatenating copied every reading (and retained what it holds) twice.
+        var readings = pending
         pending = []
+        for bus in buses {
+            let taken = bus.takeReadings()
+            if readings.isEmpty { readings = taken } else { readings += taken }
+        }
         if buses.count > 1 { readings.sort { $0.time < $1.time } }
         for reading in readings {
             if let window, reading.time >= window.end {

@@ -33,6 +33,17 @@ extension I2CDevice {
         do throws(I2CError) { return try readRegisters(register, count: count) } catch { throw .bus(error) }
     }
 
+    /// `buffer.count` consecutive registers from `register` into `buffer`: the reads made for every conversion,
+    /// without an array each.
+    func registers(_ register: UInt8, into buffer: UnsafeMutableRawBufferPointer) throws(DriverError) {
+        do throws(I2CError) { try readRegisters(register, into: buffer) } catch { throw .bus(error) }
+    }
+
+    /// One register's value.
+    func value(of register: UInt8) throws(DriverError) -> UInt8 {
+        do throws(I2CError) { return try readRegister(register) } catch { throw .bus(error) }
+    }
+
     func set(_ register: UInt8, _ value: UInt8) throws(DriverError) {
         do throws(I2CError) { try writeRegister(register, value) } catch { throw .bus(error) }
     }

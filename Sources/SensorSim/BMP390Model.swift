@@ -71,16 +71,18 @@ struct BMP390Model: SimulatedI2CChip {
 
     /// A read from the register pointer with auto-increment.
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        let chamber = environment.pressure
-        update(at: time, chamber: chamber)
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count {
-            out.append(load(pointer))
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { read(into: $0, at: time, environment: environment) }
+        return out
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, at time: Double, environment: BenchEnvironment) {
+        update(at: time, chamber: environment.pressure)
+        for index in buffer.indices {
+            buffer[index] = load(pointer)
             pointer = (pointer &+ 1) & 0x7F
         }
         shadow = nil
-        return out
     }
 
     private mutating func load(_ register: UInt8) -> UInt8 {

@@ -85,14 +85,17 @@ struct LIS3MDLModel: SimulatedI2CChip {
     }
 
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { read(into: $0, at: time, environment: environment) }
+        return out
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         update(at: time, coil: environment.coil)
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count {
-            out.append(load(pointer))
+        for index in buffer.indices {
+            buffer[index] = load(pointer)
             if increments { pointer = (pointer &+ 1) & 0x7F }
         }
-        return out
     }
 
     /// Reading OUT_X_H/OUT_Y_H/OUT_Z_H clears that axis's data-ready and overrun bits; ZYXDA and ZYXOR clear

@@ -88,14 +88,17 @@ struct MMC5983MAModel: SimulatedI2CChip {
     }
 
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { read(into: $0, at: time, environment: environment) }
+        return out
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         update(at: time, coil: environment.coil)
-        var out: [UInt8] = []
-        out.reserveCapacity(count)
-        for _ in 0..<count {
-            out.append(registers[Int(pointer)])
+        for index in buffer.indices {
+            buffer[index] = registers[Int(pointer)]
             pointer = (pointer &+ 1) & 0x3F
         }
-        return out
     }
 
     private mutating func store(_ value: UInt8, in register: UInt8, at time: Double) {

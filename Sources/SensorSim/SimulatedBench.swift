@@ -74,27 +74,41 @@ public final class SimulatedBench: Sendable {
     public static let adapterTimeout = 0.035
 
     func writeRead(bus: String, address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
+        var read = [UInt8](repeating: 0, count: readCount)
+        if let failure = read.withUnsafeMutableBytes({ transfer(bus: bus, address: address, write: bytes, into: $0) }) { throw failure }
+        return read
+    }
+
+    func writeRead(bus: String, address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        if let failure = transfer(bus: bus, address: address, write: bytes, into: buffer) { throw failure }
+    }
+
+    /// Writes `bytes` to the unit at `address`, then reads `buffer.count` bytes into `buffer`; the error, if any.
+    private func transfer(bus: String, address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) -> I2CError? {
         let t = time
+        let readCount = buffer.count
         // A transfer takes bus time: 9 clocks per byte (8 data + ACK) plus the address byte of each message
         // and its START; the run clock moves on by that much, as it would on a real adapter.
         let messages = (bytes.isEmpty ? 0 : 1) + (readCount > 0 ? 1 : 0)
         if let busClock { clock.advance(by: Double(9 * (bytes.count + readCount + messages) + messages) / busClock) }
-        let result: Result<[UInt8], I2CError> = state.withLock { state in
+        let failure: I2CError? = state.withLock { state in
             if address == state.muxAddress {
                 if let mask = bytes.last { state.muxMask = mask }
-                return .success(readCount > 0 ? Array(repeating: state.muxMask, count: readCount) : [])
+                buffer.initializeMemory(as: UInt8.self, repeating: state.muxMask)
+                return nil
             }
-            if let fault = Self.fault(at: address, time: t, in: state) { return .failure(fault.error(bus: bus)) }
+            if let fault = Self.fault(at: address, time: t, in: state) { return fault.error(bus: bus) }
             guard let unit = Self.route(address, in: state) else {
-                return .failure(I2CError(.noAcknowledge, bus: bus, address: address, operation: "transfer",
-                                         errno: 6 /* ENXIO: nothing acknowledged the address */))
+                return I2CError(.noAcknowledge, bus: bus, address: address, operation: "transfer",
+                                errno: 6 /* ENXIO: nothing acknowledged the address */)
             }
             // The environment is lent, not copied: a copy retained and released its chambers' arrays per transfer.
             if !bytes.isEmpty { state.units[unit].write(bytes, at: t, environment: state.environment) }
-            return .success(readCount > 0 ? state.units[unit].read(count: readCount, at: t, environment: state.environment) : [])
+            if readCount > 0 { state.units[unit].read(into: buffer, at: t, environment: state.environment) }
+            return nil
         }
-        if case .failure(let error) = result, error.cause == .timedOut { clock.advance(by: Self.adapterTimeout) }
-        return try result.get()
+        if let failure, failure.cause == .timedOut { clock.advance(by: Self.adapterTimeout) }
+        return failure
     }
 
     /// The fault in force at `time` for a transfer to `address` through the enabled mux channels, if any.
@@ -246,6 +260,10 @@ public final class SimulatedI2CBus: I2CTransport, Sendable {
 
     public func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
         try bench.writeRead(bus: name, address: address, write: bytes, readCount: readCount)
+    }
+
+    public func writeRead(address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        try bench.writeRead(bus: name, address: address, write: bytes, into: buffer)
     }
 
     public func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {

@@ -5,11 +5,18 @@
 protocol SimulatedI2CChip: Sendable {
     mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment)
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8]
+    /// `read(count:)` into `buffer`, `buffer.count` bytes: how the bench reads. The chips read for every conversion
+    /// fill it directly and spare an array per transfer.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, at time: Double, environment: BenchEnvironment)
     /// Times of the rising edges the chip's INT pin made since the last call, up to `time`: one per
     /// conversion while the chip's data-ready interrupt is enabled. Chips without one return none.
     mutating func dataReadyEdges(through time: Double, environment: BenchEnvironment) -> [Double]
 }
 
 extension SimulatedI2CChip {
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer, at time: Double, environment: BenchEnvironment) {
+        buffer.copyBytes(from: read(count: buffer.count, at: time, environment: environment))
+    }
+
     mutating func dataReadyEdges(through time: Double, environment: BenchEnvironment) -> [Double] { [] }
 }

@@ -122,19 +122,23 @@ public final class LIS3MDL: MagneticSensor {
 
     /// STATUS ZYXDA set: one 8-byte burst of OUT_X_L…TEMP_OUT_H from `0x80 | 0x28`, which clears ZYXDA.
     public func poll() throws(DriverError) -> MagneticPoll {
-        let status = try device.registers(Register.status.rawValue, count: 1)[0]
+        let status = try device.value(of: Register.status.rawValue)
         guard status & Self.dataReady != 0 else { return .notReady }
         return .reading(try readMeasurement())
     }
 
     /// Reads and converts the outputs at the configured full scale.
     public func readMeasurement() throws(DriverError) -> MagneticReading {
-        Self.reading(fromData: try device.registers(Self.autoIncrement | Register.output.rawValue, count: 8), scale: scale)
+        try withUnsafeTemporaryAllocation(byteCount: 8, alignment: 1) { (bytes) throws(DriverError) in
+            try device.registers(Self.autoIncrement | Register.output.rawValue, into: bytes)
+            return Self.reading(fromData: UnsafeRawBufferPointer(bytes), scale: scale)
+        }
     }
 
     /// Decodes OUT_X_L…TEMP_OUT_H (sensors.md §3.3, §6 V10): int16 LE counts / sensitivity, temperature raw/8 + 25 °C.
-    public static func reading(fromData b: [UInt8], scale: Int) -> MagneticReading {
-        func word(_ index: Int) -> Int64 { Int64(Int16(bitPattern: UInt16(b[2 * index + 1]) << 8 | UInt16(b[2 * index]))) }
+    public static func reading(fromData b: some RandomAccessCollection<UInt8>, scale: Int) -> MagneticReading {
+        func byte(_ offset: Int) -> UInt16 { UInt16(b[b.index(b.startIndex, offsetBy: offset)]) }
+        func word(_ index: Int) -> Int64 { Int64(Int16(bitPattern: byte(2 * index + 1) << 8 | byte(2 * index))) }
         let (x, y, z) = (word(0), word(1), word(2))
         return MagneticReading(field: FieldVector(x: microtesla(counts: x, scale: scale), y: microtesla(counts: y, scale: scale),
                                                   z: microtesla(counts: z, scale: scale)),

@@ -45,8 +45,9 @@ public final class MMC5983MA: MagneticSensor {
 
     /// One axis's 18-bit code: `Xout0<<10 | Xout1<<2 | XYZout2 bits` (sensors.md §3.2; axis 0/1/2 = X/Y/Z, whose
     /// two low bits sit at XYZout2 bits 7:6, 5:4, 3:2).
-    public static func code(fromData b: [UInt8], axis: Int) -> Int64 {
-        Int64(b[2 * axis]) << 10 | Int64(b[2 * axis + 1]) << 2 | Int64(b[6] >> (6 - 2 * axis) & 0x03)
+    public static func code(fromData b: some RandomAccessCollection<UInt8>, axis: Int) -> Int64 {
+        func byte(_ offset: Int) -> Int64 { Int64(b[b.index(b.startIndex, offsetBy: offset)]) }
+        return byte(2 * axis) << 10 | byte(2 * axis + 1) << 2 | byte(6) >> (6 - 2 * axis) & 0x03
     }
 
     /// µT of an 18-bit code: (code − 131072)/16384 G (sensors.md §3.2, §6 V8).
@@ -60,8 +61,8 @@ public final class MMC5983MA: MagneticSensor {
     }
 
     /// The three codes of the 7 output bytes 0x00–0x06.
-    public static func codes(fromData b: [UInt8]) -> [Int64] {
-        (0..<3).map { code(fromData: b, axis: $0) }
+    public static func codes(fromData b: some RandomAccessCollection<UInt8>) -> [Int64] {
+        [code(fromData: b, axis: 0), code(fromData: b, axis: 1), code(fromData: b, axis: 2)]
     }
 
     /// A reading without offset cancellation: the field includes the bridge offset.
@@ -179,9 +180,12 @@ public final class MMC5983MA: MagneticSensor {
 
     /// The codes of a finished measurement (Status Meas_M_Done, then cleared by writing 1), or nil.
     private func finishedMeasurement() throws(DriverError) -> [Int64]? {
-        let status = try device.registers(Register.status.rawValue, count: 1)[0]
+        let status = try device.value(of: Register.status.rawValue)
         guard status & Self.measurementDone != 0 else { return nil }
-        let codes = Self.codes(fromData: try device.registers(Register.output.rawValue, count: 7))
+        let codes = try withUnsafeTemporaryAllocation(byteCount: 7, alignment: 1) { (bytes) throws(DriverError) in
+            try device.registers(Register.output.rawValue, into: bytes)
+            return Self.codes(fromData: UnsafeRawBufferPointer(bytes))
+        }
         try device.set(Register.status.rawValue, Self.measurementDone)
         return codes
     }

@@ -112,7 +112,7 @@ public final class BMP390: PressureSensor {
 
     /// Whether a new pressure and temperature conversion is waiting in the data registers (STATUS bits 5, 6).
     public func isDataReady() throws(DriverError) -> Bool {
-        let status = try device.registers(Register.status.rawValue, count: 1)[0]
+        let status = try device.value(of: Register.status.rawValue)
         let both = Self.statusPressureReady | Self.statusTemperatureReady
         return status & both == both
     }
@@ -136,10 +136,12 @@ public final class BMP390: PressureSensor {
     /// Burst-reads the six data registers: one transaction, so pressure and temperature belong to the same
     /// conversion (datasheet §3.10 data register shadowing). Values are 24-bit, not shifted.
     public func readRaw() throws(DriverError) -> (pressure: UInt32, temperature: UInt32) {
-        let b = try device.registers(Register.data.rawValue, count: 6)
-        let pressure = UInt32(b[2]) << 16 | UInt32(b[1]) << 8 | UInt32(b[0])
-        let temperature = UInt32(b[5]) << 16 | UInt32(b[4]) << 8 | UInt32(b[3])
-        return (pressure, temperature)
+        try withUnsafeTemporaryAllocation(byteCount: 6, alignment: 1) { (b) throws(DriverError) in
+            try device.registers(Register.data.rawValue, into: b)
+            let pressure = UInt32(b[2]) << 16 | UInt32(b[1]) << 8 | UInt32(b[0])
+            let temperature = UInt32(b[5]) << 16 | UInt32(b[4]) << 8 | UInt32(b[3])
+            return (pressure, temperature)
+        }
     }
 
     /// Reads and compensates one conversion.

@@ -46,6 +46,11 @@ public final class I2CMuxChannel: I2CTransport {
         return try mux.parent.writeRead(address: address, write: bytes, readCount: readCount)
     }
 
+    public func writeRead(address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        try mux.select(channel: channel)
+        try mux.parent.writeRead(address: address, write: bytes, into: buffer)
+    }
+
     public func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
         try mux.select(channel: channel)
         try mux.parent.write(address: address, bytes)

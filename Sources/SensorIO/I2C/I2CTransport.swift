@@ -16,6 +16,22 @@ public protocol I2CTransport: AnyObject {
 
     /// A plain read after a previous write's STOP, for command-based chips (Sensirion, MS5611).
     func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8]
+
+    /// `writeRead` of `buffer.count` bytes into `buffer`, for the reads acquisition makes for every conversion: an
+    /// adapter that can fill the buffer directly spares an array per transfer. Fewer bytes than asked is a
+    /// `.protocolViolation`.
+    func writeRead(address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError)
+}
+
+extension I2CTransport {
+    /// By way of the array-returning `writeRead`.
+    public func writeRead(address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        let read = try writeRead(address: address, write: bytes, readCount: buffer.count)
+        guard read.count == buffer.count else {
+            throw I2CError(.protocolViolation, bus: name, address: address, operation: "read \(buffer.count) bytes (got \(read.count))")
+        }
+        buffer.copyBytes(from: read)
+    }
 }
 
 /// One register-addressed device on a transport: the unit a driver talks to.
@@ -44,8 +60,21 @@ public struct I2CDevice {
         }
     }
 
+    /// Reads `buffer.count` consecutive registers starting at `register` into `buffer`, in one transaction.
+    public func readRegisters(_ register: UInt8, into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        do throws(I2CError) {
+            try transport.writeRead(address: address, write: OneByteWrite.of(register), into: buffer)
+        } catch {
+            var located = error
+            located.register = located.register ?? register
+            throw located
+        }
+    }
+
     public func readRegister(_ register: UInt8) throws(I2CError) -> UInt8 {
-        try readRegisters(register, count: 1)[0]
+        var value: UInt8 = 0
+        try withUnsafeMutableBytes(of: &value) { (buffer) throws(I2CError) in try readRegisters(register, into: buffer) }
+        return value
     }
 
     /// Writes one register.
