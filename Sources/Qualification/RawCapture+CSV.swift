@@ -192,7 +192,8 @@ struct CSVCursor {
         next += 1
     }
 
-    /// The decimal digits of `value`, zero-padded on the left to `width`.
+    /// The decimal digits of `value`, zero-padded on the left to `width`: two digits per division, from a table of
+    /// the hundred pairs (a row's time and raw codes are most of its digits).
     private mutating func putDigits(of value: UInt64, width: Int = 1) {
         var count = 1
         var bound: UInt64 = 10
@@ -202,10 +203,20 @@ struct CSVCursor {
         }
         count = Swift.max(count, width)
         var rest = value
-        for position in stride(from: count - 1, through: 0, by: -1) {
-            next[position] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
-            rest /= 10
+        var position = count
+        Self.digitPairs.withUnsafeBufferPointer { pairs in
+            while position >= 2 {
+                let (quotient, pair) = rest.quotientAndRemainder(dividingBy: 100)
+                position -= 2
+                next[position] = pairs[2 * Int(pair)]
+                next[position + 1] = pairs[2 * Int(pair) + 1]
+                rest = quotient
+            }
+            if position == 1 { next[0] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest) }
         }
         next += count
     }
+
+    /// "00", "01" … "99" as 200 ASCII bytes.
+    private static let digitPairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
 }

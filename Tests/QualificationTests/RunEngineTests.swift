@@ -215,6 +215,31 @@ final class EventLog: Sendable {
         }
     }
 
+    /// A row's `time_s` cell is the nanoseconds as seconds with nine decimals: the whole seconds' and the nanoseconds'
+    /// own `description`s, the latter zero-padded to nine digits. Seeded times of every length from 1 to 19 digits,
+    /// negative ones (a record before the first) and the extremes.
+    @Test func csvTimeCellsPrintNanosecondsAsSeconds() {
+        var times: [Int64] = [0, 1, 9, 10, 99, 100, 999_999_999, 1_000_000_000, -1, -999_999_999, -1_000_000_001, .max, .min + 1]
+        var random = SeededRandom(seed: 12)
+        for _ in 0..<20_000 {
+            let digits = Int(random.next() % 19) + 1
+            var magnitude: Int64 = 1
+            for _ in 1..<digits { magnitude *= 10 }
+            let value = Int64(random.next() % UInt64(magnitude))
+            times.append(random.next() % 8 == 0 ? -value : value)
+        }
+        for time in times {
+            var row: [UInt8] = []
+            [Double]().withUnsafeBufferPointer { none in
+                CSVCursor.write(to: &row, atMost: CSVCursor.rowLength(columns: 0)) { $0.putRow(time, none) }
+            }
+            let (seconds, fraction) = time.quotientAndRemainder(dividingBy: 1_000_000_000)
+            let expected = (time < 0 ? "-" : "") + "\(seconds.magnitude)." + String(repeating: "0", count: 9 - String(fraction.magnitude).count)
+                + "\(fraction.magnitude)\n"
+            #expect(String(decoding: row, as: UTF8.self) == expected, "\(time)")
+        }
+    }
+
     /// The CSV export streams the capture a block at a time: with blocks of 7 records, 1 000 records (a NaN cell
     /// among them) and a torn tail give the same text as converting the whole capture read at once, the tail left out.
     @Test func csvExportStreamsTheSameText() throws {
