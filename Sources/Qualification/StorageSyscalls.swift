@@ -27,11 +27,12 @@ enum StorageSyscalls {
         call { Glibc.write(fd, bytes.baseAddress, bytes.count) }
     }
 
-    /// CLOCK_MONOTONIC_COARSE, ns: the time a capture's buffer has waited, read once per record.
+    /// One `read(2)` into `bytes`: how many bytes came, 0 at the end of the file.
     static func read(_ fd: Int32, into bytes: UnsafeMutableRawBufferPointer) -> Result<Int, Errno> {
         call { Glibc.read(fd, bytes.baseAddress, bytes.count) }
     }
 
+    /// CLOCK_MONOTONIC_COARSE, ns: the time a capture's buffer has waited, read once per record, and a heartbeat.
     static func coarseUptime() -> UInt64 {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &now)

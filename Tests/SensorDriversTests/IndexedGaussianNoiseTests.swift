@@ -3,9 +3,11 @@ import SensorStats
 import Testing
 @testable import SensorSim
 
-/// The chamber's indexed Gaussian noise against the standard normal distribution, checked independently of how it
-/// is generated: moments, tail fractions and a binned χ² against Φ (erfc), a Kolmogorov–Smirnov distance, serial
-/// correlation; and its contract, a value that depends only on the key and the index.
+/// The simulator's Gaussian noise against the standard normal distribution, checked independently of how it is
+/// generated: moments, tail fractions and a binned χ² against Φ (erfc), a Kolmogorov–Smirnov distance, serial
+/// correlation. Both generators: the chamber's indexed noise, and `SeededRandom.gaussian()`, the other simulated chips'
+/// noise, which draws by the same ziggurat in sequence. And the indexed noise's contract, a value that depends only on
+/// the key and the index.
 ///
 /// Every check is on one seeded sample, so it passes or fails the same way on every run. Tolerances are 5 standard
 /// errors of the statistic for a true N(0, 1) sample (a correct generator fails one of them with odds below 1e-6),
@@ -14,11 +16,25 @@ import Testing
     /// 2^21 values: 5 standard errors of the mean are 0.0035, of the variance 0.0049.
     static let count = 1 << 21
 
-    static func sample(seed: UInt64 = 2026, stream: UInt64 = 1, count: Int = count) -> [Double] {
-        let noise = IndexedGaussianNoise(seed: seed, stream: stream)
-        var values = [Double](repeating: 0, count: count)
-        values.withUnsafeMutableBufferPointer { noise.fill(deviation: 1, from: 0, into: $0) }
-        return values
+    /// Where the values come from.
+    enum Source: CaseIterable, Sendable {
+        /// `IndexedGaussianNoise`, the chamber's.
+        case indexed
+        /// `SeededRandom.gaussian()`, one value after the other.
+        case sequential
+    }
+
+    static func sample(_ source: Source = .indexed, seed: UInt64 = 2026, stream: UInt64 = 1, count: Int = count) -> [Double] {
+        switch source {
+        case .indexed:
+            let noise = IndexedGaussianNoise(seed: seed, stream: stream)
+            var values = [Double](repeating: 0, count: count)
+            values.withUnsafeMutableBufferPointer { noise.fill(deviation: 1, from: 0, into: $0) }
+            return values
+        case .sequential:
+            var random = SeededRandom(seed: seed).derived(stream)
+            return (0..<count).map { _ in random.gaussian() }
+        }
     }
 
     /// Φ(x), the standard normal CDF.
@@ -26,8 +42,8 @@ import Testing
 
     /// Mean 0, variance 1, skewness 0 and fourth moment 3, each within 5 standard errors of a normal sample of
     /// N values (σ of the k-th sample moment: √(Var xᵏ / N), with Var x = 1, Var x² = 2, Var x³ = 15, Var x⁴ = 96).
-    @Test func momentsAreTheNormals() {
-        let values = Self.sample()
+    @Test(arguments: Source.allCases) func momentsAreTheNormals(source: Source) {
+        let values = Self.sample(source)
         let n = Double(values.count)
         var sums = (0.0, 0.0, 0.0, 0.0)
         for x in values {
@@ -47,8 +63,8 @@ import Testing
     /// The fractions beyond ±t, for t from the bulk out past the ziggurat's tail start r = 3.654 (where values come
     /// from the tail algorithm) to 4.5, match 2·(1 − Φ(t)) = erfc(t/√2) within 5 binomial standard errors (plus one
     /// count), on each side alone and both together.
-    @Test func tailFractionsAreTheNormals() {
-        let values = Self.sample()
+    @Test(arguments: Source.allCases) func tailFractionsAreTheNormals(source: Source) {
+        let values = Self.sample(source)
         let n = Double(values.count)
         for t in [0.5, 1, 2, 3, 3.5, 3.7, 4, 4.5] {
             let p = erfc(t / 2.0.squareRoot())
@@ -65,8 +81,8 @@ import Testing
     /// Binned on a 0.05 grid over [−4, 4] (fine enough to resolve the ziggurat's strips, whose edges near the top
     /// are 0.1–0.3 apart) plus the two tails, the counts fit Φ's bin probabilities: Pearson's χ² below its
     /// 1 − 10⁻⁶ quantile for 161 degrees of freedom (162 bins, each expecting at least 14 values).
-    @Test func binnedDistributionFitsTheNormal() {
-        let values = Self.sample()
+    @Test(arguments: Source.allCases) func binnedDistributionFitsTheNormal(source: Source) {
+        let values = Self.sample(source)
         let n = Double(values.count)
         let width = 0.05
         let inner = Int((8 / width).rounded())
@@ -95,8 +111,8 @@ import Testing
 
     /// The largest distance between the sample's CDF and Φ (Kolmogorov–Smirnov) is below its 0.1 % critical
     /// value, 1.95/√N.
-    @Test func kolmogorovSmirnovDistanceIsSmall() {
-        let values = Self.sample(seed: 77, stream: 3, count: 1 << 20).sorted()
+    @Test(arguments: Source.allCases) func kolmogorovSmirnovDistanceIsSmall(source: Source) {
+        let values = Self.sample(source, seed: 77, stream: 3, count: 1 << 20).sorted()
         let n = Double(values.count)
         var distance = 0.0
         for (rank, x) in values.enumerated() {
@@ -108,9 +124,9 @@ import Testing
 
     /// Neighbouring indices, and the same indices of two streams of one seed, are uncorrelated: each correlation
     /// within 5/√N of 0.
-    @Test func valuesAreUncorrelated() {
-        let values = Self.sample()
-        let other = Self.sample(stream: 2)
+    @Test(arguments: Source.allCases) func valuesAreUncorrelated(source: Source) {
+        let values = Self.sample(source)
+        let other = Self.sample(source, stream: 2)
         let n = Double(values.count - 1)
         var lag1 = 0.0, lag2 = 0.0, cross = 0.0
         for i in 0..<(values.count - 2) {
