@@ -5,7 +5,7 @@ import SensorDrivers
 /// register shadowing of a burst read. Raw ADC values are made by inverting the chip's own compensation
 /// (the driver's `BMP390Calibration`), so the driver's output is the simulated physical value plus the
 /// unit's errors, quantised to one LSB like the real ADC.
-struct BMP390Model: SimulatedI2CChip {
+struct BMP390Model: BufferReadChip {
     let calibration: BMP390Calibration
     private var unit: SimulatedPressureUnit
     private var registers = [UInt8](repeating: 0, count: 0x80)
@@ -70,12 +70,6 @@ struct BMP390Model: SimulatedI2CChip {
     }
 
     /// A read from the register pointer with auto-increment.
-    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        out.withUnsafeMutableBytes { read(into: $0, at: time, environment: environment) }
-        return out
-    }
-
     mutating func read(into buffer: UnsafeMutableRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         update(at: time, chamber: environment.pressure)
         for index in buffer.indices {

@@ -15,7 +15,7 @@ import SensorDrivers
 /// * the first conversion is ready one period after the mode starts; a single conversion takes one period of the
 ///   set rate, after which MD reads 11 (power-down);
 /// * BDU is stored but not modelled: a burst read is one transaction and so always one conversion.
-struct LIS3MDLModel: SimulatedI2CChip {
+struct LIS3MDLModel: BufferReadChip {
     private typealias Register = LIS3MDL.Register
 
     /// A field the unit sees besides the bench coil's (a test's fixed field, a board's hard iron), µT, chip axes.
@@ -82,12 +82,6 @@ struct LIS3MDLModel: SimulatedI2CChip {
             store(value, in: pointer, at: time)
             if increments { pointer = (pointer &+ 1) & 0x7F }
         }
-    }
-
-    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        out.withUnsafeMutableBytes { read(into: $0, at: time, environment: environment) }
-        return out
     }
 
     mutating func read(into buffer: UnsafeMutableRawBufferPointer, at time: Double, environment: BenchEnvironment) {

@@ -16,7 +16,7 @@ import SensorDrivers
 /// * the magnetisation at power-on is the SET state; a pulse takes no time;
 /// * a measurement takes the BW's time (8/4/2/0.5 ms); a temperature measurement 2 ms and reads `temperature`;
 /// * continuous mode's first measurement ends one CM_Freq period after the Control2 write.
-struct MMC5983MAModel: SimulatedI2CChip {
+struct MMC5983MAModel: BufferReadChip {
     private typealias Register = MMC5983MA.Register
     /// Datasheet RMS noise by BW code, µT (sensors.md §3.2).
     static let noiseByBandwidth = [0.04, 0.06, 0.08, 0.12]
@@ -85,12 +85,6 @@ struct MMC5983MAModel: SimulatedI2CChip {
             store(value, in: pointer, at: time)
             pointer = (pointer &+ 1) & 0x3F
         }
-    }
-
-    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: count)
-        out.withUnsafeMutableBytes { read(into: $0, at: time, environment: environment) }
-        return out
     }
 
     mutating func read(into buffer: UnsafeMutableRawBufferPointer, at time: Double, environment: BenchEnvironment) {

@@ -20,3 +20,15 @@ extension SimulatedI2CChip {
 
     mutating func dataReadyEdges(through time: Double, environment: BenchEnvironment) -> [Double] { [] }
 }
+
+/// A chip model that reads straight into the bench's buffer (`read(into:)`, which it must implement), its array read
+/// made from that: the chips the representative rig reads for every conversion.
+protocol BufferReadChip: SimulatedI2CChip {}
+
+extension BufferReadChip {
+    mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: count)
+        out.withUnsafeMutableBytes { read(into: $0, at: time, environment: environment) }
+        return out
+    }
+}
