@@ -21,10 +21,9 @@ public final class AcquisitionProgress: Sendable {
             last = Atomic(now)
         }
 
-        /// Marks a completed cycle now. The time is CLOCK_MONOTONIC_COARSE, the same clock to its last tick (a few
-        /// ms): silence is judged in seconds, and a bus beats for every reading, where the precise clock cost 1 % of
-        /// a run.
-        public func beat() { last.store(Int64(StorageSyscalls.coarseUptime()), ordering: .relaxed) }
+        /// Marks a completed cycle now, on the coarse clock (`MonotonicClock.coarseNow`): silence is judged in
+        /// seconds, and a bus beats for every reading, where the precise clock cost 1 % of a run.
+        public func beat() { last.store(MonotonicClock().coarseNow(), ordering: .relaxed) }
 
         var lastBeat: Int64 { last.load(ordering: .relaxed) }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SensorIO
 
 /// The raw capture of one DUT in a run: every reading as it arrived, in an open binary format
 /// (docs/raw-capture.md). Line 1 is `SQRAW 1`, line 2 one JSON object describing the capture, then
@@ -63,8 +64,8 @@ public final class RawCaptureWriter {
     private var buffer: [UInt8] = []
     private static let bufferLimit = 1 << 18
     /// Wall-clock age of the buffer's oldest record at which it is written out, ns.
-    private static let writeInterval: UInt64 = 500_000_000
-    private var bufferSince: UInt64?
+    private static let writeInterval: Int64 = 500_000_000
+    private var bufferSince: Int64?
     /// Length of the file up to its last whole record (the header line, then whole records).
     private var wholeLength: Int64 = 0
     /// Why the capture ended early; nil while it is being written.
@@ -119,7 +120,7 @@ public final class RawCaptureWriter {
         }
         // Wall time, not the run clock: a simulated run's clock races ahead and would write every record alone. The
         // coarse clock (a tick of a few ms) is plenty for a 0.5 s interval and a fraction of the precise one's cost.
-        let now = StorageSyscalls.coarseUptime()
+        let now = MonotonicClock().coarseNow()
         let since = bufferSince ?? now
         bufferSince = since
         if buffer.count >= Self.bufferLimit || now - since >= Self.writeInterval { try writeBuffer() }

@@ -32,13 +32,6 @@ enum StorageSyscalls {
         call { Glibc.read(fd, bytes.baseAddress, bytes.count) }
     }
 
-    /// CLOCK_MONOTONIC_COARSE, ns: the time a capture's buffer has waited, read once per record, and a heartbeat.
-    static func coarseUptime() -> UInt64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-    }
-
     static func fsync(_ fd: Int32) -> Result<Void, Errno> { call { Glibc.fsync(fd) }.map { _ in } }
 
     static func truncate(_ fd: Int32, to length: Int64) -> Result<Void, Errno> {

@@ -11,6 +11,12 @@ enum ClockSyscalls {
         return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
     }
 
+    static func coarseMonotonicNanoseconds() -> Int64 {
+        var ts = timespec()
+        _ = clock_gettime(CLOCK_MONOTONIC_COARSE, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     /// Absolute sleep, so an interrupted sleep resumes to the same deadline (EINTR is returned, not set in errno).
     static func sleepUntilMonotonic(nanoseconds deadline: Int64) {
         var ts = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
