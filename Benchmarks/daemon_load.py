@@ -13,7 +13,9 @@ Starts `SENSORQUALD --simulate --simulated-lot representative` with Benchmarks/p
   the 50 requests/s per-connection limit) on a blocking socket until the run ends, timing each from the write of the
   request to the read of its answer. The run is unpaced: the daemon computes flat out on every core while it answers, a harder
   condition than a rig running in real time. The prober and the watchers are separate processes so that neither
-  the watchers' parsing nor Python's GIL is in the measured time.
+  the watchers' parsing nor Python's GIL is in the measured time. An unpaced bench-rig lasts a few seconds, a couple of
+  hundred requests, whose p99 would be their second or third slowest: bench-rig is run again (new watchers each time)
+  until at least MIN_REQUESTS are timed, and the percentiles are of all of them, each run's p99 given beside.
 - memory: starts bench-soak (one 62-minute noise record of the 16 BMP390) and reads VmRSS of the daemon from /proc
   when the run's time first passes 60 s and 3600 s (the virtual clock runs as fast as the daemon computes).
 
@@ -30,6 +32,9 @@ from representative_rig import Connection, representative_rig
 
 WATCHERS = 100
 INTERVAL_S = 0.025
+# Enough requests that the p99 is not one or two stragglers: the tenth slowest of a thousand.
+MIN_REQUESTS = 1000
+MAX_LATENCY_RUNS = 10
 
 
 def rss_kib(pid: int) -> int:
@@ -100,23 +105,42 @@ def run_plan(path: str, pid: int, plan: str, with_watchers: bool) -> dict:
     prober.join()
     if crowd:
         crowd.join(timeout=120)
-    latencies = sorted(measured["latencies"])
     status = measured["status"]
     if status["state"] != "done":
         raise RuntimeError(f"{plan}: the run ended {status['state']}: {status.get('error')}")
     return {"plan": plan, "run_s": status.get("elapsed_s"), "wall_s": measured["wall_s"],
             "watchers": WATCHERS if with_watchers else 0, "watchers_subscribed": subscribed.value,
-            "watchers_finished": finished.value, "requests": len(latencies),
-            "p50_ms": statistics.median(latencies), "p99_ms": latencies[int(0.99 * (len(latencies) - 1))],
-            "max_ms": latencies[-1], "rss_kib_at_60s": measured["rss"].get(60), "rss_kib_at_3600s": measured["rss"].get(3600)}
+            "watchers_finished": finished.value, **percentiles(measured["latencies"]), "latencies": measured["latencies"],
+            "rss_kib_at_60s": measured["rss"].get(60), "rss_kib_at_3600s": measured["rss"].get(3600)}
+
+
+def percentiles(latencies: list) -> dict:
+    ordered = sorted(latencies)
+    return {"requests": len(ordered), "p50_ms": statistics.median(ordered),
+            "p99_ms": ordered[int(0.99 * (len(ordered) - 1))], "max_ms": ordered[-1]}
+
+
+def latency_runs(path: str, pid: int) -> dict:
+    """bench-rig with the watchers, again until MIN_REQUESTS are timed: the pooled percentiles and each run's."""
+    runs = []
+    while sum(r["requests"] for r in runs) < MIN_REQUESTS and len(runs) < MAX_LATENCY_RUNS:
+        runs.append(run_plan(path, pid, "bench-rig", with_watchers=True))
+    pooled = [latency for r in runs for latency in r["latencies"]]
+    return {"plan": "bench-rig", "runs": len(runs), "run_s": runs[0]["run_s"],
+            "wall_s": [r["wall_s"] for r in runs], "watchers": WATCHERS,
+            "watchers_subscribed": min(r["watchers_subscribed"] for r in runs),
+            "watchers_finished": min(r["watchers_finished"] for r in runs),
+            **percentiles(pooled), "p99_ms_by_run": [r["p99_ms"] for r in runs]}
 
 
 def report(latency: dict, memory: dict) -> str:
     r = latency
-    lines = [f"runs.status during {r['plan']} ({r['run_s']:.0f} s of run time in {r['wall_s']:.1f} s, unpaced; "
-             f"{r['watchers_subscribed']} watchers subscribed, {r['watchers_finished']} got run.finished): "
-             f"{r['requests']} requests, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms, max {r['max_ms']:.1f} ms; "
-             f"target p99 < 5 ms {'met' if r['p99_ms'] < 5 else 'NOT MET'}"]
+    walls = f"{min(r['wall_s']):.1f}–{max(r['wall_s']):.1f}"
+    by_run = ", ".join(f"{p:.2f}" for p in r["p99_ms_by_run"])
+    lines = [f"runs.status during {r['runs']} runs of {r['plan']} (each {r['run_s']:.0f} s of run time in {walls} s, "
+             f"unpaced; at least {r['watchers_subscribed']} watchers subscribed, {r['watchers_finished']} got "
+             f"run.finished): {r['requests']} requests, p50 {r['p50_ms']:.2f} ms, p99 {r['p99_ms']:.2f} ms "
+             f"(by run {by_run}), max {r['max_ms']:.1f} ms; target p99 < 5 ms {'met' if r['p99_ms'] < 5 else 'NOT MET'}"]
     early, late = memory["rss_kib_at_60s"], memory["rss_kib_at_3600s"]
     if early and late:
         lines.append(f"daemon RSS during {memory['plan']} ({memory['run_s']:.0f} s of run time in {memory['wall_s']:.0f} s): "
@@ -130,8 +154,9 @@ def report(latency: dict, memory: dict) -> str:
 def main() -> None:
     daemon = [a for a in sys.argv[1:] if a != "--json"][0]
     with representative_rig(daemon) as (process, control_path):
-        latency = run_plan(control_path, process.pid, "bench-rig", with_watchers=True)
+        latency = latency_runs(control_path, process.pid)
         memory = run_plan(control_path, process.pid, "bench-soak", with_watchers=False)
+        del memory["latencies"]
         print(json.dumps({"latency": latency, "memory": memory}) if "--json" in sys.argv else report(latency, memory))
 
 

@@ -92,20 +92,25 @@ final class DUTSchedule {
         awaitingFirstReading = true
     }
 
-    /// How late a scheduled poll started; returns whether it was an overrun (more than a period late).
+    /// How late a scheduled poll started; counts an overrun (more than a period late) in `integrity`.
     func recordLateness(_ nanoseconds: Int64, into integrity: inout DataIntegrity) {
         lateness.add(Double(nanoseconds) / 1000)
-        integrity.latenessMeanMicroseconds = lateness.mean
-        integrity.latenessMaxMicroseconds = lateness.maximum
         if nanoseconds > period { integrity.overruns += 1 }
     }
 
     /// The interval from the previous reading, for the timing jitter: only between consecutive conversions.
-    func recordReading(at time: Int64, gap: Bool, into integrity: inout DataIntegrity) {
-        if let lastReading, !gap {
-            intervals.add(Double(time - lastReading - period) / 1000)
-            integrity.intervalJitterMicroseconds = intervals.sampleStandardDeviation ?? 0
-        }
+    func recordReading(at time: Int64, gap: Bool) {
+        if let lastReading, !gap { intervals.add(Double(time - lastReading - period) / 1000) }
         lastReading = time
+    }
+
+    /// The timing summary so far into `integrity`: the mean and largest poll lateness and the interval jitter (the
+    /// intervals' standard deviation), each once it has something to summarise.
+    func summarize(into integrity: inout DataIntegrity) {
+        if lateness.count > 0 {
+            integrity.latenessMeanMicroseconds = lateness.mean
+            integrity.latenessMaxMicroseconds = lateness.maximum
+        }
+        if intervals.count > 0 { integrity.intervalJitterMicroseconds = intervals.sampleStandardDeviation ?? 0 }
     }
 }

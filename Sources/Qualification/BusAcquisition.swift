@@ -201,7 +201,7 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
                 schedule.consecutiveErrors = 0
                 let endOfSequence = schedule.followUp
                 schedule.followUp = false
-                schedule.recordReading(at: stamp, gap: schedule.missedBeforeReading > 0, into: &dut.integrity)
+                schedule.recordReading(at: stamp, gap: schedule.missedBeforeReading > 0)
                 let missed = schedule.missedBeforeReading
                 outbox.withLock {
                     $0.append(TimedReading(dut: dut.index, time: stamp, reading: reading, missedBefore: missed))

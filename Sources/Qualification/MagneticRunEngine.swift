@@ -235,7 +235,7 @@ public final class MagneticRunEngine {
                 }
             }
             dut.outcome.magnetic = measured
-            dut.outcome.missing = missingData(for: dut)
+            dut.outcome.missing = missingData(for: dut, noise: measured.noise)
             if let failure = noiseSetupFailure[dut.index] { dut.outcome.missing.append("noise record: \(failure)") }
             dut.outcome.figures = MagneticFigures.qualify(dut.outcome, spec: request.spec)
             let judged = dut.outcome.figures.compactMap(\.verdict)
@@ -253,13 +253,15 @@ public final class MagneticRunEngine {
         return certificate.expandedUncertainty / 100 / certificate.coverageFactor
     }
 
-    private func missingData(for dut: MagneticDUT) -> [String] {
+    /// What the plan asked of `dut` and did not get; `noise` is its noise record's result, computed once by the caller
+    /// (it transforms every axis's spectrum).
+    private func missingData(for dut: MagneticDUT, noise: MagneticNoise.Result?) -> [String] {
         var missing: [String] = []
         for step in request.plan.steps {
             switch step {
             case .fieldNoise(let duration, _, _):
                 let expected = Int(duration * (dut.mode?.outputDataRate ?? 0))
-                let got = noiseRecords[dut.index]?.result?.sampleCount ?? 0
+                let got = noise?.sampleCount ?? 0
                 if got < expected * 9 / 10 { missing.append("noise record: \(got) of \(expected) readings") }
             case .fieldSteps(let fieldSteps):
                 let got = points[dut.index]?.count ?? 0

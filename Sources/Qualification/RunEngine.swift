@@ -342,7 +342,7 @@ public final class RunEngine {
                     dutAllanDeviation: { tau in record?.allanDeviation(at: tau) },
                     resolution: resolution[index] ?? 0, fitReferencePressure: 101_325)
             }
-            dut.outcome.missing = missingData(for: dut)
+            dut.outcome.missing = missingData(for: dut, noise: dut.outcome.noise)
             dut.outcome.figures = PressureFigures.qualify(dut.outcome, spec: spec)
             let judged = dut.outcome.figures.compactMap(\.verdict)
             let expected = spec.limits.filter {
@@ -353,15 +353,16 @@ public final class RunEngine {
         }
     }
 
-    /// What the plan asked for and this DUT did not deliver, in the lab's words.
-    private func missingData(for dut: PressureDUT) -> [String] {
+    /// What the plan asked for and this DUT did not deliver, in the lab's words; `noise` is its noise record's result,
+    /// computed once by the caller (its Allan deviation and spectrum are computed there).
+    private func missingData(for dut: PressureDUT, noise: PressureNoise.Result?) -> [String] {
         var missing: [String] = []
         let plan = request.plan
         for step in plan.steps {
             switch step {
             case .noise(let duration, _):
                 let expected = Int(duration * (dut.mode?.outputDataRate ?? 0))
-                let got = noiseRecords[dut.index]?.result?.sampleCount ?? 0
+                let got = noise?.sampleCount ?? 0
                 if got < expected * 9 / 10 {
                     missing.append("noise record: \(got) of \(expected) readings")
                 }

@@ -12,23 +12,38 @@ class SlotDUT {
     /// Index in the run's DUT list: how readings name their DUT across threads.
     let index: Int
     let schedule = DUTSchedule()
-    var outcome: DUTOutcome
+    /// The outcome as recorded, without its timing summary (`outcome` adds it).
+    private var recorded: DUTOutcome
+    /// The DUT's outcome so far. Its timing summary (poll lateness, interval jitter) is taken from the schedule as the
+    /// outcome is read: it is a mean and a standard deviation over every reading, worked out when asked for, not
+    /// after each reading.
+    var outcome: DUTOutcome {
+        _read {
+            schedule.summarize(into: &recorded.integrity)
+            yield recorded
+        }
+        _modify {
+            schedule.summarize(into: &recorded.integrity)
+            yield &recorded
+        }
+    }
     /// The INT line when wired: edges confirm each conversion and timestamp it; else the driver polls STATUS.
     var dataReady: (any DataReadyLine)?
     /// The line that powers the DUT, switched on for the run.
     var power: (any PowerSwitch)?
-    var isLost: Bool { outcome.lost != nil }
+    var isLost: Bool { recorded.lost != nil }
     /// What the first probe read: a re-probe after an outage must find this unit, not another one plugged in.
     private(set) var probedIdentity: SensorIdentity?
     /// When a lost DUT is next re-probed (run clock, ns), and the wait before that probe; `reprobeAt` is nil while
     /// the DUT answers, and for a DUT not to be probed again (lost at its first probe, or another chip answered).
     var reprobeAt: Int64?
     var reprobeWait: Int64 = 0
+    /// The integrity counters, in place: each reading's `integrity.samples += 1` touches the count alone (with get and
+    /// set, it copied the whole record out and back). Read through `outcome`, they come with the timing summary.
     var integrity: DataIntegrity {
         get { outcome.integrity }
-        set { outcome.integrity = newValue }
-        // In place: with get and set alone, each reading's `integrity.samples += 1` copied the whole record out and back.
-        _modify { yield &outcome.integrity }
+        set { recorded.integrity = newValue }
+        _modify { yield &recorded.integrity }
     }
 
     init(index: Int, slot: Rig.Slot, chip: ChipDescription, bus: Rig.Bus, serial: String?) {
@@ -36,7 +51,7 @@ class SlotDUT {
         self.slot = slot
         self.chip = chip
         self.bus = bus
-        outcome = DUTOutcome(slot: slot.id, chip: chip.chip, model: chip.model, bus: bus.device,
+        recorded = DUTOutcome(slot: slot.id, chip: chip.chip, model: chip.model, bus: bus.device,
                              mux: slot.mux?.id, muxChannel: slot.mux?.channel, address: slot.address, serial: serial, figures: [],
                              integrity: DataIntegrity())
     }

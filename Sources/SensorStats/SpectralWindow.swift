@@ -109,10 +109,40 @@ public struct SpectralWindow: Sendable, Hashable {
     }
 }
 
+extension SpectralWindow {
+    /// |C_D(m)|² / (Σw²)² for m = 0 … L/2, with C_D(m) = Σ_n w_n·w_{n+D}·e^{−2πi·mn/L}: the spectrum of the window times
+    /// itself shifted by D = `shift` samples, normalised by the window's power squared. It sets the covariance of the
+    /// periodogram bins of two segments D apart (`WelchPSD.bandDegreesOfFreedom`, Isserlis' theorem). It depends on the
+    /// window alone, so each (window, shift) is transformed once and shared: every axis of every magnetometer asks for
+    /// the same few, twice each. At most `sharedLimit` are kept, as for the windows.
+    public func shiftedProductSpectrum(shift: Int) -> [Double] {
+        precondition(shift >= 0, "a shift cannot be negative")
+        let key = ShiftKey(window: SharedKey(kind: kind, length: length), shift: shift)
+        if let spectrum = shiftedProductSpectra.withLock({ $0[key] }) { return spectrum }
+        var product = [Double](repeating: 0, count: length)
+        for n in 0..<Swift.max(0, length - shift) { product[n] = coefficients[n] * coefficients[n + shift] }
+        let norm = sumOfSquares * sumOfSquares
+        let spectrum = RealFFT.shared(length: length).forward(product).map { $0.squaredMagnitude / norm }
+        shiftedProductSpectra.withLock { cache in
+            if cache.count >= Self.sharedLimit { cache.removeAll() }
+            cache[key] = spectrum
+        }
+        return spectrum
+    }
+}
+
 private struct SharedKey: Hashable {
     var kind: SpectralWindow.Kind
     var length: Int
 }
+
+private struct ShiftKey: Hashable {
+    var window: SharedKey
+    var shift: Int
+}
+
+/// The spectra `SpectralWindow.shiftedProductSpectrum(shift:)` has computed.
+private let shiftedProductSpectra = Mutex<[ShiftKey: [Double]]>([:])
 
 /// The windows `SpectralWindow.shared` has made.
 private let sharedWindows = Mutex<[SharedKey: SpectralWindow]>([:])

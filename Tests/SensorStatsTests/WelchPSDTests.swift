@@ -284,6 +284,35 @@ struct SpectralWindowTests {
         #expect(hann.coefficients[0] == 0 && abs(hann.coefficients[128] - 1) < 1e-15, "periodic: zero at n = 0 only")
         #expect(abs(hann.overlapCorrelation(lag: 128) - 1.0 / 36) < 1e-15, "§3.3: 0.0278 at 50 % overlap")
     }
+
+    /// The normalised |C_D(m)|² of `WelchPSD.bandDegreesOfFreedom`: unshifted, Hann's bins one apart correlate with
+    /// squared coefficient 4/9 and two apart 1/36, three apart 0 (its transform has three non-zero lines); at half its
+    /// length, m = 0 is the §3.3 overlap correlation 1/36; any (D, m) against the DFT sum written out.
+    @Test("shifted-product spectrum: Hann's 4/9 and 1/36, its overlap, and the DFT written out")
+    func shiftedProductSpectrum() {
+        let hann = SpectralWindow(.hann, length: 1000)
+        let unshifted = hann.shiftedProductSpectrum(shift: 0)
+        #expect(unshifted.count == 501)
+        #expect(abs(unshifted[0] - 1) < 1e-12)
+        #expect(abs(unshifted[1] - 4.0 / 9) < 1e-12)
+        #expect(abs(unshifted[2] - 1.0 / 36) < 1e-12)
+        #expect(unshifted[3] < 1e-24)
+        #expect(abs(hann.shiftedProductSpectrum(shift: 500)[0] - hann.overlapCorrelation(lag: 500)) < 1e-15)
+        let blackman = SpectralWindow(.blackmanHarris, length: 250)
+        for (shift, m) in [(0, 7), (60, 0), (60, 3), (125, 11), (249, 124)] {
+            var real = 0.0, imaginary = 0.0
+            for n in 0..<(250 - shift) {
+                let product = blackman.coefficients[n] * blackman.coefficients[n + shift]
+                let angle = -2 * Double.pi * Double(m * n % 250) / 250
+                real += product * cos(angle)
+                imaginary += product * sin(angle)
+            }
+            let expected = (real * real + imaginary * imaginary) / (blackman.sumOfSquares * blackman.sumOfSquares)
+            let spectrum = blackman.shiftedProductSpectrum(shift: shift)
+            #expect(abs(spectrum[m] - expected) <= 1e-12 * Swift.max(expected, 1e-6), "D = \(shift), m = \(m)")
+            #expect(blackman.shiftedProductSpectrum(shift: shift) == spectrum, "the shared copy is the same")
+        }
+    }
 }
 
 @Suite("RealFFT plan cache")

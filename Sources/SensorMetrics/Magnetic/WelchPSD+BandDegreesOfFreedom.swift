@@ -32,19 +32,13 @@ extension WelchPSD {
         let meanTotal = Double(runs.reduce(0, +)) * q.reduce(0, +)
         guard meanTotal > 0 else { return nil }
 
-        let w = window.coefficients
-        let norm = window.sumOfSquares * window.sumOfSquares
-        let transform = RealFFT.shared(length: length)
         let longestRun = runs.max() ?? 0
         var variance = 0.0
         var lag = 0
         while lag < longestRun && lag * hop < length {
             // Pairs of segments `lag` apart, both orders when lag > 0.
             let pairs = Double(runs.reduce(0) { $0 + Swift.max(0, $1 - lag) }) * (lag == 0 ? 1 : 2)
-            let shift = lag * hop
-            var product = Array(repeating: 0.0, count: length)
-            for n in 0..<(length - shift) { product[n] = w[n] * w[n + shift] }
-            let spectrum = transform.forward(product).map { $0.squaredMagnitude / norm }
+            let spectrum = window.shiftedProductSpectrum(shift: lag * hop)
             // |C_D(m)|² for any integer m: the DFT of a real sequence is conjugate-symmetric.
             func psi(_ m: Int) -> Double {
                 let r = ((m % length) + length) % length
