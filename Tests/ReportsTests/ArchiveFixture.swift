@@ -70,7 +70,12 @@ enum ArchiveFixture {
         return report
     }
 
-    /// A fresh temporary folder.
+    /// Removes a folder `folder()` made, with what the test left in it.
+    static func remove(_ folder: String) {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// A fresh temporary folder; the test removes it (`remove(_:)`) when it ends.
     static func folder() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("archive-tests-" + UUID().uuidString).path
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

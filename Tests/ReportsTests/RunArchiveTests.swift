@@ -9,7 +9,9 @@ import Testing
     /// An empty file gets the v1 schema, in WAL mode with synchronous NORMAL and foreign keys on; opening it again
     /// runs no migration twice.
     @Test func migrationsCreateTheSchemaInWAL() throws {
-        let path = try ArchiveFixture.folder() + "/archive.sqlite"
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let path = scratch + "/archive.sqlite"
         #expect(FileManager.default.createFile(atPath: path, contents: Data()))
         let archive = try RunArchive(path: path)
         try archive.pool.read { db in
@@ -28,6 +30,7 @@ import Testing
     @Test func roundTripOfASimulatedRun() async throws {
         let simulated = try await ArchiveFixture.shared()
         let folder = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(folder) }
         let archive = try RunArchive(path: folder + "/archive.sqlite")
         let start = ArchivedRun.Start(request: simulated.request, rig: simulated.rig, simulated: true, started: simulated.started,
                                       softwareVersion: "0.1.0")
@@ -83,7 +86,9 @@ import Testing
 
     /// A run finished into an archive that never saw it queued is inserted from its report; a second call replaces.
     @Test func runFinishedWithoutQueueInsertsTheRun() async throws {
-        let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let archive = try RunArchive(path: scratch + "/archive.sqlite")
         let report = try await ArchiveFixture.report(id: "r1", lot: "L9", startTime: "2026-01-05T10:00:00.000Z",
                                                units: [("S1", "X1", ["rms-noise": .pass]), ("S2", nil, [:])])
         try archive.runFinished(report, reportPath: nil, htmlPath: nil, artifacts: [], reportError: "disk full")
@@ -97,7 +102,9 @@ import Testing
     }
 
     @Test func stateChangeOfAnUnknownRunNamesIt() async throws {
-        let path = try ArchiveFixture.folder() + "/archive.sqlite"
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let path = scratch + "/archive.sqlite"
         let archive = try RunArchive(path: path)
         #expect(throws: ArchiveError(.noRun, path: path, reason: "no run 'nope'")) {
             try archive.stateChanged(run: "nope", state: "probing", step: nil, at: Date())
@@ -106,7 +113,9 @@ import Testing
 
     /// Runs left queued or measuring by a stopped daemon become interrupted; finished ones are left alone.
     @Test func markInterruptedCutsShortUnfinishedRuns() async throws {
-        let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let archive = try RunArchive(path: scratch + "/archive.sqlite")
         func start(_ id: String, _ seconds: Double) -> ArchivedRun.Start {
             .init(id: id, plan: "pressure-basic", spec: "miit-2020", sensorClasses: ["pressure"], lot: "L1", operatorName: nil,
                   rig: "sim", simulated: true, slots: [.init(slot: "S1", serial: "U-\(id)")],
@@ -134,7 +143,9 @@ import Testing
 
     /// Newest first, filtered by lot, start time and verdict, and limited.
     @Test func runsFilters() async throws {
-        let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let archive = try RunArchive(path: scratch + "/archive.sqlite")
         let runs: [(String, String, String, [String: Verdict])] = [
             ("r1", "L1", "2026-01-01T08:00:00.000Z", ["rms-noise": .pass]),
             ("r2", "L1", "2026-01-02T08:00:00.000Z", ["rms-noise": .fail]),
@@ -158,7 +169,9 @@ import Testing
 
     /// One unit through two runs, oldest first, with its verdict and figures in each.
     @Test func unitHistoryAcrossTwoRuns() async throws {
-        let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let archive = try RunArchive(path: scratch + "/archive.sqlite")
         try archive.runFinished(try await ArchiveFixture.report(id: "r2", lot: "L1", startTime: "2026-02-02T08:00:00.000Z",
                                                           units: [("S3", "U-7", ["rms-noise": .pass, "absolute-accuracy": .pass])]),
                                 reportPath: nil, htmlPath: nil, artifacts: [])
@@ -180,7 +193,9 @@ import Testing
     /// matches scipy 1.17: `binomtest(3, 5).proportion_ci(method='wilson')` = (0.2307242812760130, 0.8823792257673521),
     /// `binomtest(4, 5)…` = (0.3755346297625253, 0.9637758913675698).
     @Test func lotYieldCountsEachUnitByItsLatestJudgedResult() async throws {
-        let archive = try RunArchive(path: try ArchiveFixture.folder() + "/archive.sqlite")
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let archive = try RunArchive(path: scratch + "/archive.sqlite")
         // First pass of lot L7: U2 fails its noise.
         try archive.runFinished(try await ArchiveFixture.report(id: "a", lot: "L7", startTime: "2026-03-10T08:00:00.000Z", units: [
             ("S1", "U1", ["rms-noise": .pass, "absolute-accuracy": .pass]),
@@ -237,7 +252,9 @@ import Testing
 
     /// A file that is not SQLite is refused with its path and SQLite's message.
     @Test func corruptFileIsRefusedNamingThePath() async throws {
-        let path = try ArchiveFixture.folder() + "/archive.sqlite"
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let path = scratch + "/archive.sqlite"
         var random = SplitMix64(seed: 42)
         let garbage = Data((0..<8192).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         try garbage.write(to: URL(fileURLWithPath: path))
@@ -249,7 +266,7 @@ import Testing
             #expect(error.description.contains(path))
             #expect(error.description.contains("file is not a database (SQLite error 26)"), "\(error)")
         }
-        let missingFolder = try ArchiveFixture.folder() + "/no/such/folder/archive.sqlite"
+        let missingFolder = scratch + "/no/such/folder/archive.sqlite"
         #expect { try RunArchive(path: missingFolder) } throws: { error in
             "\(error)".contains(missingFolder) && "\(error)".contains("unable to open database file")
         }
@@ -258,7 +275,9 @@ import Testing
     /// WAL: a second archive on the same file (another process's view) reads the committed rows while a write
     /// transaction is open, and the new row once it commits.
     @Test func readerSeesCommittedRowsWhileAWriteIsOpen() throws {
-        let path = try ArchiveFixture.folder() + "/archive.sqlite"
+        let scratch = try ArchiveFixture.folder()
+        defer { ArchiveFixture.remove(scratch) }
+        let path = scratch + "/archive.sqlite"
         let writer = try RunArchive(path: path)
         let reader = try RunArchive(path: path)
         func start(_ id: String, _ seconds: Double) -> ArchivedRun.Start {
