@@ -68,14 +68,7 @@ public struct SpectralWindow: Sendable, Hashable {
     /// cosines, and a microphone run starts a new analysis per channel per record. At most `sharedLimit` windows are
     /// kept (the cache starts over beyond that), so the memory stays bounded whatever lengths are asked for.
     public static func shared(_ kind: Kind, length: Int) -> SpectralWindow {
-        let key = SharedKey(kind: kind, length: length)
-        return sharedWindows.withLock { cache in
-            if let window = cache[key] { return window }
-            let window = SpectralWindow(kind, length: length)
-            if cache.count >= sharedLimit { cache.removeAll() }
-            cache[key] = window
-            return window
-        }
+        sharedWindows.value(for: SharedKey(kind: kind, length: length)) { SpectralWindow(kind, length: length) }
     }
 
     static let sharedLimit = 16
@@ -117,17 +110,12 @@ extension SpectralWindow {
     /// the same few, twice each. At most `sharedLimit` are kept, as for the windows.
     public func shiftedProductSpectrum(shift: Int) -> [Double] {
         precondition(shift >= 0, "a shift cannot be negative")
-        let key = ShiftKey(window: SharedKey(kind: kind, length: length), shift: shift)
-        if let spectrum = shiftedProductSpectra.withLock({ $0[key] }) { return spectrum }
-        var product = [Double](repeating: 0, count: length)
-        for n in 0..<Swift.max(0, length - shift) { product[n] = coefficients[n] * coefficients[n + shift] }
-        let norm = sumOfSquares * sumOfSquares
-        let spectrum = RealFFT.shared(length: length).forward(product).map { $0.squaredMagnitude / norm }
-        shiftedProductSpectra.withLock { cache in
-            if cache.count >= Self.sharedLimit { cache.removeAll() }
-            cache[key] = spectrum
+        return shiftedProductSpectra.value(for: ShiftKey(window: SharedKey(kind: kind, length: length), shift: shift)) {
+            var product = [Double](repeating: 0, count: length)
+            for n in 0..<Swift.max(0, length - shift) { product[n] = coefficients[n] * coefficients[n + shift] }
+            let norm = sumOfSquares * sumOfSquares
+            return RealFFT.shared(length: length).forward(product).map { $0.squaredMagnitude / norm }
         }
-        return spectrum
     }
 }
 
@@ -141,8 +129,25 @@ private struct ShiftKey: Hashable {
     var shift: Int
 }
 
-/// The spectra `SpectralWindow.shiftedProductSpectrum(shift:)` has computed.
-private let shiftedProductSpectra = Mutex<[ShiftKey: [Double]]>([:])
+/// Values made once per key and shared between threads, at most `SpectralWindow.sharedLimit` of them: beyond that the
+/// table starts over, so its memory stays bounded whatever keys are asked for. A value is made outside the lock; two
+/// threads asking for a new key at once may both make it, and either copy serves.
+private final class SharedTable<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private let entries = Mutex<[Key: Value]>([:])
+
+    func value(for key: Key, _ make: () -> Value) -> Value {
+        if let value = entries.withLock({ $0[key] }) { return value }
+        let value = make()
+        entries.withLock { entries in
+            if entries.count >= SpectralWindow.sharedLimit { entries.removeAll() }
+            entries[key] = value
+        }
+        return value
+    }
+}
 
 /// The windows `SpectralWindow.shared` has made.
-private let sharedWindows = Mutex<[SharedKey: SpectralWindow]>([:])
+private let sharedWindows = SharedTable<SharedKey, SpectralWindow>()
+
+/// The spectra `SpectralWindow.shiftedProductSpectrum(shift:)` has computed.
+private let shiftedProductSpectra = SharedTable<ShiftKey, [Double]>()
