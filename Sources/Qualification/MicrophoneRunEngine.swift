@@ -428,7 +428,6 @@ public final class MicrophoneRunEngine {
             if cancellation.isCancelled { throw RunCancelled() }
             let frames = min(Self.blockFrames, toDrop > 0 ? toDrop : toKeep)
             let captured = try capture.read(frames: frames, timeout: 5 + Double(frames) / sampleRate)
-            let block = captured.interleaved
             heartbeat.beat()
             framesCaptured += Int64(frames)
             reportProgress()
@@ -437,13 +436,11 @@ public final class MicrophoneRunEngine {
                 continue
             }
             toKeep -= frames
-            // One channel at a time out of the interleaved block, into the analysis (and the recording).
+            // One channel at a time out of the block, into the analysis (and the recording).
             var recordingError: WAVError?
             for (position, index) in tracked.enumerated() {
                 channel.withUnsafeMutableBufferPointer { samples in
-                    block.withUnsafeBufferPointer { interleaved in
-                        for frame in 0..<frames { samples[frame] = interleaved[frame * format.channels + index] }
-                    }
+                    captured.decode(channel: index, into: UnsafeMutableBufferPointer(rebasing: samples[0..<frames]))
                     let deinterleaved = UnsafeBufferPointer(start: samples.baseAddress, count: frames)
                     if position < result.microphones.count {
                         result.microphones[position].add(deinterleaved)

@@ -90,4 +90,38 @@ import Testing
             }
         }
     }
+
+    /// Decoding one channel with the stride of a frame gives that channel of the interleaved decoding, and a block of
+    /// delivered bytes alone reads as the block decoded from them: whole, per channel, and a channel's first frames.
+    @Test(arguments: PCMSampleFormat.allCases)
+    func stridedDecodeIsTheInterleavedOne(format: PCMSampleFormat) {
+        let channels = 3
+        let samples = Array(Self.decisiveSamples(bits: format.significantBits).prefix(999))
+        var bytes: [UInt8] = []
+        format.encode(samples, into: &bytes)
+        var interleaved: [Double] = []
+        bytes.withUnsafeBytes { format.decode($0, into: &interleaved) }
+        let stream = PCMStreamFormat(sample: format, sampleRate: 48_000, channels: channels)
+        let delivered = PCMBlock(format: stream, delivered: bytes)
+        let decoded = PCMBlock(format: stream, interleaved: interleaved, delivered: bytes)
+        #expect(delivered.frames == 333 && delivered.interleaved == interleaved && delivered == decoded)
+        for channel in 0..<channels {
+            let want = stride(from: channel, to: interleaved.count, by: channels).map { interleaved[$0] }
+            var strided = [Double](repeating: .nan, count: want.count)
+            bytes.withUnsafeBytes { raw in
+                strided.withUnsafeMutableBufferPointer {
+                    format.decode(raw.baseAddress! + channel * format.bytesPerSample, stride: stream.bytesPerFrame, into: $0)
+                }
+            }
+            #expect(strided == want, "channel \(channel)")
+            #expect(delivered.channel(channel) == want && decoded.channel(channel) == want, "channel \(channel)")
+            var first = [Double](repeating: .nan, count: 10)
+            first.withUnsafeMutableBufferPointer { delivered.decode(channel: channel, into: $0) }
+            #expect(first == Array(want.prefix(10)), "channel \(channel), first frames")
+        }
+        // Samples set by hand no longer come from the bytes: the block forgets them.
+        var edited = delivered
+        edited.interleaved = Array(interleaved.prefix(6))
+        #expect(edited.delivered == nil && edited.frames == 2 && edited.channel(1) == [interleaved[1], interleaved[4]])
+    }
 }

@@ -112,11 +112,10 @@ public final class PCMCapture: @unchecked Sendable {
                                    errno: .timedOut)
             }
         }
-        var samples: [Double] = []
-        bytes.withUnsafeBytes { buffer in
-            format.sample.decode(UnsafeRawBufferPointer(rebasing: buffer[0..<(frames * frameBytes)]), into: &samples)
-        }
-        return PCMBlock(format: format, interleaved: samples, delivered: Array(bytes[0..<(frames * frameBytes)]))
+        // The bytes only: the reader decodes the channels it wants from them (`PCMBlock.decode(channel:into:)`); decoding
+        // every sample to an interleaved copy first, then gathering each channel from it, was two passes and a block
+        // of doubles per read.
+        return PCMBlock(format: format, delivered: Array(bytes[0..<(frames * frameBytes)]))
     }
 
     // MARK: The file plugin's input check

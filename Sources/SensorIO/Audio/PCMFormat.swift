@@ -46,39 +46,45 @@ public enum PCMSampleFormat: String, Sendable, Hashable, Codable, CaseIterable {
         guard count > 0, let source = bytes.baseAddress else { return }
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: count))
-        let scale = 1 / fullScaleCode
-        // One loop per format, writing in place: the capture decodes every sample of the stream here.
         output.withUnsafeMutableBufferPointer { whole in
-            let values = UnsafeMutableBufferPointer(rebasing: whole[start...])
-            switch self {
-            case .s16:
-                for index in 0..<count {
-                    let word = source.loadUnaligned(fromByteOffset: 2 * index, as: UInt16.self).littleEndian
-                    values[index] = Double(Int16(bitPattern: word)) * scale
-                }
-            case .s24:
-                for index in 0..<count {
-                    // Sign-extend the low 24 bits; the container's top byte is padding.
-                    let word = source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self).littleEndian
-                    values[index] = Double(Int32(bitPattern: word << 8) >> 8) * scale
-                }
-            case .s24Packed:
-                for index in 0..<count {
-                    let offset = 3 * index
-                    let low = UInt32(source.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)
-                    let word = low | UInt32(source.load(fromByteOffset: offset + 2, as: UInt8.self)) << 16
-                    values[index] = Double(Int32(bitPattern: word << 8) >> 8) * scale
-                }
-            case .s32:
-                for index in 0..<count {
-                    let word = source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self).littleEndian
-                    values[index] = Double(Int32(bitPattern: word)) * scale
-                }
-            case .float32:
-                for index in 0..<count {
-                    let word = source.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self).littleEndian
-                    values[index] = Double(Float(bitPattern: word))
-                }
+            decode(source, stride: bytesPerSample, into: UnsafeMutableBufferPointer(rebasing: whole[start...]))
+        }
+    }
+
+    /// Decodes `values.count` samples, sample k from `source + k·stride`, into `values`: with the stride of a frame,
+    /// one channel out of interleaved frames (`source` at the channel's first byte), the counterpart of
+    /// `encode(buffer:into:stride:)`. The caller owns `values.count · stride` bytes there.
+    /// One loop per format, writing in place: the capture decodes every sample it analyses here.
+    public func decode(_ source: UnsafeRawPointer, stride: Int, into values: UnsafeMutableBufferPointer<Double>) {
+        let scale = 1 / fullScaleCode
+        switch self {
+        case .s16:
+            for index in values.indices {
+                let word = source.loadUnaligned(fromByteOffset: stride * index, as: UInt16.self).littleEndian
+                values[index] = Double(Int16(bitPattern: word)) * scale
+            }
+        case .s24:
+            for index in values.indices {
+                // Sign-extend the low 24 bits; the container's top byte is padding.
+                let word = source.loadUnaligned(fromByteOffset: stride * index, as: UInt32.self).littleEndian
+                values[index] = Double(Int32(bitPattern: word << 8) >> 8) * scale
+            }
+        case .s24Packed:
+            for index in values.indices {
+                let offset = stride * index
+                let low = UInt32(source.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)
+                let word = low | UInt32(source.load(fromByteOffset: offset + 2, as: UInt8.self)) << 16
+                values[index] = Double(Int32(bitPattern: word << 8) >> 8) * scale
+            }
+        case .s32:
+            for index in values.indices {
+                let word = source.loadUnaligned(fromByteOffset: stride * index, as: UInt32.self).littleEndian
+                values[index] = Double(Int32(bitPattern: word)) * scale
+            }
+        case .float32:
+            for index in values.indices {
+                let word = source.loadUnaligned(fromByteOffset: stride * index, as: UInt32.self).littleEndian
+                values[index] = Double(Float(bitPattern: word))
             }
         }
     }
