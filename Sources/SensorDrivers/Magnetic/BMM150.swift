@@ -86,7 +86,7 @@ public final class BMM150: MagneticSensor {
         let x = valid && raw[0] != overflowXY ? trim.x(raw: Double(raw[0]), rhall: rhall) : .nan
         let y = valid && raw[1] != overflowXY ? trim.y(raw: Double(raw[1]), rhall: rhall) : .nan
         let z = valid && raw[2] != overflowZ ? trim.z(raw: Double(raw[2]), rhall: rhall) : .nan
-        return MagneticReading(field: FieldVector(x: x, y: y, z: z), raw: raw)
+        return MagneticReading(field: FieldVector(x: x, y: y, z: z), raw: RawWords(raw))
     }
 
     public static let driverName = "bmm150"

@@ -144,7 +144,7 @@ public final class FluxgateADC: MagneticSensor {
         let field = FieldVector(x: (volts[0] - calibration.zeroVolts.x) / calibration.voltsPerMicrotesla.x,
                                 y: (volts[1] - calibration.zeroVolts.y) / calibration.voltsPerMicrotesla.y,
                                 z: (volts[2] - calibration.zeroVolts.z) / calibration.voltsPerMicrotesla.z)
-        return .reading(MagneticReading(field: field, raw: raw))
+        return .reading(MagneticReading(field: field, raw: RawWords(raw)))
     }
 
     /// POWERDOWN; a reading in progress is dropped.

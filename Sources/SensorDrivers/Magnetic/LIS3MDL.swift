@@ -142,7 +142,7 @@ public final class LIS3MDL: MagneticSensor {
         let (x, y, z) = (word(0), word(1), word(2))
         return MagneticReading(field: FieldVector(x: microtesla(counts: x, scale: scale), y: microtesla(counts: y, scale: scale),
                                                   z: microtesla(counts: z, scale: scale)),
-                               temperature: celsius(counts: word(3)), raw: [x, y, z])
+                               temperature: celsius(counts: word(3)), raw: RawWords(x: x, y: y, z: z))
     }
 
     /// CTRL_REG3 MD = 11: power-down.

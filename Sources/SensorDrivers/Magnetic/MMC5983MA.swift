@@ -61,8 +61,8 @@ public final class MMC5983MA: MagneticSensor {
     }
 
     /// The three codes of the 7 output bytes 0x00–0x06.
-    public static func codes(fromData b: some RandomAccessCollection<UInt8>) -> [Int64] {
-        [code(fromData: b, axis: 0), code(fromData: b, axis: 1), code(fromData: b, axis: 2)]
+    public static func codes(fromData b: some RandomAccessCollection<UInt8>) -> RawWords {
+        RawWords(x: code(fromData: b, axis: 0), y: code(fromData: b, axis: 1), z: code(fromData: b, axis: 2))
     }
 
     /// A reading without offset cancellation: the field includes the bridge offset.
@@ -70,17 +70,19 @@ public final class MMC5983MA: MagneticSensor {
         reading(codes: codes(fromData: b))
     }
 
-    public static func reading(codes: [Int64]) -> MagneticReading {
+    public static func reading(codes: RawWords) -> MagneticReading {
         MagneticReading(field: FieldVector(x: microtesla(code: codes[0]), y: microtesla(code: codes[1]), z: microtesla(code: codes[2])),
                         raw: codes)
     }
 
     /// The offset-cancelled reading of a SET and a RESET measurement (sensors.md §3.2): H = (SET − RESET)/2,
     /// offset = (SET + RESET)/2, in µT. `raw` holds the SET codes then the RESET codes.
-    public static func reading(set: [Int64], reset: [Int64]) -> MagneticReading {
+    public static func reading(set: RawWords, reset: RawWords) -> MagneticReading {
         let field = (0..<3).map { microtesla(codes: Double(set[$0] - reset[$0]) / 2) }
         let offset = (0..<3).map { microtesla(codes: Double(set[$0] + reset[$0]) / 2 - Double(nullFieldCode)) }
-        return MagneticReading(field: vector(field), offset: vector(offset), raw: set + reset)
+        var raw = set
+        for code in reset { raw.append(code) }
+        return MagneticReading(field: vector(field), offset: vector(offset), raw: raw)
     }
 
     private static func vector(_ v: [Double]) -> FieldVector { FieldVector(x: v[0], y: v[1], z: v[2]) }
@@ -89,7 +91,7 @@ public final class MMC5983MA: MagneticSensor {
     enum Sequence: Equatable {
         case idle
         case measuringSet
-        case measuringReset(set: [Int64])
+        case measuringReset(set: RawWords)
     }
 
     public static let driverName = "mmc5983ma"
@@ -179,7 +181,7 @@ public final class MMC5983MA: MagneticSensor {
     }
 
     /// The codes of a finished measurement (Status Meas_M_Done, then cleared by writing 1), or nil.
-    private func finishedMeasurement() throws(DriverError) -> [Int64]? {
+    private func finishedMeasurement() throws(DriverError) -> RawWords? {
         let status = try device.value(of: Register.status.rawValue)
         guard status & Self.measurementDone != 0 else { return nil }
         let codes = try withUnsafeTemporaryAllocation(byteCount: 7, alignment: 1) { (bytes) throws(DriverError) in

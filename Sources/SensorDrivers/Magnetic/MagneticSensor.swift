@@ -110,9 +110,9 @@ public struct MagneticReading: Sendable, Equatable {
     /// °C, where the chip measures it.
     public var temperature: Double?
     /// The raw output words as the chip delivered them (sign-extended where signed; MMC5983MA unsigned 18-bit).
-    public var raw: [Int64]
+    public var raw: RawWords
 
-    public init(field: FieldVector, offset: FieldVector? = nil, temperature: Double? = nil, raw: [Int64]) {
+    public init(field: FieldVector, offset: FieldVector? = nil, temperature: Double? = nil, raw: RawWords) {
         self.field = field
         self.offset = offset
         self.temperature = temperature

@@ -142,7 +142,7 @@ public final class RM3100: MagneticSensor {
     public static func reading(fromData b: [UInt8], cycleCount: Int) -> MagneticReading {
         let raw = counts(fromData: b)
         let field = raw.map { microtesla(counts: $0, cycleCount: cycleCount) }
-        return MagneticReading(field: FieldVector(x: field[0], y: field[1], z: field[2]), raw: raw)
+        return MagneticReading(field: FieldVector(x: field[0], y: field[1], z: field[2]), raw: RawWords(raw))
     }
 
     /// CMM 0: continuous measurement off; the chip idles until the next POLL or CMM write.
