@@ -163,12 +163,42 @@ struct CSVCursor {
             putDigits(of: UInt64(value.magnitude))
             put(UInt8(ascii: "."))
             put(UInt8(ascii: "0"))
-        } else {
+        } else if !putShortDecimal(value) {
             var text = CellText(next: next)
             value.write(to: &text)
             next = text.next
         }
     }
+
+    /// Writes a fraction whose exact decimal expansion has at most 15 significant digits, and returns true; writes
+    /// nothing and returns false for any other value. Such a value is m/2^k (m odd), exactly m·5^k/10^k, and no
+    /// decimal of fewer digits reads back to it: 15-digit decimals lie further apart than Float64's rounding
+    /// interval, so the exact spelling is the shortest one, `description`'s, which writes it without an exponent
+    /// from 0.0001 up. A magnetometer's field is its code times a power of two in µT (an MMC5983MA's 100/16384), so
+    /// its readings take this path, several times cheaper than the general conversion; a compensated pressure, with
+    /// a long expansion, fails the test in a few instructions.
+    private mutating func putShortDecimal(_ value: Double) -> Bool {
+        let magnitude = value.magnitude
+        // From 0.0001 (where `description` turns to exponents) the value is normal: an implicit leading bit.
+        guard magnitude >= 0.0001, magnitude < 1e15 else { return false }
+        let significand = magnitude.significandBitPattern | (1 << 52)
+        let zeros = significand.trailingZeroBitCount
+        // magnitude = odd / 2^k; k ≤ 0 is a whole number, and k > 18 has more than 15 digits from 0.0001 up.
+        let k = 52 - zeros - Int(magnitude.exponent)
+        guard k > 0, k <= 18 else { return false }
+        let (scaled, overflow) = (significand >> zeros).multipliedReportingOverflow(by: Self.powersOfFive[k])
+        guard !overflow, scaled < 1_000_000_000_000_000 else { return false }
+        let (whole, fraction) = scaled.quotientAndRemainder(dividingBy: Self.powersOfTen[k])
+        if value.sign == .minus { put(UInt8(ascii: "-")) }
+        putDigits(of: whole)
+        put(UInt8(ascii: "."))
+        putDigits(of: fraction, width: k)
+        return true
+    }
+
+    /// 5^k and 10^k, k = 0…18.
+    private static let powersOfFive: [UInt64] = (0...18).map { k in (0..<k).reduce(1) { power, _ in power * 5 } }
+    private static let powersOfTen: [UInt64] = (0...18).map { k in (0..<k).reduce(1) { power, _ in power * 10 } }
 
     /// Takes `Double.write(to:)`'s text, which is `description`'s: the standard library hands it over as ASCII bytes
     /// (`_writeASCII`), so no String is made (a heap one for most fractions, over 15 bytes).

@@ -207,7 +207,17 @@ final class EventLog: Sendable {
             let magnitude = Double(Int64(bitPattern: random.next()) % 1_000_000_000_000) / 1000
             values.append(magnitude.rounded(random.next() % 2 == 0 ? .towardZero : .up))
             values.append(magnitude)
+            // Fractions m/2^k, whose exact spelling is the shortest when it is short (the short-decimal path): every
+            // k across its bounds, m of every length, and fields as magnetometers report them (code × 100/16384 µT,
+            // code × 100/6842 µT).
+            let k = Int(random.next() % 64)
+            let m = Double(random.next() >> (11 + random.next() % 53))
+            values.append((random.next() % 2 == 0 ? 1 : -1) * m * Double(sign: .plus, exponent: -k, significand: 1))
+            let code = Double(Int64(random.next() % 262_144) - 131_072)
+            values += [code * 100 / 16_384, code / 16_384 * 100, code * 100 / 6842]
         }
+        values += [0.0001, 0.0001.nextUp, 0.0001.nextDown, 0.00006103515625, 0.0001220703125, 999_999_999_999_999.5, 1e15 - 0.125,
+                   1e15 + 0.5, 0.000244140625, 0.1 + 0.2, 1.5, -2.75, 0.006103515625, 0.0999999999999999]
         for value in values {
             var cell: [UInt8] = []
             RawCapture.appendCSVNumber(value, to: &cell)
