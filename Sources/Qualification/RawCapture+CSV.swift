@@ -186,9 +186,10 @@ struct CSVCursor {
         // magnitude = odd / 2^k; k ≤ 0 is a whole number, and k > 18 has more than 15 digits from 0.0001 up.
         let k = 52 - zeros - Int(magnitude.exponent)
         guard k > 0, k <= 18 else { return false }
-        let (scaled, overflow) = (significand >> zeros).multipliedReportingOverflow(by: Self.powersOfFive[k])
+        let powerOfFive = Self.powersOfFive[k]
+        let (scaled, overflow) = (significand >> zeros).multipliedReportingOverflow(by: powerOfFive)
         guard !overflow, scaled < 1_000_000_000_000_000 else { return false }
-        let (whole, fraction) = scaled.quotientAndRemainder(dividingBy: Self.powersOfTen[k])
+        let (whole, fraction) = scaled.quotientAndRemainder(dividingBy: powerOfFive << k)   // 10^k = 5^k·2^k
         if value.sign == .minus { put(UInt8(ascii: "-")) }
         putDigits(of: whole)
         put(UInt8(ascii: "."))
@@ -196,9 +197,11 @@ struct CSVCursor {
         return true
     }
 
-    /// 5^k and 10^k, k = 0…18.
-    private static let powersOfFive: [UInt64] = (0...18).map { k in (0..<k).reduce(1) { power, _ in power * 5 } }
-    private static let powersOfTen: [UInt64] = (0...18).map { k in (0..<k).reduce(1) { power, _ in power * 10 } }
+    /// 5^k, k = 0…18: constants in the binary, not an array made on first use and looked up through its token.
+    private static let powersOfFive: InlineArray<19, UInt64> = [
+        1, 5, 25, 125, 625, 3125, 15_625, 78_125, 390_625, 1_953_125, 9_765_625, 48_828_125, 244_140_625, 1_220_703_125,
+        6_103_515_625, 30_517_578_125, 152_587_890_625, 762_939_453_125, 3_814_697_265_625,
+    ]
 
     /// Takes `Double.write(to:)`'s text, which is `description`'s: the standard library hands it over as ASCII bytes
     /// (`_writeASCII`), so no String is made (a heap one for most fractions, over 15 bytes).
@@ -234,19 +237,23 @@ struct CSVCursor {
         count = Swift.max(count, width)
         var rest = value
         var position = count
-        Self.digitPairs.withUnsafeBufferPointer { pairs in
-            while position >= 2 {
-                let (quotient, pair) = rest.quotientAndRemainder(dividingBy: 100)
-                position -= 2
-                next[position] = pairs[2 * Int(pair)]
-                next[position + 1] = pairs[2 * Int(pair) + 1]
-                rest = quotient
-            }
-            if position == 1 { next[0] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest) }
+        let pairs = Self.digitPairs.utf8Start
+        while position >= 2 {
+            let (quotient, pair) = rest.quotientAndRemainder(dividingBy: 100)
+            position -= 2
+            next[position] = pairs[2 * Int(pair)]
+            next[position + 1] = pairs[2 * Int(pair) + 1]
+            rest = quotient
         }
+        if position == 1 { next[0] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest) }
         next += count
     }
 
-    /// "00", "01" … "99" as 200 ASCII bytes.
-    private static let digitPairs: [UInt8] = (0..<100).flatMap { [UInt8(ascii: "0") + UInt8($0 / 10), UInt8(ascii: "0") + UInt8($0 % 10)] }
+    /// "00", "01" … "99" as 200 ASCII bytes, in the binary's constant data (an array was made on first use and
+    /// reached through its initialization token and a retain on every call).
+    private static let digitPairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
 }
