@@ -69,11 +69,18 @@ public struct AcousticChannelAnalysis: Sendable {
 
     /// Adds a block of samples, in order.
     public mutating func add(_ block: UnsafeBufferPointer<Double>) {
+        // Local tallies, counted and compared without branches: the loop the compiler can vectorize, not one that
+        // stores two properties per sample.
+        var clipped = 0
+        var peak = peakMagnitude
+        let level = clipLevel
         for sample in block {
             let magnitude = abs(sample)
-            if magnitude >= clipLevel { clippedSamples += 1 }
-            if magnitude > peakMagnitude { peakMagnitude = magnitude }
+            clipped &+= magnitude >= level ? 1 : 0
+            peak = magnitude > peak ? magnitude : peak
         }
+        clippedSamples += clipped
+        peakMagnitude = peak
         sampleCount += block.count
         noisePSD?.add(block)
         tonePSD?.add(block)
