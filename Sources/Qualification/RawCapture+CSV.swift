@@ -14,11 +14,13 @@ extension RawCapture {
         var bytes = Self.csvHeaderRow(header)
         let start = times.first ?? 0
         var values = [Double](repeating: 0, count: columns.count)
-        for row in times.indices {
-            for column in columns.indices { values[column] = columns[column][row] }
-            values.withUnsafeBufferPointer { values in
-                CSVCursor.write(to: &bytes, atMost: CSVCursor.rowLength(columns: values.count)) { cursor in
-                    cursor.putRow(times[row] - start, values)
+        CSVSpellings.with { spellings in
+            for row in times.indices {
+                for column in columns.indices { values[column] = columns[column][row] }
+                values.withUnsafeBufferPointer { values in
+                    CSVCursor.write(to: &bytes, atMost: CSVCursor.rowLength(columns: values.count), spellings: spellings) { cursor in
+                        cursor.putRow(times[row] - start, values)
+                    }
                 }
             }
         }
@@ -36,8 +38,9 @@ extension RawCapture {
     static func appendCSVRows(records: UnsafeRawBufferPointer, columnCount: Int, start: Int64, to bytes: inout [UInt8]) {
         let recordSize = 8 * (1 + columnCount)
         let count = records.count / recordSize
-        withUnsafeTemporaryAllocation(of: Double.self, capacity: columnCount) { values in
-            CSVCursor.write(to: &bytes, atMost: count * CSVCursor.rowLength(columns: columnCount)) { cursor in
+        // One table of spellings per block: filling it again costs a few hundred spellings in tens of thousands of rows.
+        CSVSpellings.with { spellings in withUnsafeTemporaryAllocation(of: Double.self, capacity: columnCount) { values in
+            CSVCursor.write(to: &bytes, atMost: count * CSVCursor.rowLength(columns: columnCount), spellings: spellings) { cursor in
                 for record in 0..<count {
                     let base = record * recordSize
                     let time = Int64(littleEndian: records.loadUnaligned(fromByteOffset: base, as: Int64.self))
@@ -48,12 +51,14 @@ extension RawCapture {
                     cursor.putRow(time - start, UnsafeBufferPointer(values))
                 }
             }
-        }
+        } }
     }
 
     /// Appends `value` as a CSV cell spells it (`CSVCursor.putNumber`).
     static func appendCSVNumber(_ value: Double, to bytes: inout [UInt8]) {
-        CSVCursor.write(to: &bytes, atMost: CSVCursor.cellLength) { $0.putNumber(value) }
+        CSVSpellings.with { spellings in
+            CSVCursor.write(to: &bytes, atMost: CSVCursor.cellLength, spellings: spellings) { $0.putNumber(value) }
+        }
     }
 
     /// Converts the capture at `sqrawPath` (whole records only: a tail torn by a crash is left out) to CSV at
@@ -117,6 +122,7 @@ extension RawCapture {
 /// fraction's shortest spelling, and no bounds check per byte (the room is reserved for the longest row first).
 struct CSVCursor {
     private var next: UnsafeMutablePointer<UInt8>
+    private let spellings: CSVSpellings
 
     /// The longest a cell can be: a comma, then `description`'s longest spelling of a Float64
     /// ("-2.2250738585072014e-308", 24 bytes).
@@ -126,12 +132,12 @@ struct CSVCursor {
     /// and the newline.
     static func rowLength(columns: Int) -> Int { 31 + columns * cellLength + 1 }
 
-    /// Appends to `bytes` what `body` writes, at most `limit` bytes.
-    static func write(to bytes: inout [UInt8], atMost limit: Int, _ body: (inout CSVCursor) -> Void) {
+    /// Appends to `bytes` what `body` writes, at most `limit` bytes, copying the numbers already in `spellings`.
+    static func write(to bytes: inout [UInt8], atMost limit: Int, spellings: CSVSpellings, _ body: (inout CSVCursor) -> Void) {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: limit))
         let end = bytes.withUnsafeMutableBufferPointer { buffer in
-            var cursor = CSVCursor(next: buffer.baseAddress! + start)
+            var cursor = CSVCursor(next: buffer.baseAddress! + start, spellings: spellings)
             body(&cursor)
             precondition(cursor.next <= buffer.baseAddress! + buffer.count, "CSV text overran the room reserved for it")
             return cursor.next - buffer.baseAddress!
@@ -155,7 +161,8 @@ struct CSVCursor {
 
     /// `value` as its `description` spells it (the shortest text that reads back to the same Float64), or nothing for
     /// NaN. Whole numbers below 2^53 (steps, raw codes) take an integer path: `description` spells them as their
-    /// digits and ".0", and that is several times cheaper than the general conversion.
+    /// digits and ".0", and that is several times cheaper than the general conversion. A fraction's spelling is
+    /// copied from `spellings` when it is there, else made and kept there.
     mutating func putNumber(_ value: Double) {
         guard !value.isNaN else { return }
         if value.magnitude < 9_007_199_254_740_992, value == value.rounded(.towardZero) {
@@ -163,11 +170,16 @@ struct CSVCursor {
             putDigits(of: UInt64(value.magnitude))
             put(UInt8(ascii: "."))
             put(UInt8(ascii: "0"))
-        } else if !putShortDecimal(value) {
+            return
+        }
+        if spellings.copy(value, to: &next) { return }
+        let start = next
+        if !putShortDecimal(value) {
             var text = CellText(next: next)
             value.write(to: &text)
             next = text.next
         }
+        spellings.keep(value, UnsafePointer(start), count: next - start)
     }
 
     /// Writes a fraction whose exact decimal expansion has at most 15 significant digits, and returns true; writes
@@ -256,4 +268,62 @@ struct CSVCursor {
         40414243444546474849505152535455565758596061626364656667686970717273747576777879\
         8081828384858687888990919293949596979899
         """
+}
+
+/// The spellings of the fractions a CSV export wrote lately, by bit pattern. A magnetometer's field or temperature is a
+/// code times a scale, so the same few hundred values recur row after row, and copying a spelling is several times
+/// cheaper than making it again. Direct-mapped: a value new in every row, a compensated pressure, costs one look-up
+/// and one copy more than its spelling.
+struct CSVSpellings {
+    /// 1 024 slots of 40 bytes: the bit pattern, the length, then up to 24 bytes of text, the longest
+    /// spelling (`CSVCursor.cellLength` less the comma).
+    private static let slotBits = 10
+    private static let slotCount = 1 << slotBits
+    private static let slotSize = 40
+    private static let textOffset = 16
+    private let slots: UnsafeMutableRawPointer
+
+    /// Calls `body` with an empty table that lives as long as the call.
+    static func with<Result>(_ body: (CSVSpellings) -> Result) -> Result {
+        withUnsafeTemporaryAllocation(byteCount: slotCount * slotSize, alignment: 8) { storage in
+            // An empty slot holds NaN's pattern: a NaN is never looked up (it is an empty cell).
+            storage.initializeMemory(as: UInt8.self, repeating: 0)
+            for slot in 0..<slotCount {
+                storage.storeBytes(of: Double.nan.bitPattern, toByteOffset: slot * slotSize, as: UInt64.self)
+            }
+            return body(CSVSpellings(slots: storage.baseAddress!))
+        }
+    }
+
+    private init(slots: UnsafeMutableRawPointer) {
+        self.slots = slots
+    }
+
+    /// The slot of `bits`: the top bits of a multiplicative hash (Knuth's), which spreads codes that differ only in
+    /// their low bits.
+    private func slot(_ bits: UInt64) -> UnsafeMutableRawPointer {
+        slots + Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> (64 - Self.slotBits)) * Self.slotSize
+    }
+
+    /// Writes `value`'s kept spelling at `next` and moves it past, or returns false. Always copies 24 bytes, which
+    /// the caller has room for (a cell's room is 25), so that a hit is three loads and three stores.
+    func copy(_ value: Double, to next: inout UnsafeMutablePointer<UInt8>) -> Bool {
+        let bits = value.bitPattern
+        let slot = slot(bits)
+        guard slot.load(as: UInt64.self) == bits else { return false }
+        let target = UnsafeMutableRawPointer(next)
+        for word in 0..<3 {
+            target.storeBytes(of: slot.load(fromByteOffset: Self.textOffset + 8 * word, as: UInt64.self), toByteOffset: 8 * word, as: UInt64.self)
+        }
+        next += Int(slot.load(fromByteOffset: 8, as: UInt8.self))
+        return true
+    }
+
+    /// Keeps `count` bytes at `text` as `value`'s spelling, in place of what its slot held.
+    func keep(_ value: Double, _ text: UnsafePointer<UInt8>, count: Int) {
+        let slot = slot(value.bitPattern)
+        slot.storeBytes(of: value.bitPattern, as: UInt64.self)
+        slot.storeBytes(of: UInt8(count), toByteOffset: 8, as: UInt8.self)
+        (slot + Self.textOffset).copyMemory(from: text, byteCount: count)
+    }
 }

@@ -225,6 +225,37 @@ final class EventLog: Sendable {
         }
     }
 
+    /// Fractions that recur, as a magnetometer's fields do, are copied from the export's table of kept
+    /// spellings: 20 000 seeded rows of 8 cells drawn from a pool of 3 000 values (more than the table's slots, so slots
+    /// are shared and overwritten) must still spell every cell as its value's `description`, a NaN as an empty cell.
+    @Test func csvRowsOfRecurringValuesSpellEachValue() {
+        var random = SeededRandom(seed: 13)
+        let pool: [Double] = (0..<3_000).map { i in
+            switch i % 4 {
+            case 0: Double(Int64(random.next() % 65_536) - 32_768) * 100 / 6842     // a LIS3MDL field, µT
+            case 1: Double(random.next() % 262_144)                                 // a raw code
+            case 2: Double(bitPattern: random.next())                               // any pattern: NaNs, extremes
+            default: 101_325 + Double(random.next() % 1_000_000) / 7                // a pressure, Pa
+            }
+        }
+        let columns = 8
+        var records: [UInt8] = []
+        var expected: [[String]] = []
+        for row in 0..<20_000 {
+            withUnsafeBytes(of: (Int64(row) * 1_000_000).littleEndian) { records += $0 }
+            let values = (0..<columns).map { _ in pool[Int(random.next() % UInt64(pool.count))] }
+            for value in values { withUnsafeBytes(of: value.bitPattern.littleEndian) { records += $0 } }
+            expected.append(values.map { $0.isNaN ? "" : $0.description })
+        }
+        var text: [UInt8] = []
+        records.withUnsafeBytes { RawCapture.appendCSVRows(records: $0, columnCount: columns, start: 0, to: &text) }
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == expected.count + 1 && lines.last == "")
+        for (line, cells) in zip(lines, expected) {
+            #expect(line.split(separator: ",", omittingEmptySubsequences: false).dropFirst().map(String.init) == cells)
+        }
+    }
+
     /// A row's `time_s` cell is the nanoseconds as seconds with nine decimals: the whole seconds' and the nanoseconds'
     /// own `description`s, the latter zero-padded to nine digits. Seeded times of every length from 1 to 19 digits,
     /// negative ones (a record before the first) and the extremes.
@@ -241,7 +272,9 @@ final class EventLog: Sendable {
         for time in times {
             var row: [UInt8] = []
             [Double]().withUnsafeBufferPointer { none in
-                CSVCursor.write(to: &row, atMost: CSVCursor.rowLength(columns: 0)) { $0.putRow(time, none) }
+                CSVSpellings.with { spellings in
+                    CSVCursor.write(to: &row, atMost: CSVCursor.rowLength(columns: 0), spellings: spellings) { $0.putRow(time, none) }
+                }
             }
             let (seconds, fraction) = time.quotientAndRemainder(dividingBy: 1_000_000_000)
             let expected = (time < 0 ? "-" : "") + "\(seconds.magnitude)." + String(repeating: "0", count: 9 - String(fraction.magnitude).count)
