@@ -35,11 +35,11 @@ extension RawCapture {
 
     /// Appends one CSV row per whole record of `records` (the capture's little-endian records), `time_s` counted from
     /// `start` (ns), straight from the bytes into the text: no arrays per block or per row.
-    static func appendCSVRows(records: UnsafeRawBufferPointer, columnCount: Int, start: Int64, to bytes: inout [UInt8]) {
+    static func appendCSVRows(records: UnsafeRawBufferPointer, columnCount: Int, start: Int64, spellings: CSVSpellings,
+                              to bytes: inout [UInt8]) {
         let recordSize = 8 * (1 + columnCount)
         let count = records.count / recordSize
-        // One table of spellings per block: filling it again costs a few hundred spellings in tens of thousands of rows.
-        CSVSpellings.with { spellings in withUnsafeTemporaryAllocation(of: Double.self, capacity: columnCount) { values in
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: columnCount) { values in
             CSVCursor.write(to: &bytes, atMost: count * CSVCursor.rowLength(columns: columnCount), spellings: spellings) { cursor in
                 for record in 0..<count {
                     let base = record * recordSize
@@ -51,7 +51,7 @@ extension RawCapture {
                     cursor.putRow(time - start, UnsafeBufferPointer(values))
                 }
             }
-        } }
+        }
     }
 
     /// Appends `value` as a CSV cell spells it (`CSVCursor.putNumber`).
@@ -65,9 +65,11 @@ extension RawCapture {
     /// `csvPath`; returns the number of records. Written atomically (``StorageFile/replace(_:writing:)``): on a full
     /// disk no half CSV is left behind, its space is given back, and the error is a ``StorageFailure`` naming ENOSPC.
     /// The capture is read and converted `blockRecords` records at a time, so the memory it takes is one block's,
-    /// however long the run was (an hour of one BMP390 at 200 Hz is 29 MB of capture and 45 MB of CSV).
+    /// however long the run was (an hour of one BMP390 at 200 Hz is 29 MB of capture and 45 MB of CSV). A block's text
+    /// (about 300 KB) stays in the processor's cache for the write that copies it to the kernel: with blocks of 2^15
+    /// records, 2.6 MB for a magnetometer, that copy cost as much as making the text.
     @discardableResult
-    public static func exportCSV(from sqrawPath: String, to csvPath: String, blockRecords: Int = 1 << 15) throws -> Int {
+    public static func exportCSV(from sqrawPath: String, to csvPath: String, blockRecords: Int = 1 << 12) throws -> Int {
         guard let input = FileHandle(forReadingAtPath: sqrawPath) else {
             throw ConfigurationError(file: sqrawPath, reason: "cannot read the file")
         }
@@ -86,7 +88,7 @@ extension RawCapture {
         var filled = body.count
         var records = 0
         var start: Int64?
-        try StorageFile.replace(csvPath) { (file: StorageFile) throws(StorageFailure) in
+        try CSVSpellings.with { spellings throws(StorageFailure) in try StorageFile.replace(csvPath) { (file: StorageFile) throws(StorageFailure) in
             try file.write(csvHeaderRow(header))
             var rows: [UInt8] = []
             var atEnd = false
@@ -104,7 +106,7 @@ extension RawCapture {
                 block.withUnsafeBytes { raw in
                     let complete = UnsafeRawBufferPointer(rebasing: raw[0..<whole])
                     start = start ?? Int64(littleEndian: complete.loadUnaligned(fromByteOffset: 0, as: Int64.self))
-                    appendCSVRows(records: complete, columnCount: header.columns.count, start: start ?? 0, to: &rows)
+                    appendCSVRows(records: complete, columnCount: header.columns.count, start: start ?? 0, spellings: spellings, to: &rows)
                 }
                 block.withUnsafeMutableBytes { raw in   // the part-record left over, shorter than what went before it
                     raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[whole..<filled]))
@@ -113,7 +115,7 @@ extension RawCapture {
                 try file.write(rows)
                 records += whole / recordSize
             }
-        }
+        } }
         return records
     }
 }
@@ -284,14 +286,14 @@ struct CSVSpellings {
     private let slots: UnsafeMutableRawPointer
 
     /// Calls `body` with an empty table that lives as long as the call.
-    static func with<Result>(_ body: (CSVSpellings) -> Result) -> Result {
-        withUnsafeTemporaryAllocation(byteCount: slotCount * slotSize, alignment: 8) { storage in
+    static func with<Result, Failure: Error>(_ body: (CSVSpellings) throws(Failure) -> Result) throws(Failure) -> Result {
+        try withUnsafeTemporaryAllocation(byteCount: slotCount * slotSize, alignment: 8) { (storage) throws(Failure) in
             // An empty slot holds NaN's pattern: a NaN is never looked up (it is an empty cell).
             storage.initializeMemory(as: UInt8.self, repeating: 0)
             for slot in 0..<slotCount {
                 storage.storeBytes(of: Double.nan.bitPattern, toByteOffset: slot * slotSize, as: UInt64.self)
             }
-            return body(CSVSpellings(slots: storage.baseAddress!))
+            return try body(CSVSpellings(slots: storage.baseAddress!))
         }
     }
 

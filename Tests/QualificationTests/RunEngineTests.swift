@@ -248,7 +248,9 @@ final class EventLog: Sendable {
             expected.append(values.map { $0.isNaN ? "" : $0.description })
         }
         var text: [UInt8] = []
-        records.withUnsafeBytes { RawCapture.appendCSVRows(records: $0, columnCount: columns, start: 0, to: &text) }
+        CSVSpellings.with { spellings in
+            records.withUnsafeBytes { RawCapture.appendCSVRows(records: $0, columnCount: columns, start: 0, spellings: spellings, to: &text) }
+        }
         let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         #expect(lines.count == expected.count + 1 && lines.last == "")
         for (line, cells) in zip(lines, expected) {
