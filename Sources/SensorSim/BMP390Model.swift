@@ -19,6 +19,28 @@ struct BMP390Model: BufferReadChip {
     private var lastRawPressure = 7_000_000.0
     /// Index of the last conversion whose INT edge was reported.
     private var lastEdge = -1
+    /// OSR and ODR decoded, with the conversion period and time they give: set when 0x1C or 0x1D is written, read at
+    /// every bus access (decoding them each time was a tenth of the model's work).
+    private var timing = Timing(registers: [UInt8](repeating: 0, count: 0x80))
+
+    private struct Timing {
+        let configuration: BMP390Configuration
+        /// 1/ODR, s.
+        let period: Double
+        /// One conversion at the OSR, s.
+        let measurementTime: Double
+
+        init(registers: [UInt8]) {
+            let osr = registers[0x1C]
+            configuration = BMP390Configuration(
+                pressureOversampling: .init(rawValue: 1 << Int(osr & 0x07)) ?? .x32,
+                temperatureOversampling: .init(rawValue: 1 << Int((osr >> 3) & 0x07)) ?? .x32,
+                outputDataRate: .init(code: registers[0x1D] & 0x1F) ?? .init(code: 0x11)!,
+                iirFilter: .off)
+            period = 1 / configuration.outputDataRate.hertz
+            measurementTime = configuration.measurementTime
+        }
+    }
 
     init(nvm: [UInt8], errors: PressureUnitErrors, random: SeededRandom) {
         guard let calibration = BMP390Calibration(nvm: nvm) else { preconditionFailure("BMP390 NVM must be 21 bytes") }
@@ -40,15 +62,7 @@ struct BMP390Model: BufferReadChip {
         lastConversion = -1
         lastEdge = -1
         shadow = nil
-    }
-
-    private var configuration: BMP390Configuration {
-        let osr = registers[0x1C]
-        return BMP390Configuration(
-            pressureOversampling: .init(rawValue: 1 << Int(osr & 0x07)) ?? .x32,
-            temperatureOversampling: .init(rawValue: 1 << Int((osr >> 3) & 0x07)) ?? .x32,
-            outputDataRate: .init(code: registers[0x1D] & 0x1F) ?? .init(code: 0x11)!,
-            iirFilter: .off)
+        timing = Timing(registers: registers)
     }
 
     // MARK: I2C
@@ -107,7 +121,7 @@ struct BMP390Model: BufferReadChip {
             let mode = (value >> 4) & 0x03
             if mode == 0x03 {
                 registers[0x02] &= ~BMP390.errorConfiguration
-                if configuration.isFeasible {
+                if timing.configuration.isFeasible {
                     normalStart = time
                     lastConversion = -1
                     lastEdge = -1
@@ -120,7 +134,10 @@ struct BMP390Model: BufferReadChip {
             } else {
                 normalStart = nil
             }
-        case 0x1C, 0x1D, 0x1F, 0x19, 0x1A, 0x15, 0x16, 0x17, 0x18:
+        case 0x1C, 0x1D:
+            registers[Int(register)] = value
+            timing = Timing(registers: registers)
+        case 0x1F, 0x19, 0x1A, 0x15, 0x16, 0x17, 0x18:
             registers[Int(register)] = value
         default:
             break                                   // read-only registers ignore writes
@@ -132,13 +149,12 @@ struct BMP390Model: BufferReadChip {
     /// INT pulses at each conversion end while INT_CTRL.drdy_en (bit 6) is set (datasheet §3.7).
     mutating func dataReadyEdges(through time: Double, environment: BenchEnvironment) -> [Double] {
         guard let start = normalStart, registers[0x19] & 0x40 != 0 else { return [] }
-        let configuration = configuration
-        let period = 1 / configuration.outputDataRate.hertz
-        let elapsed = time - start - configuration.measurementTime
+        let (period, measurementTime) = (timing.period, timing.measurementTime)
+        let elapsed = time - start - measurementTime
         guard elapsed >= 0 else { return [] }
         let index = Int((elapsed / period).rounded(.down))
         guard index > lastEdge else { return [] }
-        let edges = (lastEdge + 1...index).map { start + configuration.measurementTime + Double($0) * period }
+        let edges = (lastEdge + 1...index).map { start + measurementTime + Double($0) * period }
         lastEdge = index
         return edges
     }
@@ -146,14 +162,13 @@ struct BMP390Model: BufferReadChip {
     /// Produces the latest conversion completed by `time`, if a new one completed.
     private mutating func update(at time: Double, chamber: PressureChamber) {
         guard let start = normalStart else { return }
-        let configuration = configuration
-        let period = 1 / configuration.outputDataRate.hertz
-        let elapsed = time - start - configuration.measurementTime
+        let (period, measurementTime) = (timing.period, timing.measurementTime)
+        let elapsed = time - start - measurementTime
         guard elapsed >= 0 else { return }
         let index = Int((elapsed / period).rounded(.down))
         guard index > lastConversion else { return }
-        let conversionTime = start + configuration.measurementTime + Double(index) * period
-        convert(at: conversionTime, configuration: configuration, chamber: chamber)
+        let conversionTime = start + measurementTime + Double(index) * period
+        convert(at: conversionTime, configuration: timing.configuration, chamber: chamber)
         lastConversion = index
         registers[0x03] |= BMP390.statusPressureReady | BMP390.statusTemperatureReady
         registers[0x11] |= 0x08                     // INT_STATUS drdy

@@ -33,8 +33,9 @@ struct LIS3MDLModel: BufferReadChip {
     private var pointer: UInt8 = 0
     /// Whether the current transfer's sub-address had bit 7 set.
     private var increments = false
-    /// Start of continuous mode and the index of the last conversion (conversion k completes at start + k/rate).
-    private var continuousStart: Double?
+    /// Start of continuous mode and its rate, Hz, set when CTRL_REG1 or CTRL_REG3 is written (the model's every bus
+    /// access asks), and the index of the last conversion (conversion k completes at start + k/rate).
+    private var continuous: (start: Double, rate: Double)?
     private var lastConversion = 0
     private var singleDue: Double?
 
@@ -55,7 +56,7 @@ struct LIS3MDLModel: BufferReadChip {
         registers[Int(Register.whoAmI.rawValue)] = LIS3MDL.whoAmIValue
         registers[Int(Register.control1.rawValue)] = 0x10
         registers[Int(Register.control3.rawValue)] = LIS3MDL.powerDown
-        continuousStart = nil
+        continuous = nil
         lastConversion = 0
         singleDue = nil
     }
@@ -130,7 +131,7 @@ struct LIS3MDLModel: BufferReadChip {
 
     private mutating func restart(at time: Double) {
         let mode = register(.control3) & 0x03
-        continuousStart = mode == LIS3MDL.continuousMode ? time : nil
+        continuous = mode == LIS3MDL.continuousMode ? (time, rate) : nil
         lastConversion = 0
         singleDue = mode == LIS3MDL.singleMode ? time + 1 / rate : nil
     }
@@ -146,7 +147,7 @@ struct LIS3MDLModel: BufferReadChip {
             registers[Int(Register.control3.rawValue)] |= LIS3MDL.powerDown
             convert(coilField: response.apply(coil.field(at: time)))
         }
-        guard let start = continuousStart else { return }
+        guard let (start, rate) = continuous else { return }
         let latest = Int(((time - start) * rate).rounded(.down))
         guard latest > lastConversion else { return }
         // Conversions between two accesses were made and overwritten unread: the last one finds them (overrun).

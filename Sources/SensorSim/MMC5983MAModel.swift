@@ -40,7 +40,8 @@ struct MMC5983MAModel: BufferReadChip {
     /// A single measurement in progress: when it ends and the magnetisation it measures with.
     private var single: (due: Double, sign: Double)?
     private var temperatureDue: Double?
-    private var continuousStart: Double?
+    /// Continuous mode's start and CM_Freq rate (Hz), set when Control2 is written: the model's every bus access asks.
+    private var continuous: (start: Double, rate: Double)?
     private var lastConversion = 0
 
     init(appliedField: FieldVector = FieldVector(x: 0, y: 0, z: 0), bridgeOffset: FieldVector = FieldVector(x: 0, y: 0, z: 0),
@@ -61,7 +62,7 @@ struct MMC5983MAModel: BufferReadChip {
         magnetisation = 1
         single = nil
         temperatureDue = nil
-        continuousStart = nil
+        continuous = nil
         lastConversion = 0
     }
 
@@ -112,7 +113,7 @@ struct MMC5983MAModel: BufferReadChip {
             registers[Int(register)] = value & 0x1F
         case Register.control2.rawValue:
             registers[Int(register)] = value
-            continuousStart = continuousRate == nil ? nil : time
+            continuous = continuousRate.map { (time, $0) }
             lastConversion = 0
         case Register.control3.rawValue:
             registers[Int(register)] = value
@@ -136,7 +137,7 @@ struct MMC5983MAModel: BufferReadChip {
             registers[Int(Register.temperature.rawValue)] = UInt8(Swift.min(Swift.max(((temperature + 75) / 0.8).rounded(), 0), 255))
             registers[Int(Register.status.rawValue)] |= 0x02
         }
-        guard let start = continuousStart, let rate = continuousRate else { return }
+        guard let (start, rate) = continuous else { return }
         let latest = Int(((time - start) * rate).rounded(.down))
         guard latest > lastConversion else { return }
         lastConversion = latest
