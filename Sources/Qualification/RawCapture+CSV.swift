@@ -88,34 +88,36 @@ extension RawCapture {
         var filled = body.count
         var records = 0
         var start: Int64?
-        try CSVSpellings.with { spellings throws(StorageFailure) in try StorageFile.replace(csvPath) { (file: StorageFile) throws(StorageFailure) in
-            try file.write(csvHeaderRow(header))
-            var rows: [UInt8] = []
-            var atEnd = false
-            while !atEnd {
-                let read = block.withUnsafeMutableBytes {
-                    StorageSyscalls.read(input.fileDescriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+        try CSVSpellings.with { (spellings) throws(StorageFailure) in
+            try StorageFile.replace(csvPath) { (file: StorageFile) throws(StorageFailure) in
+                try file.write(csvHeaderRow(header))
+                var rows: [UInt8] = []
+                var atEnd = false
+                while !atEnd {
+                    let read = block.withUnsafeMutableBytes {
+                        StorageSyscalls.read(input.fileDescriptor, into: UnsafeMutableRawBufferPointer(rebasing: $0[filled...]))
+                    }
+                    switch read {
+                    case .success(let count): atEnd = count == 0; filled += count
+                    case .failure(let code): throw StorageFile.failure(path: sqrawPath, operation: "read", code.value)
+                    }
+                    let whole = filled / recordSize * recordSize
+                    guard whole > 0, atEnd || filled == block.count else { continue }
+                    rows.removeAll(keepingCapacity: true)
+                    block.withUnsafeBytes { raw in
+                        let complete = UnsafeRawBufferPointer(rebasing: raw[0..<whole])
+                        start = start ?? Int64(littleEndian: complete.loadUnaligned(fromByteOffset: 0, as: Int64.self))
+                        appendCSVRows(records: complete, columnCount: header.columns.count, start: start ?? 0, spellings: spellings, to: &rows)
+                    }
+                    block.withUnsafeMutableBytes { raw in   // the part-record left over, shorter than what went before it
+                        raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[whole..<filled]))
+                    }
+                    filled -= whole
+                    try file.write(rows)
+                    records += whole / recordSize
                 }
-                switch read {
-                case .success(let count): atEnd = count == 0; filled += count
-                case .failure(let code): throw StorageFile.failure(path: sqrawPath, operation: "read", code.value)
-                }
-                let whole = filled / recordSize * recordSize
-                guard whole > 0, atEnd || filled == block.count else { continue }
-                rows.removeAll(keepingCapacity: true)
-                block.withUnsafeBytes { raw in
-                    let complete = UnsafeRawBufferPointer(rebasing: raw[0..<whole])
-                    start = start ?? Int64(littleEndian: complete.loadUnaligned(fromByteOffset: 0, as: Int64.self))
-                    appendCSVRows(records: complete, columnCount: header.columns.count, start: start ?? 0, spellings: spellings, to: &rows)
-                }
-                block.withUnsafeMutableBytes { raw in   // the part-record left over, shorter than what went before it
-                    raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[whole..<filled]))
-                }
-                filled -= whole
-                try file.write(rows)
-                records += whole / recordSize
             }
-        } }
+        }
         return records
     }
 }
