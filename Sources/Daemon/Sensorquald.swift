@@ -124,9 +124,11 @@ struct Sensorquald: AsyncParsableCommand {
             // Shut down in reverse order: the scheduler first, so a run in flight is cancelled and its partial
             // report written while watchers are still connected to hear `run.finished`; then the socket; the
             // watchdog last, fed until the end.
-            services: (watchdog.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                + [.init(service: ReloadSignal(scheduler: scheduler, notifier: notifier, logger: logger)),
-                   .init(service: control), .init(service: scheduler)],
+            // Named here: without a name the group spells each service with "\(service)", which for a struct is
+            // a reflection of all its fields, a third of the daemon's start-up.
+            services: (watchdog.map { [.init(service: $0, serviceName: "watchdog")] } ?? [])
+                + [.init(service: ReloadSignal(scheduler: scheduler, notifier: notifier, logger: logger), serviceName: "reload-signal"),
+                   .init(service: control, serviceName: "control-socket"), .init(service: scheduler, serviceName: "run-scheduler")],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         // Runs an earlier daemon left unfinished get their partial reports before anyone can ask for them.
