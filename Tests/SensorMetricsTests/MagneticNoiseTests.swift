@@ -153,6 +153,36 @@ private func whiteRecord(seed: UInt64, readings: Int, densityPT: Double, mean: (
         #expect(abs(first.deviation / (5_000 * 50.0.squareRoot()) - 1) < 0.03)
     }
 
+    /// Readings wait in a block of 256 before the estimators take them: every figure must still count each one,
+    /// whether the figures are read mid-block or a gap arrives mid-block, and reading them must change nothing.
+    /// 1 000 readings (3 whole blocks and 232 more), a gap after reading 300, 2 s segments at 100 Hz.
+    @Test func readingsWaitingForABlockCountInEveryFigure() throws {
+        let record = whiteRecord(seed: 0x6A63, readings: 1_000, densityPT: 5_000, mean: (20, -5, 42))
+        func feed(readingFiguresAlongTheWay: Bool) throws -> MagneticNoise {
+            var noise = try MagneticNoise(outputDataRate: 100, segmentSeconds: 2, band: 1...10)
+            for (i, field) in record.enumerated() {
+                if i == 300 { noise.markGap(missedReadings: 5) }
+                noise.add(field)
+                if readingFiguresAlongTheWay, (250..<350).contains(i) || i % 97 == 0 {
+                    _ = noise.result
+                    _ = noise.spectrum(axis: 1)
+                }
+            }
+            return noise
+        }
+        let straight = try #require(try feed(readingFiguresAlongTheWay: false).result)
+        let looked = try #require(try feed(readingFiguresAlongTheWay: true).result)
+        #expect(straight == looked)
+        // The mean of all 1 000 x readings, summed here.
+        let mean = record.reduce(0) { $0 + $1.x } / 1_000
+        #expect(isClose(straight.axes[0].meanMicrotesla, mean, relative: 1e-12))
+        // Welch: (300 − 200)/100 + 1 = 2 segments before the gap, (700 − 200)/100 + 1 = 6 after it.
+        #expect(straight.welchSegments == 8)
+        // Allan at τ0: N − 2 second differences of N + 1 phase points in each run: 299 + 699.
+        #expect(try #require(straight.axes[2].allanDeviationPT.first).terms == 998)
+        #expect(abs(straight.duration - 10.05) < 1e-12)
+    }
+
     @Test func refusesAnImpossibleSetup() {
         #expect(throws: MagneticNoise.Failure.invalidOutputDataRate(0)) {
             try MagneticNoise(outputDataRate: 0, segmentSeconds: 10, band: 1...10)

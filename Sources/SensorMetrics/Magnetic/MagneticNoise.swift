@@ -50,6 +50,12 @@ public struct MagneticNoise: Sendable {
     public let confidence: Double
 
     private var axes: [AxisRecord]
+    /// Readings not yet handed to the axes' estimators: x in the first `stagingLength` slots, y in the next, z in the
+    /// last. The estimators take them a block at a time, where their fast loops are; handed over one reading at a
+    /// time, their per-call work was most of a magnetometer run's estimator time.
+    private var staged: [Double]
+    private var stagedCount = 0
+    static let stagingLength = 256
     /// Reading index, counting missed readings, so the detrending line keeps real time across gaps.
     private var index = 0
     private var readings = 0
@@ -85,22 +91,49 @@ public struct MagneticNoise: Sendable {
             factors: OverlappingAllanDeviation.octaves(upTo: Swift.max(1, Int(outputDataRate * 131_072))),
             memoryBudget: 1 << 14)
         axes = Array(repeating: AxisRecord(welch: welch, allan: allan), count: 3)
+        staged = Array(repeating: 0, count: 3 * Self.stagingLength)
     }
 
     /// Adds one reading of the three axes in µT, in order.
     public mutating func add(_ field: (x: Double, y: Double, z: Double)) {
-        let time = Double(index) / outputDataRate
-        axes[0].add(field.x * Self.picoteslaPerMicrotesla, time: time)
-        axes[1].add(field.y * Self.picoteslaPerMicrotesla, time: time)
-        axes[2].add(field.z * Self.picoteslaPerMicrotesla, time: time)
+        let slot = stagedCount
+        staged.withUnsafeMutableBufferPointer { staged in
+            staged[slot] = field.x * Self.picoteslaPerMicrotesla
+            staged[Self.stagingLength + slot] = field.y * Self.picoteslaPerMicrotesla
+            staged[2 * Self.stagingLength + slot] = field.z * Self.picoteslaPerMicrotesla
+        }
+        stagedCount = slot + 1
         index += 1
         readings += 1
+        if stagedCount == Self.stagingLength { handOverStaged() }
+    }
+
+    /// Gives the staged readings to each axis's estimators. They hold no gap (`markGap` hands over first), so their
+    /// indices run on from `index − stagedCount`.
+    private mutating func handOverStaged() {
+        guard stagedCount > 0 else { return }
+        let count = stagedCount, first = index - stagedCount
+        staged.withUnsafeBufferPointer { staged in
+            for axis in axes.indices {
+                let start = axis * Self.stagingLength
+                axes[axis].add(UnsafeBufferPointer(rebasing: staged[start..<(start + count)]), firstIndex: first, rate: outputDataRate)
+            }
+        }
+        stagedCount = 0
+    }
+
+    /// This record with its staged readings handed over: what the figures are computed from.
+    private var handedOver: MagneticNoise {
+        var record = self
+        record.handOverStaged()
+        return record
     }
 
     /// Marks a dropout (missed readings) before the next reading, as `PressureNoise` does: no Allan difference and
     /// no Welch segment spans it (the unfinished segment is dropped), and the detrending line keeps real time.
     public mutating func markGap(missedReadings: Int) {
         guard readings > 0 else { return }
+        handOverStaged()
         for axis in axes.indices { axes[axis].markGap() }
         index += Swift.max(0, missedReadings)
         gaps += 1
@@ -113,6 +146,7 @@ public struct MagneticNoise: Sendable {
     /// against `scipy.signal.welch`; nil before the first whole segment or for another axis.
     public func spectrum(axis: Int) -> (frequencies: [Double], density: [Double])? {
         guard axes.indices.contains(axis) else { return nil }
+        guard stagedCount == 0 else { return handedOver.spectrum(axis: axis) }
         let welch = axes[axis].combinedWelch
         guard welch.segmentCount > 0 else { return nil }
         return (welch.frequencies, welch.psd(scaling: .density))
@@ -176,6 +210,7 @@ public struct MagneticNoise: Sendable {
     /// The figures, or nil before 100 readings and one whole Welch segment per axis.
     public var result: Result? {
         guard readings >= 100 else { return nil }
+        guard stagedCount == 0 else { return handedOver.result }
         let duration = Double(index) / outputDataRate
         var results: [AxisResult] = []
         for (axis, name) in zip(axes, ["x", "y", "z"]) {
@@ -400,11 +435,14 @@ extension MagneticNoise {
             self.allan = allan
         }
 
-        mutating func add(_ picotesla: Double, time: Double) {
+        /// Adds consecutive readings in pT, the first with reading index `firstIndex`.
+        mutating func add(_ picotesla: UnsafeBufferPointer<Double>, firstIndex: Int, rate: Double) {
             welch.add(picotesla)
             allan.add(picotesla)
-            line.add(x: time, y: picotesla)
             moments.add(picotesla)
+            for (offset, value) in picotesla.enumerated() {
+                line.add(x: Double(firstIndex + offset) / rate, y: value)
+            }
         }
 
         mutating func markGap() {
