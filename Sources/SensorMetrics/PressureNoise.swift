@@ -10,6 +10,9 @@ public struct PressureNoise: Sendable {
     private var allan: OverlappingAllanDeviation
     private var detrend = StreamingLineFit()
     private var moments = RunningMoments()
+    /// Readings not yet handed to the estimators, which take them a block at a time.
+    private var batch = ReadingBatch(channels: 1)
+    /// Reading index, counting missed readings, of the next reading.
     private var index = 0
 
     /// - Parameters:
@@ -31,6 +34,7 @@ public struct PressureNoise: Sendable {
     /// Marks a dropout (missed conversions) before the next reading: no two-sample difference spans it
     /// (statistics.md §2.3 "Gaps"). The line fit keeps the reading times, so the gap is where it happened.
     public mutating func markGap(missedReadings: Int) {
+        handOverBatch()
         allan.markGap()
         index += Swift.max(0, missedReadings)
     }
@@ -40,10 +44,31 @@ public struct PressureNoise: Sendable {
 
     /// Adds one reading in Pa, in order.
     public mutating func add(_ pressure: Double) {
-        allan.add(pressure)
-        detrend.add(x: Double(index) / outputDataRate, y: pressure)
-        moments.add(pressure)
+        batch.append(pressure)
         index += 1
+        if batch.isFull { handOverBatch() }
+    }
+
+    /// Gives the batched readings to the estimators. They hold no gap (`markGap` hands over first), so their indices
+    /// run on from `index − batch.count`.
+    private mutating func handOverBatch() {
+        guard batch.count > 0 else { return }
+        let first = index - batch.count
+        batch.withReadings(of: 0) { readings in
+            allan.add(readings)
+            moments.add(readings)
+            for (offset, pressure) in readings.enumerated() {
+                detrend.add(x: Double(first + offset) / outputDataRate, y: pressure)
+            }
+        }
+        batch.removeAll()
+    }
+
+    /// This record with its batched readings handed over: what the figures are computed from.
+    private var handedOver: PressureNoise {
+        var record = self
+        record.handOverBatch()
+        return record
     }
 
     public struct Result: Sendable, Equatable, Codable {
@@ -62,6 +87,7 @@ public struct PressureNoise: Sendable {
 
     /// nil below 100 readings: too few for a noise figure worth a verdict.
     public var result: Result? {
+        guard batch.count == 0 else { return handedOver.result }
         let n = allan.readingCount
         guard n >= 100, let sigma = allan.deviation(factor: 1), let detrended = detrend.residualStandardDeviation
         else { return nil }
@@ -82,6 +108,7 @@ public struct PressureNoise: Sendable {
 
     /// Allan deviation at averaging time τ (seconds), if that τ was requested and has data.
     public func allanDeviation(at tau: Double) -> Double? {
-        allan.deviation(factor: Swift.max(1, Int((tau * outputDataRate).rounded())))
+        guard batch.count == 0 else { return handedOver.allanDeviation(at: tau) }
+        return allan.deviation(factor: Swift.max(1, Int((tau * outputDataRate).rounded())))
     }
 }

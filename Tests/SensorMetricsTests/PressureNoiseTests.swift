@@ -96,6 +96,36 @@ struct Gaussian {
         #expect(try #require(unmarked.result).rms.value > 0.45)
     }
 
+    /// Readings wait in a block of 256 before the estimators take them (`ReadingBatch`): every figure must still
+    /// count each one, whether read mid-block or with a gap arriving mid-block, and reading them must change
+    /// nothing. 1 000 readings (3 whole blocks and 232 more), a gap after reading 300 across which the pressure
+    /// jumps by 50 Pa: a gap placed anywhere else would put the jump into a two-sample difference.
+    @Test func readingsWaitingForABlockCountInEveryFigure() throws {
+        var random = Gaussian(seed: 23)
+        let values = (0..<1_000).map { ($0 < 300 ? 101_325 : 101_375) + 0.3 * random.next() }
+        func feed(readingFiguresAlongTheWay: Bool) -> PressureNoise {
+            var noise = PressureNoise(outputDataRate: 25, averagingTimes: [2])
+            for (i, value) in values.enumerated() {
+                if i == 300 { noise.markGap(missedReadings: 3) }
+                noise.add(value)
+                if readingFiguresAlongTheWay, (250..<350).contains(i) || i % 97 == 0 {
+                    _ = noise.result
+                    _ = noise.allanDeviation(at: 2)
+                }
+            }
+            return noise
+        }
+        let straight = feed(readingFiguresAlongTheWay: false), looked = feed(readingFiguresAlongTheWay: true)
+        let result = try #require(straight.result)
+        #expect(result == looked.result)
+        #expect(straight.allanDeviation(at: 2) == looked.allanDeviation(at: 2))
+        #expect(result.sampleCount == 1_000 && straight.gapCount == 1)
+        #expect(abs(result.meanPressure - values.reduce(0, +) / 1_000) < 1e-9)
+        #expect(abs(result.rms.value - 0.3) <= 3 * result.rms.expandedUncertainty)
+        // Allan at τ0: N − 2 second differences of N + 1 phase points in each run: 299 + 699.
+        #expect(try #require(result.allanDeviation.first).terms == 998)
+    }
+
     /// The offline analysis restarts its Allan differences at a gap and reports it (same data, same check).
     @Test func seriesAnalysisCountsGaps() throws {
         var random = Gaussian(seed: 22)

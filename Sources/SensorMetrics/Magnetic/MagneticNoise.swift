@@ -50,12 +50,8 @@ public struct MagneticNoise: Sendable {
     public let confidence: Double
 
     private var axes: [AxisRecord]
-    /// Readings not yet handed to the axes' estimators: x in the first `stagingLength` slots, y in the next, z in the
-    /// last. The estimators take them a block at a time, where their fast loops are; handed over one reading at a
-    /// time, their per-call work was most of a magnetometer run's estimator time.
-    private var staged: [Double]
-    private var stagedCount = 0
-    static let stagingLength = 256
+    /// Readings (pT, x, y and z) not yet handed to the axes' estimators, which take them a block at a time.
+    private var batch = ReadingBatch(channels: 3)
     /// Reading index, counting missed readings, so the detrending line keeps real time across gaps.
     private var index = 0
     private var readings = 0
@@ -91,41 +87,32 @@ public struct MagneticNoise: Sendable {
             factors: OverlappingAllanDeviation.octaves(upTo: Swift.max(1, Int(outputDataRate * 131_072))),
             memoryBudget: 1 << 14)
         axes = Array(repeating: AxisRecord(welch: welch, allan: allan), count: 3)
-        staged = Array(repeating: 0, count: 3 * Self.stagingLength)
     }
 
     /// Adds one reading of the three axes in µT, in order.
     public mutating func add(_ field: (x: Double, y: Double, z: Double)) {
-        let slot = stagedCount
-        staged.withUnsafeMutableBufferPointer { staged in
-            staged[slot] = field.x * Self.picoteslaPerMicrotesla
-            staged[Self.stagingLength + slot] = field.y * Self.picoteslaPerMicrotesla
-            staged[2 * Self.stagingLength + slot] = field.z * Self.picoteslaPerMicrotesla
-        }
-        stagedCount = slot + 1
+        batch.append(field.x * Self.picoteslaPerMicrotesla, field.y * Self.picoteslaPerMicrotesla,
+                     field.z * Self.picoteslaPerMicrotesla)
         index += 1
         readings += 1
-        if stagedCount == Self.stagingLength { handOverStaged() }
+        if batch.isFull { handOverBatch() }
     }
 
-    /// Gives the staged readings to each axis's estimators. They hold no gap (`markGap` hands over first), so their
-    /// indices run on from `index − stagedCount`.
-    private mutating func handOverStaged() {
-        guard stagedCount > 0 else { return }
-        let count = stagedCount, first = index - stagedCount
-        staged.withUnsafeBufferPointer { staged in
-            for axis in axes.indices {
-                let start = axis * Self.stagingLength
-                axes[axis].add(UnsafeBufferPointer(rebasing: staged[start..<(start + count)]), firstIndex: first, rate: outputDataRate)
-            }
+    /// Gives the batched readings to each axis's estimators. They hold no gap (`markGap` hands over first), so their
+    /// indices run on from `index − batch.count`.
+    private mutating func handOverBatch() {
+        guard batch.count > 0 else { return }
+        let first = index - batch.count
+        for axis in axes.indices {
+            batch.withReadings(of: axis) { axes[axis].add($0, firstIndex: first, rate: outputDataRate) }
         }
-        stagedCount = 0
+        batch.removeAll()
     }
 
-    /// This record with its staged readings handed over: what the figures are computed from.
+    /// This record with its batched readings handed over: what the figures are computed from.
     private var handedOver: MagneticNoise {
         var record = self
-        record.handOverStaged()
+        record.handOverBatch()
         return record
     }
 
@@ -133,7 +120,7 @@ public struct MagneticNoise: Sendable {
     /// no Welch segment spans it (the unfinished segment is dropped), and the detrending line keeps real time.
     public mutating func markGap(missedReadings: Int) {
         guard readings > 0 else { return }
-        handOverStaged()
+        handOverBatch()
         for axis in axes.indices { axes[axis].markGap() }
         index += Swift.max(0, missedReadings)
         gaps += 1
@@ -146,7 +133,7 @@ public struct MagneticNoise: Sendable {
     /// against `scipy.signal.welch`; nil before the first whole segment or for another axis.
     public func spectrum(axis: Int) -> (frequencies: [Double], density: [Double])? {
         guard axes.indices.contains(axis) else { return nil }
-        guard stagedCount == 0 else { return handedOver.spectrum(axis: axis) }
+        guard batch.count == 0 else { return handedOver.spectrum(axis: axis) }
         let welch = axes[axis].combinedWelch
         guard welch.segmentCount > 0 else { return nil }
         return (welch.frequencies, welch.psd(scaling: .density))
@@ -210,7 +197,7 @@ public struct MagneticNoise: Sendable {
     /// The figures, or nil before 100 readings and one whole Welch segment per axis.
     public var result: Result? {
         guard readings >= 100 else { return nil }
-        guard stagedCount == 0 else { return handedOver.result }
+        guard batch.count == 0 else { return handedOver.result }
         let duration = Double(index) / outputDataRate
         var results: [AxisResult] = []
         for (axis, name) in zip(axes, ["x", "y", "z"]) {
