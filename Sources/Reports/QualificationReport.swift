@@ -163,7 +163,10 @@ public struct QualificationReport: Sendable, Codable, Equatable {
         return decoder
     }
 
-    public func jsonData() throws -> Data { try Self.encoder().encode(self) }
+    /// The canonical JSON text, the same bytes `encoder()` writes (`CanonicalJSONEncoder`, a few times faster).
+    public func jsonData() throws -> Data {
+        try CanonicalJSONEncoder.encode(self) ?? Self.encoder().encode(self)
+    }
 
     public static func read(from path: String) throws -> QualificationReport {
         try decoder().decode(QualificationReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
