@@ -348,4 +348,26 @@ import Testing
             return String(part[part.index(after: start)..<end.lowerBound])
         }
     }
+
+    /// Plot coordinates to a tenth, against the `String(format: "%.1f")` they used to be written with: whole
+    /// numbers, halves either side of zero, values that round across a whole number, and seeded values over six
+    /// decades.
+    @Test func plotCoordinatesAreFormatsTenths() {
+        func reference(_ value: Double) -> String {
+            guard value.isFinite else { return "0" }
+            let rounded = (value * 10).rounded() / 10
+            return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
+        }
+        var values: [Double] = [0, -0.0, 0.04, -0.04, 0.05, -0.05, 0.15, -0.25, 0.95, -0.95, 9.96, -9.96, 1e6 + 0.35,
+                                123.45, -123.45, .nan, .infinity, 2e15 + 0.5]
+        var state: UInt64 = 0xC00D
+        for _ in 0..<50_000 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let unit = Double(state >> 11) / Double(1 << 53) - 0.5
+            values.append(unit * Double(1 << Int(state & 0x1F)))
+        }
+        for value in values {
+            #expect(SVGPlot.coordinate(value) == reference(value), "\(value)")
+        }
+    }
 }

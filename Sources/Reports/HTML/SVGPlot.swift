@@ -360,9 +360,17 @@ struct SVGPlot: Sendable {
     }
 
     /// A coordinate to a tenth of a pixel: enough for print, and it keeps the file small.
-    private func n(_ value: Double) -> String {
+    private func n(_ value: Double) -> String { Self.coordinate(value) }
+
+    /// `value` to a tenth: "12" for a whole number, else the tenths as `String(format: "%.1f")` writes them ("-0.3"),
+    /// from the integer count of tenths: Foundation's formatting was most of a report's HTML time.
+    static func coordinate(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
         let rounded = (value * 10).rounded() / 10
-        return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
+        if rounded == rounded.rounded() { return String(Int(rounded)) }
+        guard rounded.magnitude < 1e15 else { return String(format: "%.1f", rounded) }
+        // `rounded` is the double nearest k/10, within half an ulp of it: k comes back exactly, and %.1f prints k/10.
+        let tenths = Int((rounded * 10).rounded()).magnitude
+        return (rounded < 0 ? "-" : "") + String(tenths / 10) + "." + String(tenths % 10)
     }
 }
