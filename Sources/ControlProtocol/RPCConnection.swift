@@ -60,6 +60,7 @@ final class NotificationOutbox: Sendable {
         var pendingDrops = 0
         /// Dropped over the connection's life.
         var totalDrops = 0
+        /// Set by close() and finish(): nothing more is queued.
         var isClosed = false
     }
 
@@ -130,17 +131,23 @@ final class NotificationOutbox: Sendable {
         }
     }
 
-    /// Writes queued lines with `write` until ``close()`` or cancellation. Only one task may drain.
+    /// Writes queued lines with `write` until ``close()``, ``finish()`` or cancellation. Only one task may drain.
     func drain(_ write: (ByteBuffer) async throws -> Void) async throws {
         for await _ in wakeups {
-            while let item = dequeue() {
-                switch item {
-                case .line(let line):
-                    try await write(line)
-                case .overflow(let dropped):
-                    let overflow = RPCNotification(method: Self.overflowMethod, params: ["dropped": .int(Int64(dropped))])
-                    try await write(RPCMessage.notification(overflow).line)
-                }
+            try await writeQueued(write)
+        }
+        // A line queued just as finish() ended the wake-ups found none to wake this loop; after close() nothing is left.
+        if !Task.isCancelled { try await writeQueued(write) }
+    }
+
+    private func writeQueued(_ write: (ByteBuffer) async throws -> Void) async throws {
+        while let item = dequeue() {
+            switch item {
+            case .line(let line):
+                try await write(line)
+            case .overflow(let dropped):
+                let overflow = RPCNotification(method: Self.overflowMethod, params: ["dropped": .int(Int64(dropped))])
+                try await write(RPCMessage.notification(overflow).line)
             }
         }
     }
@@ -151,6 +158,12 @@ final class NotificationOutbox: Sendable {
             state.isClosed = true
             state.items.removeAll()
         }
+        wake.finish()
+    }
+
+    /// Refuses what comes but keeps what is queued: ``drain(_:)`` writes it, then ends.
+    func finish() {
+        state.withLock { $0.isClosed = true }
         wake.finish()
     }
 }

@@ -85,6 +85,8 @@ public struct RPCServer: Sendable {
     /// The bounds the server enforces.
     public let limits: RPCLimits
     private let handler: any RPCMethodHandler
+    /// The connections being served, shared by every copy of the server so that ``close(within:)`` reaches them.
+    private let connections: ServerConnections
 
     private typealias Connection = NIOAsyncChannel<LineFrame, ByteBuffer>
 
@@ -105,10 +107,11 @@ public struct RPCServer: Sendable {
         self.socketFileGroup = socketFileGroup
         self.limits = limits
         self.handler = handler
+        self.connections = ServerConnections(limit: limits.maxConnections)
     }
 
-    /// Binds (or adopts the inherited fd), serves until the task is cancelled, then closes the listener and all
-    /// connections and removes the socket file it created.
+    /// Binds (or adopts the inherited fd), serves until ``close(within:)`` or until the task is cancelled, then
+    /// closes the listener and all connections and removes the socket file it created. A server runs once.
     ///
     /// When binding, a stale socket file at ``socketPath`` is replaced, and the new one gets mode 0660
     /// (``socketFileMode``) and group ``socketFileGroup`` before `onListening` is called.
@@ -125,6 +128,7 @@ public struct RPCServer: Sendable {
                     try SocketSyscalls.setMode(Self.socketFileMode, ofFileAt: socketPath)
                 }
                 onListening()
+                connections.listening(on: listener.channel)
                 try await acceptConnections(from: inbound)
             }
         } catch {
@@ -157,27 +161,38 @@ public struct RPCServer: Sendable {
             unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true, childChannelInitializer: initialize)
     }
 
-    /// Serves each accepted connection in a child task until cancelled, refusing those over the limit.
+    /// Ends ``run(onListening:)`` the way a daemon stops: no connection is accepted any more, and each open one
+    /// stops taking requests, writes the notifications already queued for it (the `run.finished` of a run that
+    /// shutdown cancelled among them) and closes. A client that has not taken them within `grace` is cut off, so
+    /// one that stopped reading cannot hold the stop. Returns at once; `run` returns when the connections have closed.
+    public func close(within grace: Duration) {
+        connections.close(grace: grace)
+    }
+
+    /// Serves each accepted connection in a child task until closed or cancelled, refusing those over the limit.
     private func acceptConnections(from inbound: NIOAsyncChannelInboundStream<Connection>) async throws {
-        let slots = ConnectionSlots(limit: limits.maxConnections)
         try await withThrowingDiscardingTaskGroup { group in
             var lastID: UInt64 = 0
             do {
                 for try await connection in inbound {
-                    guard slots.acquire() else {
+                    guard connections.acquire() else {
                         group.addTask { await refuse(connection) }
                         continue
                     }
                     lastID += 1
                     let id = lastID
                     group.addTask {
-                        await serve(connection, id: id, releasingSlotIn: slots)
+                        await serve(connection, id: id)
                     }
                 }
             } catch is CancellationError {
-                // Cancellation is how the server is stopped.
+                // Cancellation is how the server is stopped at once.
             }
-            // The listener is gone: end the connections too.
+            // The listener is gone. Closed by close(within:), the connections first write what they have queued;
+            // those still writing when the grace is over are cut off with the rest.
+            if let grace = connections.closingGrace {
+                await connections.allClosed(within: grace)
+            }
             group.cancelAll()
         }
     }
@@ -196,33 +211,54 @@ public struct RPCServer: Sendable {
 
     /// Runs one connection: hello, then requests in order, with the notification queue drained alongside.
     /// Its slot is free again before the handler hears that it closed.
-    private func serve(_ channel: Connection, id: UInt64, releasingSlotIn slots: ConnectionSlots) async {
+    private func serve(_ channel: Connection, id: UInt64) async {
         let peer = await SocketSyscalls.peerCredentials(of: channel.channel)
         let connection = RPCConnection(id: id, peer: peer, notificationQueueDepth: limits.notificationQueueDepth)
+        connections.register(connection.outbox, id: id)
         do {
             try await channel.executeThenClose { inbound, outbound in
                 let hello = RPCNotification(method: "hello", params: await handler.hello())
                 try await outbound.write(RPCMessage.notification(hello).line)
+                // Whichever side ends first ends the connection, by throwing.
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask {
                         try await connection.outbox.drain { line in try await outbound.write(line) }
+                        // The server is closing and the queue is handed to the channel, whose close would drop
+                        // what it still holds.
+                        try await Self.sent(on: channel.channel)
+                        throw ConnectionEnd.serverClosing
                     }
-                    var bucket = TokenBucket(rate: limits.requestRate, burst: limits.requestBurst, now: .now)
-                    for try await frame in inbound {
-                        if let response = await answer(frame, on: connection, bucket: &bucket) {
-                            try await outbound.write(RPCMessage.response(response).line)
+                    group.addTask {
+                        var bucket = TokenBucket(rate: limits.requestRate, burst: limits.requestBurst, now: .now)
+                        for try await frame in inbound {
+                            if let response = await answer(frame, on: connection, bucket: &bucket) {
+                                try await outbound.write(RPCMessage.response(response).line)
+                            }
                         }
+                        throw ConnectionEnd.clientDoneSending
                     }
-                    // The client is done sending: stop the drain, even if it is waiting for a slow reader.
-                    group.cancelAll()
                 }
             }
         } catch {
-            // A connection ends on its own errors (peer gone, write failed) or on shutdown; no one to answer.
+            // A connection ends on its own errors (peer gone, write failed), on a ConnectionEnd or on shutdown; no
+            // one to answer.
         }
         connection.outbox.close()
-        slots.release()
+        connections.release(id: id)
         await handler.connectionClosed(connection)
+    }
+
+    /// Returns once everything written to `channel` so far has gone to the socket; on cancellation it closes the
+    /// channel, which ends the wait.
+    private static func sent(on channel: any Channel) async throws {
+        // Writes complete in order, so an empty one completes after all before it.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        channel.writeAndFlush(ByteBuffer(), promise: written)
+        try await withTaskCancellationHandler {
+            try await written.futureResult.get()
+        } onCancel: {
+            channel.close(promise: nil)
+        }
     }
 
     /// The response to one frame, or `nil` for a client notification or a blank line.
@@ -288,25 +324,100 @@ extension RPCServer {
     }
 }
 
-/// Counts the connections being served against the limit; shared by the accept loop and the connection tasks.
-private final class ConnectionSlots: Sendable {
-    private let open = Mutex(0)
+/// Why a connection's two halves stop: the first to end throws, which ends the other.
+private enum ConnectionEnd: Error {
+    /// The server is closing and the notification queue has been written out.
+    case serverClosing
+    /// The client is done sending: the drain stops too, even if it is waiting for a slow reader.
+    case clientDoneSending
+}
+
+/// The connections being served: their count against the limit and their notification queues, which a graceful
+/// close finishes. Shared by the accept loop, the connection tasks and ``RPCServer/close(within:)``.
+private final class ServerConnections: Sendable {
+    private struct State {
+        /// Slots taken, from acceptance to the end of the connection's task.
+        var open = 0
+        /// The queues of the connections past their start, by connection id.
+        var outboxes: [UInt64: NotificationOutbox] = [:]
+        var listener: (any Channel)?
+        /// Set by `close(grace:)`.
+        var closingGrace: Duration?
+    }
+
+    private let state = Mutex(State())
     private let limit: Int
+    /// Yields once no connection is open after a close has begun.
+    private let emptied: AsyncStream<Void>
+    private let emptiedSignal: AsyncStream<Void>.Continuation
 
     init(limit: Int) {
         self.limit = limit
+        (emptied, emptiedSignal) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Takes a slot, or returns `false` when all are taken.
     func acquire() -> Bool {
-        open.withLock { open in
-            guard open < limit else { return false }
-            open += 1
+        state.withLock { state in
+            guard state.open < limit else { return false }
+            state.open += 1
             return true
         }
     }
 
-    func release() {
-        open.withLock { $0 -= 1 }
+    /// Makes a connection's queue reachable by a close; finished at once if the close has begun.
+    func register(_ outbox: NotificationOutbox, id: UInt64) {
+        let closing = state.withLock { state in
+            state.outboxes[id] = outbox
+            return state.closingGrace != nil
+        }
+        if closing { outbox.finish() }
+    }
+
+    /// Frees the slot of a connection that has ended.
+    func release(id: UInt64) {
+        let lastAfterClose = state.withLock { state in
+            state.open -= 1
+            state.outboxes[id] = nil
+            return state.open == 0 && state.closingGrace != nil
+        }
+        if lastAfterClose { emptiedSignal.yield() }
+    }
+
+    /// The listening channel, for a close to end; closed at once if the close came first.
+    func listening(on listener: any Channel) {
+        let closing = state.withLock { state in
+            state.listener = listener
+            return state.closingGrace != nil
+        }
+        if closing { listener.close(promise: nil) }
+    }
+
+    /// Begins a graceful close; a second call changes nothing.
+    func close(grace: Duration) {
+        let started = state.withLock { state -> (listener: (any Channel)?, outboxes: [NotificationOutbox], empty: Bool)? in
+            guard state.closingGrace == nil else { return nil }
+            state.closingGrace = grace
+            return (state.listener, Array(state.outboxes.values), state.open == 0)
+        }
+        guard let started else { return }
+        started.listener?.close(promise: nil)
+        for outbox in started.outboxes { outbox.finish() }
+        if started.empty { emptiedSignal.yield() }
+    }
+
+    /// The grace of a graceful close that has begun.
+    var closingGrace: Duration? {
+        state.withLock { $0.closingGrace }
+    }
+
+    /// Returns when no connection is open, or when `grace` is over, or on cancellation.
+    func allClosed(within grace: Duration) async {
+        await withTaskGroup(of: Void.self) { race in
+            race.addTask { for await _ in self.emptied { return } }
+            race.addTask { try? await Task.sleep(for: grace) }
+            await race.next()
+            race.cancelAll()
+        }
     }
 }

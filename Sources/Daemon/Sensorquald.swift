@@ -233,8 +233,12 @@ struct Sensorquald: AsyncParsableCommand {
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 extension SimulatedRig.Lot: ExpressibleByArgument {}
 
-/// The control socket as a service: listens until graceful shutdown, then stops accepting.
+/// The control socket as a service: listens until graceful shutdown, then stops accepting and closes each connection
+/// once the notifications queued for it are written.
 struct ControlService: Service {
+    /// How long a client that does not read may hold the stop; far inside the unit's TimeoutStopSec.
+    static let closingGrace = Duration.seconds(2)
+
     let server: RPCServer
     let notifier: SystemdNotifier
     let logger: Logger
@@ -245,11 +249,15 @@ struct ControlService: Service {
         let status = readyStatus
         let logger = logger
         let path = server.inheritedFileDescriptor == nil ? server.socketPath : "socket from systemd"
-        try await cancelWhenGracefulShutdown {
+        let server = server
+        try await withGracefulShutdownHandler {
             try await server.run(onListening: {
                 logger.info("listening on \(path)")
                 notifier.ready(status: status)
             })
+        } onGracefulShutdown: {
+            // The scheduler has stopped by now; its last notifications are still queued for the watchers.
+            server.close(within: Self.closingGrace)
         }
     }
 }

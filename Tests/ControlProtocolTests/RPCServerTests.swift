@@ -259,6 +259,75 @@ struct RPCServerTests {
         await #expect(throws: ControlClientError.self) { try await client.call("echo", timeout: .seconds(5)) }
     }
 
+    @Test("closing the server writes each connection's queued notifications, then closes it")
+    func closeWritesWhatIsQueued() async throws {
+        let (ticksQueued, ticksQueuedSignal) = AsyncStream.makeStream(of: Int.self)
+        let (closed, closedSignal) = AsyncStream.makeStream(of: UInt64.self)
+        let total = 200
+        try await withServer(limits: RPCLimits(notificationQueueDepth: 16),
+                             handler: ToyHandler(ticksQueued: ticksQueuedSignal, closed: closedSignal),
+                             closedByBody: true) { path, server in
+            let channel = try await connectRaw(path: path)
+            try await channel.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(
+                    string: #"{"jsonrpc":"2.0","id":1,"method":"tick","params":{"count":200,"pad":100000}}"# + "\n"))
+                // 20 MB queued or dropped while nothing is read: the socket and NIO's buffer are full, 16 lines of 100 kB wait.
+                #expect(try await next("ticks queued", from: ticksQueued) == total)
+                server.close(within: .seconds(60))
+
+                // Every tick arrives or is counted in an overflow, up to the last one the handler queued; then the
+                // server closes the connection (the stream ends). The answer to the call, waiting behind the same
+                // full socket, may or may not be written: a closing server stops taking and answering requests.
+                let accounted = try await withDeadline("drain", .seconds(30)) {
+                    var expectedTick = 0
+                    for try await frame in inbound {
+                        guard case .notification(let notification) = try frame.message() else { continue }
+                        switch notification.method {
+                        case "tick":
+                            let n = Int(notification.params?["n"]?.intValue ?? -1)
+                            #expect(n == expectedTick, "ticks in order, gaps only where an overflow says so")
+                            expectedTick = n + 1
+                        case "overflow":
+                            expectedTick += Int(notification.params?["dropped"]?.intValue ?? 0)
+                        default:
+                            #expect(notification.method == "hello")
+                        }
+                    }
+                    return expectedTick
+                }
+                #expect(accounted == total, "the queued notifications are written before the connection closes")
+            }
+            _ = try await next("connection closed", from: closed)
+        }
+    }
+
+    @Test("a client that does not read cannot hold a closing server beyond its grace")
+    func closeCutsOffAStalledClient() async throws {
+        let (ticksQueued, ticksQueuedSignal) = AsyncStream.makeStream(of: Int.self)
+        let (path, stalled) = try await withDeadline("server closed") {
+            try await withServer(limits: RPCLimits(notificationQueueDepth: 16), handler: ToyHandler(ticksQueued: ticksQueuedSignal),
+                                 closedByBody: true) { path, server in
+                let stalled = try await connectRaw(path: path)
+                try await stalled.channel.writeAndFlush(ByteBuffer(
+                    string: #"{"jsonrpc":"2.0","id":1,"method":"tick","params":{"count":200,"pad":100000}}"# + "\n"))
+                #expect(try await next("ticks queued", from: ticksQueued) == 200)
+                // Never read: the server's writes stay blocked and only the grace ends the connection.
+                server.close(within: .milliseconds(100))
+                return (path, stalled)
+            }
+        }
+        try? await stalled.channel.close()
+        #expect(!FileManager.default.fileExists(atPath: path), "run returned and removed the socket file")
+        await #expect(throws: ControlClientError.self) { try await ControlClient.connect(path: path, timeout: .seconds(5)) }
+    }
+
+    @Test("a server closed before anyone connects stops at once")
+    func closeWithNoConnection() async throws {
+        try await withDeadline("server closed") {
+            try await withServer(closedByBody: true) { _, server in server.close(within: .seconds(60)) }
+        }
+    }
+
     @Test("the peer's credentials are read from the socket")
     func peerCredentials() async throws {
         try await withServer { path in

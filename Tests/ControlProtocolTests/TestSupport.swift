@@ -100,6 +100,16 @@ func withServer<T: Sendable>(
     limits: RPCLimits = RPCLimits(), handler: ToyHandler = ToyHandler(), inheritedFileDescriptor: Int32? = nil,
     socketPath: String? = nil, _ body: (String) async throws -> T
 ) async throws -> T {
+    try await withServer(limits: limits, handler: handler, inheritedFileDescriptor: inheritedFileDescriptor,
+                         socketPath: socketPath, closedByBody: false) { path, _ in try await body(path) }
+}
+
+/// Runs an ``RPCServer`` as above for `body`, which also gets the server; when `closedByBody`, the body ends it with
+/// ``RPCServer/close(within:)`` and this waits for `run` to return, else it is cancelled after the body.
+func withServer<T: Sendable>(
+    limits: RPCLimits = RPCLimits(), handler: ToyHandler = ToyHandler(), inheritedFileDescriptor: Int32? = nil,
+    socketPath: String? = nil, closedByBody: Bool, _ body: (String, RPCServer) async throws -> T
+) async throws -> T {
     let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let path = socketPath ?? directory + "/control.sock"
@@ -116,8 +126,8 @@ func withServer<T: Sendable>(
             try await group.waitForAll()  // Rethrows why the server did not start.
             throw DeadlineExceeded(what: "server start")
         }
-        let result = try await body(path)
-        group.cancelAll()
+        let result = try await body(path, server)
+        if !closedByBody { group.cancelAll() }
         try await group.waitForAll()
         return result
     }
