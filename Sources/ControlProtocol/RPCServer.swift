@@ -235,6 +235,9 @@ public struct RPCServer: Sendable {
                                 try await outbound.write(RPCMessage.response(response).line)
                             }
                         }
+                        // The answers may still wait in the channel (a long one far exceeds the socket's buffer),
+                        // and closing it would drop them.
+                        try await Self.sent(on: channel.channel)
                         throw ConnectionEnd.clientDoneSending
                     }
                 }

@@ -71,6 +71,29 @@ struct RPCServerTests {
         }
     }
 
+    @Test("a client that shuts down its side gets every answer whole, however far they overflow the socket's buffer")
+    func halfClosedClientGetsLongAnswers() async throws {
+        let (count, bytes) = (16, 512 << 10)
+        try await withServer { path in
+            let answers = try await withDeadline("answers", .seconds(60)) {
+                let channel = try await connectRaw(path: path, halfClosure: true)
+                return try await channel.executeThenClose { inbound, outbound in
+                    let requests = (1...count).map { #"{"jsonrpc":"2.0","id":\#($0),"method":"blob","params":{"bytes":\#(bytes)}}"# }
+                    try await outbound.write(ByteBuffer(string: requests.joined(separator: "\n")))
+                    outbound.finish()
+                    var messages: [RPCMessage] = []
+                    for try await frame in inbound { messages.append(try frame.message()) }
+                    return messages.dropFirst()
+                }
+            }
+            // 8 MiB of answers, most of it waiting in NIO behind the socket's few hundred kB when the requests end:
+            // a connection closed then would drop it.
+            let blob = JSONValue.string(String(repeating: "x", count: bytes))
+            #expect(answers.count == count)
+            #expect(answers.elementsEqual((1...count).map { .response(RPCResponse(id: .number(Int64($0)), result: blob)) }))
+        }
+    }
+
     @Test("invalid JSON gets -32700 with id null, and the connection stays usable")
     func parseErrorKeepsConnection() async throws {
         try await withServer { path in

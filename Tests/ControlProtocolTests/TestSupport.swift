@@ -46,13 +46,18 @@ struct TickParams: Codable {
     var pad: Int?
 }
 
+/// Parameters of the toy `blob` method: the length of the string it answers.
+struct BlobParams: Codable {
+    var bytes: Int
+}
+
 /// Parameters of the toy `add` method.
 struct AddParams: Codable {
     var a: Int64
     var b: Int64
 }
 
-/// A method handler for tests: `echo`, `add`, `tick` (pushes notifications), `whoami`.
+/// A method handler for tests: `echo`, `add`, `tick` (pushes notifications), `blob` (a long answer), `whoami`.
 struct ToyHandler: RPCMethodHandler {
     /// Receives the number of ticks queued each time a `tick` call has queued all of its notifications.
     var ticksQueued: AsyncStream<Int>.Continuation?
@@ -81,6 +86,8 @@ struct ToyHandler: RPCMethodHandler {
             }
             ticksQueued?.yield(tick.count)
             return .int(Int64(tick.count))
+        case "blob":
+            return .string(String(repeating: "x", count: try params.decodeParams(as: BlobParams.self).bytes))
         case "whoami":
             guard let peer = connection.peer else { return .null }
             return ["uid": .int(Int64(peer.uid)), "gid": .int(Int64(peer.gid)), "pid": .int(Int64(peer.pid))]
