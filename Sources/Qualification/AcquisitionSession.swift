@@ -261,13 +261,15 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
             try cancellation.progress.acquiring("run thread serving " + buses.map { "bus \($0.bus.device)" }.joined(separator: ", ")) { heartbeat in
                 while true {
                     if cancellation.isCancelled { throw RunCancelled() }
-                    var earliest: (bus: BusAcquisition<DUT>, due: Int64)?
-                    for bus in buses {
-                        if let due = bus.nextDeadline, due < earliest?.due ?? .max { earliest = (bus, due) }
+                    // By position: holding each bus in a variable retained and released it, per reading.
+                    var earliest = -1
+                    var next = Int64.max
+                    for position in buses.indices {
+                        if let due = buses[position].nextDeadline, due < next { (earliest, next) = (position, due) }
                     }
-                    guard let (bus, next) = earliest, next < deadline else { break }
+                    guard earliest >= 0, next < deadline else { break }
                     clock.sleep(until: next)
-                    bus.serveNext()
+                    buses[earliest].serveNext()
                     heartbeat.beat()
                     if next - routed >= 1_000_000_000 {
                         routed = next
