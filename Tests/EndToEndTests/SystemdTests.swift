@@ -56,7 +56,7 @@ import Testing
         let took = ContinuousClock.now - signalled
         print("SIGTERM during a noise record: exit \(exit) after \(took) (TimeoutStopSec=\(timeoutStop) s)")
         #expect(exit == 0, "log:\n\(daemon.log)")
-        #expect(took < .seconds(timeoutStop))
+        #expect(took < .seconds(timeoutStop), "log:\n\(daemon.log)")
 
         let status = try #require(finished)
         #expect(status.state == "cancelled")
