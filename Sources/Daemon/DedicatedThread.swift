@@ -1,4 +1,5 @@
 import Foundation
+import SensorIO
 
 /// Runs blocking work (bus transfers, waits on the rig clock, fsync) on a thread of its own and awaits it,
 /// so that the Swift concurrency pool never blocks (DESIGN.md §3). The awaiting task owns the thread's
@@ -14,7 +15,8 @@ enum DedicatedThread {
     static func run<T: Sendable>(name: String, batch: Bool = false, _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             let thread = Thread {
-                if batch { ThreadSyscalls.setCurrentThreadNiceness(batchNiceness) }
+                CurrentThread.name(name)
+                if batch { CurrentThread.setNiceness(batchNiceness) }
                 continuation.resume(returning: body())
             }
             thread.name = name

@@ -43,7 +43,9 @@ final class LiveRead: Sendable {
         let rate = params.rateHz ?? (chip.sensorClass == "gas" ? 1 : 10)
         let follow = params.follow ?? false
         let started: Result<ReadStarted, RPCError> = await withCheckedContinuation { continuation in
+            let name = "read \(slot.id)"
             let thread = Thread {
+                CurrentThread.name(name)
                 let reader: SlotReader
                 // The supply stays on after the read (a run switches it off at its end), so a dump that follows reads
                 // the chip as the read left it.
@@ -65,7 +67,7 @@ final class LiveRead: Sendable {
                 withExtendedLifetime(power) {}
                 finished()
             }
-            thread.name = "read \(slot.id)"
+            thread.name = name
             thread.stackSize = 1 << 20
             thread.start()
         }

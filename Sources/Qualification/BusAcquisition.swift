@@ -84,7 +84,9 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
 
     /// Serves the bus on a thread of its own until `stop()`.
     func start() {
+        let name = "sq-bus-\(bus.id)"
         let thread = Thread { [self] in
+            CurrentThread.name(name)
             progress.acquiring("bus \(bus.device)") { heartbeat in
                 while !stopRequested.load(ordering: .relaxed) {
                     runJobs()
@@ -99,7 +101,7 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
             runJobs()
             finished.signal()
         }
-        thread.name = "sq-bus-\(bus.id)"
+        thread.name = name
         thread.stackSize = 1 << 20
         self.thread = thread
         thread.start()

@@ -15,18 +15,11 @@ enum ChamberFeedSyscalls {
     private static let getPipeSize: Int32 = 1032
     private static let setPipeSize: Int32 = 1031
 
-    /// Names the calling thread for the kernel (`/proc/PID/task/TID/comm`, `top -H`), which Foundation's
-    /// `Thread.name` does not reach on Linux, and lowers its scheduling priority to niceness 19: the renderer is the
-    /// rig, not the daemon, and yields the CPU to it. The name is written to /proc/thread-self/comm (at most 15 bytes
-    /// are kept; pthread_setname_np is not in the Glibc module). Failures leave the thread as it was.
+    /// Names the calling thread for the kernel and lowers its scheduling priority to niceness 19: the renderer is
+    /// the rig, not the daemon, and yields the CPU to it.
     static func markAsSimulator(named name: String) {
-        let descriptor = open("/proc/thread-self/comm", O_WRONLY)
-        if descriptor >= 0 {
-            let bytes = Array(name.utf8.prefix(15))
-            _ = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            close(descriptor)
-        }
-        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        CurrentThread.name(name)
+        CurrentThread.setNiceness(19)
     }
 
     /// `mkfifo(path, 0600)`.
