@@ -15,8 +15,8 @@ enum DedicatedThread {
     static func run<T: Sendable>(name: String, batch: Bool = false, _ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             let thread = Thread {
-                CurrentThread.name(name)
-                if batch { CurrentThread.setNiceness(batchNiceness) }
+                ThreadSyscalls.nameCurrentThread(name)
+                if batch { ThreadSyscalls.setCurrentThreadNiceness(batchNiceness) }
                 continuation.resume(returning: body())
             }
             thread.name = name

@@ -45,7 +45,7 @@ final class LiveRead: Sendable {
         let started: Result<ReadStarted, RPCError> = await withCheckedContinuation { continuation in
             let name = "read \(slot.id)"
             let thread = Thread {
-                CurrentThread.name(name)
+                ThreadSyscalls.nameCurrentThread(name)
                 let reader: SlotReader
                 // The supply stays on after the read (a run switches it off at its end), so a dump that follows reads
                 // the chip as the read left it.

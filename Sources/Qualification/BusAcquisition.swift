@@ -86,7 +86,7 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     func start() {
         let name = "sq-bus-\(bus.id)"
         let thread = Thread { [self] in
-            CurrentThread.name(name)
+            ThreadSyscalls.nameCurrentThread(name)
             progress.acquiring("bus \(bus.device)") { heartbeat in
                 while !stopRequested.load(ordering: .relaxed) {
                     runJobs()

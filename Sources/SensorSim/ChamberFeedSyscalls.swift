@@ -18,8 +18,8 @@ enum ChamberFeedSyscalls {
     /// Names the calling thread for the kernel and lowers its scheduling priority to niceness 19: the renderer is
     /// the rig, not the daemon, and yields the CPU to it.
     static func markAsSimulator(named name: String) {
-        CurrentThread.name(name)
-        CurrentThread.setNiceness(19)
+        ThreadSyscalls.nameCurrentThread(name)
+        ThreadSyscalls.setCurrentThreadNiceness(19)
     }
 
     /// `mkfifo(path, 0600)`.

@@ -1,8 +1,8 @@
 // The calls that describe the calling thread to the kernel (STYLE §2.2): its name and its scheduling niceness.
 import Glibc
 
-/// The calling thread as the kernel sees it.
-public enum CurrentThread {
+/// The calling thread as the kernel sees it: its name and its niceness.
+public enum ThreadSyscalls {
     /// The most bytes of a name the kernel keeps (TASK_COMM_LEN, 16, less the terminating NUL).
     public static let nameLimit = 15
 
@@ -11,7 +11,7 @@ public enum CurrentThread {
     /// (a run thread showed as the concurrency pool's "…root.default-qos"). The name is written to
     /// /proc/thread-self/comm (pthread_setname_np is not in the Glibc module), cut to `nameLimit` bytes at a character
     /// boundary. A failure leaves the thread as it was: a name is for people looking at the process.
-    public static func name(_ name: String) {
+    public static func nameCurrentThread(_ name: String) {
         let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         defer { close(descriptor) }
@@ -33,7 +33,7 @@ public enum CurrentThread {
     /// `setpriority(PRIO_PROCESS, 0, niceness)`: on Linux the nice value is per thread and `who = 0` is the calling
     /// thread (setpriority(2), NOTES), so this changes only the caller. Lowering the priority needs no privilege; a
     /// failure leaves the thread as it was, which is only slower to yield.
-    public static func setNiceness(_ niceness: Int32) {
+    public static func setCurrentThreadNiceness(_ niceness: Int32) {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness)
     }
 }
