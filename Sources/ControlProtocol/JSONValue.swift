@@ -84,9 +84,7 @@ extension JSONValue {
     /// Non-finite `Double` fields become the strings `"NaN"`, `"Infinity"` and `"-Infinity"`.
     /// - Throws: `EncodingError` if `value` cannot be encoded.
     public init<T: Encodable>(encoding value: T) throws {
-        let data = try JSONCoding.makeEncoder().encode(value)
-        // The encoder's own text, read back without Decodable; JSONDecoder only if the reader gives up.
-        self = try JSONValueReader.value(of: data) ?? JSONCoding.makeDecoder().decode(JSONValue.self, from: data)
+        self = try JSONValueEncoder.encode(value)
     }
 
     /// Decodes a `Decodable` value from this JSON value, as `JSONDecoder` would from its text.
@@ -159,13 +157,14 @@ extension JSONValue {
 
     /// Compact one-line UTF-8 JSON with sorted keys and no trailing newline.
     public func jsonData() -> Data {
-        do {
-            return try JSONCoding.makeEncoder().encode(self)
-        } catch {
-            // `encode(to:)` writes only strings, numbers, booleans, nulls and containers of them, and replaces
-            // non-finite doubles by strings, so JSONEncoder has nothing left to reject.
-            preconditionFailure("encoding a JSONValue cannot fail: \(error)")
-        }
+        Data(jsonBytes())
+    }
+
+    /// ``jsonData()`` as bytes (`JSONValueWriter`).
+    func jsonBytes() -> [UInt8] {
+        var bytes: [UInt8] = []
+        JSONValueWriter.write(self, into: &bytes)
+        return bytes
     }
 }
 

@@ -250,12 +250,9 @@ public enum RPCMessage: Sendable, Equatable {
 
     /// The message as one line of the socket: compact JSON and `\n`.
     var line: ByteBuffer {
-        let json = jsonData()
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(json.count + 1)
-        buffer.writeBytes(json)
-        buffer.writeInteger(UInt8(ascii: "\n"))
-        return buffer
+        var bytes = jsonValue.jsonBytes()
+        bytes.append(UInt8(ascii: "\n"))
+        return ByteBuffer(bytes: bytes)
     }
 
     /// A short reason from a JSONDecoder failure, without Swift type names.
