@@ -87,6 +87,29 @@ import Testing
         #expect(analysis.peakMagnitude == 1)
     }
 
+    /// The clip count and the peak are tallied in four lanes: whatever the blocks' sizes and wherever the peak falls
+    /// among the lanes or the tail, they are a plain scan's; a NaN sample is neither clipped nor the peak.
+    @Test func tallyLanesAgreeWithAPlainScan() {
+        let clipLevel = 0.9
+        for peakPosition in 0..<11 {
+            var samples = (0..<11).map { index in index % 3 == 0 ? -0.95 : 0.1 * Double(index % 5) }
+            samples[peakPosition] = peakPosition % 2 == 0 ? -0.99 : 0.99
+            samples[(peakPosition + 5) % 11] = .nan
+            for blockSize in [1, 3, 4, 5, 7, 11] {
+                var analysis = AcousticChannelAnalysis(sampleRate: 48_000, clipLevel: clipLevel)
+                var start = 0
+                while start < samples.count {
+                    let end = min(samples.count, start + blockSize)
+                    samples[start..<end].withUnsafeBufferPointer { analysis.add($0) }
+                    start = end
+                }
+                let finite = samples.filter { !$0.isNaN }
+                #expect(analysis.clippedSamples == finite.filter { abs($0) >= clipLevel }.count, "block \(blockSize)")
+                #expect(analysis.peakMagnitude == 0.99, "peak at \(peakPosition), block \(blockSize)")
+            }
+        }
+    }
+
     /// Shorter than one segment: no figure at all.
     @Test func tooShortForASegment() {
         var analysis = AcousticChannelAnalysis(sampleRate: 48_000)

@@ -69,18 +69,30 @@ public struct AcousticChannelAnalysis: Sendable {
 
     /// Adds a block of samples, in order.
     public mutating func add(_ block: UnsafeBufferPointer<Double>) {
-        // Local tallies, counted and compared without branches: the loop the compiler can vectorize, not one that
-        // stores two properties per sample.
-        var clipped = 0
-        var peak = peakMagnitude
+        // Local tallies, counted and compared without branches, in four lanes (samples 0, 4, 8… in the first): one
+        // running maximum waited on the one before, four cycles a sample. A NaN never becomes the peak.
+        var clipped = (0, 0, 0, 0)
+        var peak = (peakMagnitude, peakMagnitude, peakMagnitude, peakMagnitude)
         let level = clipLevel
-        for sample in block {
+        func tally(_ sample: Double, _ clipped: inout Int, _ peak: inout Double) {
             let magnitude = abs(sample)
             clipped &+= magnitude >= level ? 1 : 0
             peak = magnitude > peak ? magnitude : peak
         }
-        clippedSamples += clipped
-        peakMagnitude = peak
+        var index = 0
+        while index + 4 <= block.count {
+            tally(block[index], &clipped.0, &peak.0)
+            tally(block[index + 1], &clipped.1, &peak.1)
+            tally(block[index + 2], &clipped.2, &peak.2)
+            tally(block[index + 3], &clipped.3, &peak.3)
+            index += 4
+        }
+        while index < block.count {
+            tally(block[index], &clipped.0, &peak.0)
+            index += 1
+        }
+        clippedSamples += clipped.0 + clipped.1 + clipped.2 + clipped.3
+        peakMagnitude = max(peak.0, peak.1, peak.2, peak.3)
         sampleCount += block.count
         noisePSD?.add(block)
         tonePSD?.add(block)
