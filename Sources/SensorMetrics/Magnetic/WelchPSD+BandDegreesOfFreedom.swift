@@ -39,9 +39,10 @@ extension WelchPSD {
             // Pairs of segments `lag` apart, both orders when lag > 0.
             let pairs = Double(runs.reduce(0) { $0 + Swift.max(0, $1 - lag) }) * (lag == 0 ? 1 : 2)
             let spectrum = window.shiftedProductSpectrum(shift: lag * hop)
-            // |C_D(m)|² for any integer m: the DFT of a real sequence is conjugate-symmetric.
+            // |C_D(m)|² for −L < m < 2L (bin differences and sums): the DFT of a real sequence is conjugate-symmetric.
+            // Folded by comparison, not `%`: two divisions per pair were most of this sum's time.
             func psi(_ m: Int) -> Double {
-                let r = ((m % length) + length) % length
+                let r = m < 0 ? m + length : (m >= length ? m - length : m)
                 return spectrum[r <= length / 2 ? r : length - r]
             }
             var inner = 0.0
