@@ -292,7 +292,8 @@ enum JSONCoding {
         value.isNaN ? nan : (value > 0 ? infinity : negativeInfinity)
     }
 
-    /// A new encoder for each use: encoders are cheap, and this keeps callers free of shared mutable state.
+    /// The encoder whose text `JSONValueWriter` writes and whose values `JSONValueEncoder` builds: the daemon no longer
+    /// encodes through it, their tests compare with it. A new encoder for each use keeps callers free of shared state.
     static func makeEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
