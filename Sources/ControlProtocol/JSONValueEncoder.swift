@@ -52,31 +52,13 @@ struct JSONValueEncoder {
     /// and JSONDecoder takes that decimal's own value, 1234567890123456800, not the double's 1234567890123456768.
     private static func wholeNumber(_ value: Double) -> Int64? {
         if value.magnitude < 1e16 { return Int64(value) }
-        var digits: UInt64 = 0
-        var fractionDigits = 0
-        var exponent = 0
-        var inFraction = false
-        let text = value.magnitude.description
-        var index = text.utf8.startIndex
-        while index < text.utf8.endIndex {
-            let byte = text.utf8[index]
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"):
-                digits = digits * 10 + UInt64(byte - UInt8(ascii: "0"))   // 17 significant digits at most
-                if inFraction { fractionDigits += 1 }
-            case UInt8(ascii: "."):
-                inFraction = true
-            case UInt8(ascii: "e"):
-                exponent = Int(text[text.utf8.index(after: index)...]) ?? 0
-                index = text.utf8.endIndex
-                continue
-            default:
-                return nil
-            }
-            index = text.utf8.index(after: index)
-        }
-        var magnitude = digits
-        for _ in 0..<max(0, exponent - fractionDigits) {
+        // "1.2345678901234568e+18": the mantissa's digits, scaled by ten to the exponent less its fraction digits.
+        let parts = value.magnitude.description.split(separator: "e")
+        guard parts.count == 2, let exponent = Int(parts[1]) else { return nil }
+        let mantissa = parts[0].split(separator: ".", maxSplits: 1)
+        let fraction = mantissa.count == 2 ? mantissa[1] : ""
+        guard exponent >= fraction.count, var magnitude = UInt64(mantissa[0] + fraction) else { return nil }
+        for _ in 0..<(exponent - fraction.count) {
             let (product, overflow) = magnitude.multipliedReportingOverflow(by: 10)
             if overflow { return nil }
             magnitude = product
