@@ -275,7 +275,8 @@ public final class MicrophoneRunEngine {
         while true {
             let commanded = spl + sourceCorrection
             try source.play(frequency: stimulus.toneHz, spl: commanded)
-            let analyses = try record(seconds: duration, settle: stimulus.settle, spectra: .tone, saveAs: name)
+            let analyses = try record(seconds: duration, settle: stimulus.settle, spectra: .tone, referenceSpectra: .tone,
+                                      saveAs: name)
             guard let reference = analyses.reference?.distortion(nominalToneHz: stimulus.toneHz),
                   let truth = trueSPL(reference) else {
                 throw RunFailure(description: String(format: "the reference microphone hears no %.0f Hz tone at %.1f dB SPL: check the source",
@@ -405,16 +406,22 @@ public final class MicrophoneRunEngine {
     /// Reads and drops `settle` s, then feeds `seconds` s of every microphone channel (and the reference
     /// microphone's) into fresh analyses.
     /// `spectra`: what the record is for: a quiet record's noise, or a tone's distortion (each PSD costs as much as
-    /// the rest of the analysis).
+    /// the rest of the analysis). Only the channels a figure is read from compute it: the microphones (`only` one
+    /// of them, if given), and the reference microphone with `referenceSpectra` (its tone when it levels the
+    /// source; nothing in a quiet record). The others are still counted: samples, clips, peak.
     /// `saveAs`: the record's WAV files (`openRecording`), all channels or `only` one microphone's; half a WAV is no
     /// recording, so a record that fails removes its files.
-    private func record(seconds: Double, settle: Double, spectra: AcousticChannelAnalysis.Spectra, saveAs name: String,
+    private func record(seconds: Double, settle: Double, spectra: AcousticChannelAnalysis.Spectra,
+                        referenceSpectra: AcousticChannelAnalysis.Spectra = [], saveAs name: String,
                         only microphone: Int? = nil) throws -> Record {
         guard let capture, let interface else { throw RunFailure(description: "the capture is not open") }
         let format = interface.format
         let clip = format.sample.clipLevel
-        func analysis() -> AcousticChannelAnalysis { AcousticChannelAnalysis(sampleRate: sampleRate, clipLevel: clip, spectra: spectra) }
-        var result = Record(microphones: microphones.map { _ in analysis() }, reference: referenceMicrophone.map { _ in analysis() })
+        func analysis(_ spectra: AcousticChannelAnalysis.Spectra) -> AcousticChannelAnalysis {
+            AcousticChannelAnalysis(sampleRate: sampleRate, clipLevel: clip, spectra: spectra)
+        }
+        var result = Record(microphones: microphones.indices.map { analysis(microphone == nil || microphone == $0 ? spectra : []) },
+                            reference: referenceMicrophone.map { _ in analysis(referenceSpectra) })
         var toDrop = Int((settle * sampleRate).rounded())
         var toKeep = Int((seconds * sampleRate).rounded())
         let tracked = microphones.map(\.slot.channel) + (referenceMicrophone.map { [$0.channel] } ?? [])
