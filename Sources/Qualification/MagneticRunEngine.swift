@@ -51,7 +51,11 @@ public final class MagneticRunEngine {
         let runStart = clock.now()
         session = AcquisitionSession(clock: clock, cancellation: cancellation, plannedDuration: request.plan.plannedDuration,
                                      runStart: runStart, events: emit) { reading, row in
-            for value in [reading.field.x, reading.field.y, reading.field.z, reading.temperature ?? .nan] { row.append(value) }
+            // One append per value: an array literal here was a heap array per reading.
+            row.append(reading.field.x)
+            row.append(reading.field.y)
+            row.append(reading.field.z)
+            row.append(reading.temperature ?? .nan)
             for raw in reading.raw.prefix(3) { row.append(Double(raw)) }
         }
         let (state, failure) = session.conduct(duts: duts, probe: probe, steps: executeSteps, analyse: analyse,
@@ -142,10 +146,12 @@ public final class MagneticRunEngine {
                     }
                 }
                 try session.acquire(for: duration) { dut, timed in
-                    if timed.missedBefore > 0 { self.noiseRecords[dut]?.markGap(missedReadings: timed.missedBefore) }
                     let field = timed.reading.field
-                    self.noiseRecords[dut]?.add((x: field.x, y: field.y, z: field.z))
-                    if let t = timed.reading.temperature { self.temperatures[dut, default: RunningMoments()].add(t) }
+                    self.noiseRecords.update(at: dut) { record in
+                        if timed.missedBefore > 0 { record.markGap(missedReadings: timed.missedBefore) }
+                        record.add((x: field.x, y: field.y, z: field.z))
+                    }
+                    if let t = timed.reading.temperature { self.temperatures.update(at: dut, default: RunningMoments()) { $0.add(t) } }
                 }
                 detail = String(format: "coil off, %.0f s, band %g–%g Hz, Welch segments %.0f s", duration, band.lowerBound,
                                 band.upperBound, segment)

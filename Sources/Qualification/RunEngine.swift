@@ -53,13 +53,15 @@ public final class RunEngine {
         runStart = clock.now()
         session = AcquisitionSession(clock: clock, cancellation: cancellation, plannedDuration: request.plan.plannedDuration,
                                      runStart: runStart, events: emit) { reading, row in
-            for value in [reading.pressure, reading.temperature, Double(reading.rawPressure), Double(reading.rawTemperature)] {
-                row.append(value)
-            }
+            // One append per value: an array literal here was a heap array per reading.
+            row.append(reading.pressure)
+            row.append(reading.temperature)
+            row.append(Double(reading.rawPressure))
+            row.append(Double(reading.rawTemperature))
         }
-        session.observe = { [unowned self] timed in
-            resolution[timed.dut] = Swift.max(resolution[timed.dut] ?? 0, timed.reading.pressureStep)
-        }
+        // Strongly held: an `unowned self` was an atomic strong retain and a release per reading.
+        let resolution = self.resolution
+        session.observe = { timed in resolution.add(timed.reading.pressureStep, dut: timed.dut) }
         let (state, failure) = session.conduct(duts: duts, probe: probe, steps: executeSteps, analyse: analyse)
         return RunOutcome(id: request.id, state: state, planName: request.plan.name, specName: request.spec.name,
                           simulated: connector.isSimulated, runSeconds: elapsedSeconds, steps: steps,
@@ -139,7 +141,7 @@ public final class RunEngine {
     /// The noise record of the mode now running, by DUT.
     private var modeRecords = PerDUT<PressureNoise>()
     private var temperatures = PerDUT<RunningMoments>()
-    private var resolution = PerDUT<Double>()
+    private let resolution = PressureSteps()
     private var dwells = PerDUT<[PressureAccuracy.Dwell]>()
 
     private func executeSteps() throws {
@@ -165,9 +167,11 @@ public final class RunEngine {
                                                              duration: duration)
                 }
                 try session.acquire(for: duration) { dut, reading in
-                    if reading.missedBefore > 0 { self.noiseRecords[dut]?.markGap(missedReadings: reading.missedBefore) }
-                    self.noiseRecords[dut]?.add(reading.reading.pressure)
-                    self.temperatures[dut, default: RunningMoments()].add(reading.reading.temperature)
+                    self.noiseRecords.update(at: dut) { record in
+                        if reading.missedBefore > 0 { record.markGap(missedReadings: reading.missedBefore) }
+                        record.add(reading.reading.pressure)
+                    }
+                    self.temperatures.update(at: dut, default: RunningMoments()) { $0.add(reading.reading.temperature) }
                 }
                 detail = String(format: "at %.0f Pa, settled in %.1f s", setpoint, settle)
             case .noiseByMode(let duration, let setpoint):
@@ -223,8 +227,10 @@ public final class RunEngine {
             }
             try session.acquire(for: duration, skip: Self.modeSettle) { dut, reading in
                 guard active.contains(dut) else { return }
-                if reading.missedBefore > 0 { self.modeRecords[dut]?.markGap(missedReadings: reading.missedBefore) }
-                self.modeRecords[dut]?.add(reading.reading.pressure)
+                self.modeRecords.update(at: dut) { record in
+                    if reading.missedBefore > 0 { record.markGap(missedReadings: reading.missedBefore) }
+                    record.add(reading.reading.pressure)
+                }
             }
             for index in active {
                 guard var list = modeNoise[index], !list.isEmpty else { continue }
@@ -333,14 +339,14 @@ public final class RunEngine {
             dut.outcome.noise = noiseRecords[index]?.result
             dut.outcome.noiseByMode = modeNoise[index]
             dut.outcome.conditions?.temperatureC = temperatures[index]?.mean
-            dut.outcome.conditions?.resolutionPa = resolution[index]
+            dut.outcome.conditions?.resolutionPa = resolution.largest[index]
             let measured = (dwells[index] ?? []).filter { $0.dut.count > 0 }
             if let calibration, measured.count >= 2 {
                 let record = noiseRecords[index]
                 dut.outcome.accuracy = PressureAccuracy.evaluate(
                     dwells: measured, calibration: calibration,
                     dutAllanDeviation: { tau in record?.allanDeviation(at: tau) },
-                    resolution: resolution[index] ?? 0, fitReferencePressure: 101_325)
+                    resolution: resolution.largest[index] ?? 0, fitReferencePressure: 101_325)
             }
             dut.outcome.missing = missingData(for: dut, noise: dut.outcome.noise)
             dut.outcome.figures = PressureFigures.qualify(dut.outcome, spec: spec)
@@ -380,5 +386,16 @@ public final class RunEngine {
         }
         if let lost = dut.outcome.lost, !missing.isEmpty { missing.append("cause: \(lost)") }
         return missing
+    }
+}
+
+/// Each DUT's coarsest pressure step seen in the run: the compensated output's resolution, which the accuracy budget
+/// counts. Apart from the engine, so that the session's per-reading observer holds it strongly (the engine holds the
+/// session, so the observer could reach the engine only unowned).
+private final class PressureSteps {
+    private(set) var largest = PerDUT<Double>()
+
+    func add(_ step: Double, dut: Int) {
+        largest[dut] = Swift.max(largest[dut] ?? 0, step)
     }
 }
