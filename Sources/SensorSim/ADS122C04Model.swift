@@ -60,7 +60,7 @@ struct ADS122C04Model: SimulatedI2CChip {
 
     // MARK: I2C
 
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         update(at: time, environment: environment)
         guard let command = bytes.first else { return }
         switch command {

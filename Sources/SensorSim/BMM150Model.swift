@@ -88,7 +88,7 @@ struct BMM150Model: SimulatedI2CChip {
 
     // MARK: I2C
 
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         coilField = response.apply(environment.coil.field(at: time))
         guard let first = bytes.first else { return }
         update(at: time)

@@ -69,7 +69,7 @@ struct BMP390Model: BufferReadChip {
 
     /// A write: first byte sets the register pointer; further bytes are (data, address, data …) pairs as the
     /// BMP3 interface defines a multi-byte write (datasheet §6.1.2): the first data byte goes to the pointer.
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         let chamber = environment.pressure
         guard let first = bytes.first else { return }
         pointer = first & 0x7F

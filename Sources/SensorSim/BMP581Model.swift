@@ -63,7 +63,7 @@ struct BMP581Model: SimulatedI2CChip {
 
     /// A write: the first byte sets the register pointer, further bytes go to consecutive registers (the
     /// BMP5 API writes OSR_CONFIG and ODR_CONFIG in one transfer).
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         let chamber = environment.pressure
         guard let first = bytes.first else { return }
         update(at: time, chamber: chamber)

@@ -86,7 +86,7 @@ struct DPS310Model: SimulatedI2CChip {
     // MARK: I2C
 
     /// A write: the first byte sets the register pointer, further bytes go to consecutive registers.
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         let chamber = environment.pressure
         guard let first = bytes.first else { return }
         update(at: time, chamber: chamber)

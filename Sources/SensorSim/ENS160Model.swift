@@ -62,7 +62,7 @@ struct ENS160Model: SimulatedI2CChip {
     // MARK: I2C
 
     /// The first byte sets the register pointer, further bytes go to consecutive registers.
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         update(to: time, environment: environment)
         guard let first = bytes.first else { return }
         pointer = first & 0x7F

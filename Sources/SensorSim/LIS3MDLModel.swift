@@ -74,7 +74,7 @@ struct LIS3MDLModel: BufferReadChip {
 
     /// A write: the first byte is the sub-address (bit 7: auto-increment); further bytes go to that register and,
     /// with bit 7 set, the ones after it.
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         guard let first = bytes.first else { return }
         update(at: time, coil: environment.coil)
         pointer = first & 0x7F

@@ -68,7 +68,7 @@ struct LPS22HHModel: SimulatedI2CChip {
 
     /// A write: the first byte sets the register pointer; further bytes go to consecutive registers while
     /// IF_ADD_INC is on, else all to the same one.
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         let chamber = environment.pressure
         guard let first = bytes.first else { return }
         update(at: time, chamber: chamber)

@@ -78,7 +78,7 @@ struct MMC5983MAModel: BufferReadChip {
 
     // MARK: I2C
 
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         guard let first = bytes.first else { return }
         update(at: time, coil: environment.coil)
         pointer = first & 0x3F

@@ -51,7 +51,7 @@ struct MS5611Model: SimulatedI2CChip {
     // MARK: I2C
 
     /// A command byte, each in its own write.
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         let chamber = environment.pressure
         guard let command = bytes.first else { return }
         if command == MS5611.Command.reset {

@@ -80,7 +80,7 @@ struct RM3100Model: SimulatedI2CChip {
 
     /// A write: the first byte sets the register pointer, further bytes go to consecutive registers. Any register
     /// write clears DRDY (sensors.md §3.1).
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         coilField = response.apply(environment.coil.field(at: time))
         guard let first = bytes.first else { return }
         update(at: time)

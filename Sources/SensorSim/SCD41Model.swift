@@ -74,7 +74,7 @@ struct SCD41Model: SimulatedI2CChip {
 
     // MARK: I2C
 
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         update(to: time, environment: environment)
         output = []
         guard time >= busyUntil, bytes.count >= 2 else { return }

@@ -56,7 +56,7 @@ struct SGP41Model: SimulatedI2CChip {
 
     // MARK: I2C
 
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment) {
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment) {
         output = []
         guard bytes.count >= 2, (bytes.count - 2) % 3 == 0,
               let arguments = try? SensirionCRC.words(Array(bytes.dropFirst(2))) else { return }

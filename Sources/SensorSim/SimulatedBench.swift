@@ -75,16 +75,21 @@ public final class SimulatedBench: Sendable {
 
     func writeRead(bus: String, address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
         var read = [UInt8](repeating: 0, count: readCount)
-        if let failure = read.withUnsafeMutableBytes({ transfer(bus: bus, address: address, write: bytes, into: $0) }) { throw failure }
+        let failure = bytes.withUnsafeBytes { bytes in
+            read.withUnsafeMutableBytes { transfer(bus: bus, address: address, write: bytes, into: $0) }
+        }
+        if let failure { throw failure }
         return read
     }
 
-    func writeRead(bus: String, address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+    func writeRead(bus: String, address: I2CAddress, write bytes: UnsafeRawBufferPointer,
+                   into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
         if let failure = transfer(bus: bus, address: address, write: bytes, into: buffer) { throw failure }
     }
 
     /// Writes `bytes` to the unit at `address`, then reads `buffer.count` bytes into `buffer`; the error, if any.
-    private func transfer(bus: String, address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) -> I2CError? {
+    private func transfer(bus: String, address: I2CAddress, write bytes: UnsafeRawBufferPointer,
+                          into buffer: UnsafeMutableRawBufferPointer) -> I2CError? {
         let t = time
         let readCount = buffer.count
         // A transfer takes bus time: 9 clocks per byte (8 data + ACK) plus the address byte of each message
@@ -262,12 +267,17 @@ public final class SimulatedI2CBus: I2CTransport, Sendable {
         try bench.writeRead(bus: name, address: address, write: bytes, readCount: readCount)
     }
 
-    public func writeRead(address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+    public func writeRead(address: I2CAddress, write bytes: UnsafeRawBufferPointer,
+                          into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
         try bench.writeRead(bus: name, address: address, write: bytes, into: buffer)
     }
 
     public func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
         _ = try bench.writeRead(bus: name, address: address, write: bytes, readCount: 0)
+    }
+
+    public func write(address: I2CAddress, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
+        try bench.writeRead(bus: name, address: address, write: bytes, into: UnsafeMutableRawBufferPointer(start: nil, count: 0))
     }
 
     public func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] {

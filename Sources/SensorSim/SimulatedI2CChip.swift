@@ -3,7 +3,7 @@
 /// Register-mapped chips take a register pointer as the first written byte; command-based chips take a
 /// command. Times are seconds on the simulated clock.
 protocol SimulatedI2CChip: Sendable {
-    mutating func write(_ bytes: [UInt8], at time: Double, environment: BenchEnvironment)
+    mutating func write(_ bytes: UnsafeRawBufferPointer, at time: Double, environment: BenchEnvironment)
     mutating func read(count: Int, at time: Double, environment: BenchEnvironment) -> [UInt8]
     /// `read(count:)` into `buffer`, `buffer.count` bytes: how the bench reads. The chips read for every conversion
     /// fill it directly and spare an array per transfer.

@@ -19,7 +19,7 @@ public final class I2CMux {
         let mask = UInt8(1) << UInt8(channel)
         guard selected != mask else { return }
         selected = nil   // unknown if the write fails half-way
-        try parent.write(address: address, OneByteWrite.of(mask))
+        try withUnsafeBytes(of: mask) { (bytes) throws(I2CError) in try parent.write(address: address, bytes) }
         selected = mask
     }
 
@@ -46,12 +46,17 @@ public final class I2CMuxChannel: I2CTransport {
         return try mux.parent.writeRead(address: address, write: bytes, readCount: readCount)
     }
 
-    public func writeRead(address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+    public func writeRead(address: I2CAddress, write bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
         try mux.select(channel: channel)
         try mux.parent.writeRead(address: address, write: bytes, into: buffer)
     }
 
     public func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
+        try mux.select(channel: channel)
+        try mux.parent.write(address: address, bytes)
+    }
+
+    public func write(address: I2CAddress, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
         try mux.select(channel: channel)
         try mux.parent.write(address: address, bytes)
     }

@@ -17,20 +17,28 @@ public protocol I2CTransport: AnyObject {
     /// A plain read after a previous write's STOP, for command-based chips (Sensirion, MS5611).
     func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8]
 
-    /// `writeRead` of `buffer.count` bytes into `buffer`, for the reads acquisition makes for every conversion: an
-    /// adapter that can fill the buffer directly spares an array per transfer. Fewer bytes than asked is a
-    /// `.protocolViolation`.
-    func writeRead(address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError)
+    /// `writeRead` of `bytes` in place into `buffer.count` bytes of `buffer`, for the transfers acquisition makes for
+    /// every conversion (a register byte on the stack, the data into the reading's buffer): an adapter that takes
+    /// them as they are spares two arrays per transfer. Fewer bytes than asked is a `.protocolViolation`.
+    func writeRead(address: I2CAddress, write bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer) throws(I2CError)
+
+    /// `write` of `bytes` in place: a register write or a mux's channel byte without an array per transfer.
+    func write(address: I2CAddress, _ bytes: UnsafeRawBufferPointer) throws(I2CError)
 }
 
 extension I2CTransport {
     /// By way of the array-returning `writeRead`.
-    public func writeRead(address: I2CAddress, write bytes: [UInt8], into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
-        let read = try writeRead(address: address, write: bytes, readCount: buffer.count)
+    public func writeRead(address: I2CAddress, write bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        let read = try writeRead(address: address, write: Array(bytes), readCount: buffer.count)
         guard read.count == buffer.count else {
             throw I2CError(.protocolViolation, bus: name, address: address, operation: "read \(buffer.count) bytes (got \(read.count))")
         }
         buffer.copyBytes(from: read)
+    }
+
+    /// By way of the array `write`.
+    public func write(address: I2CAddress, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
+        try write(address: address, Array(bytes))
     }
 }
 
@@ -63,7 +71,9 @@ public struct I2CDevice {
     /// Reads `buffer.count` consecutive registers starting at `register` into `buffer`, in one transaction.
     public func readRegisters(_ register: UInt8, into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
         do throws(I2CError) {
-            try transport.writeRead(address: address, write: OneByteWrite.of(register), into: buffer)
+            try withUnsafeBytes(of: register) { (bytes) throws(I2CError) in
+                try transport.writeRead(address: address, write: bytes, into: buffer)
+            }
         } catch {
             var located = error
             located.register = located.register ?? register
@@ -80,7 +90,7 @@ public struct I2CDevice {
     /// Writes one register.
     public func writeRegister(_ register: UInt8, _ value: UInt8) throws(I2CError) {
         do throws(I2CError) {
-            try transport.write(address: address, [register, value])
+            try withUnsafeBytes(of: (register, value)) { (bytes) throws(I2CError) in try transport.write(address: address, bytes) }
         } catch {
             var located = error
             located.register = located.register ?? register
