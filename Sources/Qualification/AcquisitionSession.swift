@@ -258,10 +258,12 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
             var routed = clock.now()
             // The run thread may have reconfigured DUTs between passes.
             for bus in buses { bus.refreshDeadlines() }
+            // A local array: a bus called through `self.buses` was retained and released per reading, the property
+            // being one a call could change.
+            let buses = self.buses
             try cancellation.progress.acquiring("run thread serving " + buses.map { "bus \($0.bus.device)" }.joined(separator: ", ")) { heartbeat in
                 while true {
                     if cancellation.isCancelled { throw RunCancelled() }
-                    // By position: holding each bus in a variable retained and released it, per reading.
                     var earliest = -1
                     var next = Int64.max
                     for position in buses.indices {
@@ -303,6 +305,9 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
             if readings.isEmpty { readings = taken } else { readings += taken }
         }
         if buses.count > 1 { readings.sort { $0.time < $1.time } }
+        // Locals, like `buses` in `pass`: through `self` each closure was retained and released per reading.
+        let observe = self.observe
+        let window = self.window
         for reading in readings {
             if let window, reading.time >= window.end {
                 pending.append(reading)
