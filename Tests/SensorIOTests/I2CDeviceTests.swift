@@ -1,9 +1,10 @@
 import Testing
 @testable import SensorIO
 
-/// `I2CDevice`'s register reads into a caller's buffer (issue 10: acquisition reads without an array per transfer),
-/// through a transport that has only the array-returning calls, as the tests' fakes and any adapter without its own
-/// buffer path: the same bytes, the same pointer write, and a short answer refused at its register.
+/// `I2CDevice`'s register reads into a caller's buffer and its register writes from bytes in place (issue 10:
+/// acquisition transfers without an array each), through a transport that has only the array calls, as the tests'
+/// fakes and any adapter without its own buffer path: the same bytes, the same pointer write, and a short answer
+/// refused at its register.
 @Suite struct I2CDeviceTests {
     /// Answers a pointer write with `answer`'s first `readCount` bytes, or all of it when shorter; logs the writes.
     final class ScriptedBus: I2CTransport {
@@ -31,6 +32,21 @@ import Testing
         #expect(bytes == (try device.readRegisters(0x00, count: 7)))
         #expect(try device.readRegister(0x08) == 0x11)
         #expect(bus.writes == [[0x00], [0x00], [0x08]])
+    }
+
+    @Test func registerWritesAndMuxSelectsReachTheArrayWriteAsTheirBytes() throws {
+        let bus = ScriptedBus(answer: [0x5A])
+        try I2CDevice(transport: bus, address: I2CAddress(0x30)).writeRegister(0x08, 0x21)
+        #expect(bus.writes == [[0x08, 0x21]])
+
+        // Behind a mux: the channel byte once per change of channel, then the device's own transfer.
+        let mux = I2CMux(parent: bus, address: I2CAddress(0x70))
+        let device = I2CDevice(transport: mux.channel(5), address: I2CAddress(0x30))
+        bus.writes = []
+        try device.writeRegister(0x09, 0x01)
+        #expect(try device.readRegister(0x07) == 0x5A)
+        try I2CDevice(transport: mux.channel(2), address: I2CAddress(0x30)).writeRegister(0x0A, 0xFF)
+        #expect(bus.writes == [[0x20], [0x09, 0x01], [0x07], [0x04], [0x0A, 0xFF]])
     }
 
     @Test func aShortAnswerIsAProtocolViolationAtItsRegister() {
