@@ -24,8 +24,6 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     /// Writes the capture row of a reading into the array it is given, emptied: the values after the step number (the
     /// header's columns, in order).
     private let captureRow: (DUT.Reading, inout [Double]) -> Void
-    /// The row being written, reused for every reading.
-    private var row: [Double] = []
     /// Raw capture writers by DUT index (nil: none), owned by the run thread.
     private var captures: [RawCaptureWriter?] = []
     private var captureFailure: String?
@@ -314,20 +312,29 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
                 continue
             }
             observe?(reading)
-            record(reading)
             if let window, reading.time >= window.start { window.sink(reading.dut, reading) }
         }
+        record(readings, before: window?.end ?? .max)
     }
 
-    private func record(_ timed: TimedReading<DUT.Reading>) {
-        guard timed.dut < captures.count, let capture = captures[timed.dut] else { return }
-        do {
-            row.removeAll(keepingCapacity: true)
-            captureRow(timed.reading, &row)
-            try capture.append(time: timed.time, leading: Double(currentStep), row)
-        } catch {
-            // Data that cannot be kept is not measured: `pass` stops the run once this routing of readings is done.
-            captureFailure = captureFailure ?? Self.captureError(error, path: capture.path)
+    /// Writes the readings stamped before `end` into their DUTs' raw captures, one capture at a time: a capture
+    /// reached per reading was retained and released per reading.
+    private func record(_ readings: [TimedReading<DUT.Reading>], before end: Int64) {
+        let step = Double(currentStep)
+        let captureRow = self.captureRow
+        var row: [Double] = []   // reused for every reading of this routing
+        for (dut, capture) in captures.enumerated() {
+            guard let capture else { continue }
+            do {
+                for timed in readings where timed.dut == dut && timed.time < end {
+                    row.removeAll(keepingCapacity: true)
+                    captureRow(timed.reading, &row)
+                    try capture.append(time: timed.time, leading: step, row)
+                }
+            } catch {
+                // Data that cannot be kept is not measured: `pass` stops the run once this routing of readings is done.
+                captureFailure = captureFailure ?? Self.captureError(error, path: capture.path)
+            }
         }
     }
 
