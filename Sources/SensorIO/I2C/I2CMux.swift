@@ -33,36 +33,39 @@ public final class I2CMux {
 public final class I2CMuxChannel: I2CTransport {
     public let mux: I2CMux
     public let channel: Int
+    /// `mux.parent`, held here: reached through `mux` on every transfer it was retained and released each time.
+    private let parent: any I2CTransport
 
     init(mux: I2CMux, channel: Int) {
         self.mux = mux
         self.channel = channel
+        parent = mux.parent
     }
 
     public var name: String { "\(mux.parent.name) mux \(mux.address) ch\(channel)" }
 
     public func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
         try mux.select(channel: channel)
-        return try mux.parent.writeRead(address: address, write: bytes, readCount: readCount)
+        return try parent.writeRead(address: address, write: bytes, readCount: readCount)
     }
 
     public func writeRead(address: I2CAddress, write bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
         try mux.select(channel: channel)
-        try mux.parent.writeRead(address: address, write: bytes, into: buffer)
+        try parent.writeRead(address: address, write: bytes, into: buffer)
     }
 
     public func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
         try mux.select(channel: channel)
-        try mux.parent.write(address: address, bytes)
+        try parent.write(address: address, bytes)
     }
 
     public func write(address: I2CAddress, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
         try mux.select(channel: channel)
-        try mux.parent.write(address: address, bytes)
+        try parent.write(address: address, bytes)
     }
 
     public func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] {
         try mux.select(channel: channel)
-        return try mux.parent.read(address: address, count: count)
+        return try parent.read(address: address, count: count)
     }
 }
