@@ -318,15 +318,27 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
     }
 
     /// Writes the readings stamped before `end` into their DUTs' raw captures, one capture at a time: a capture
-    /// reached per reading was retained and released per reading.
+    /// reached per reading was retained and released per reading. The readings' positions are first grouped by DUT
+    /// (a counting sort, in time order within each DUT), so each capture takes its own in one run.
     private func record(_ readings: [TimedReading<DUT.Reading>], before end: Int64) {
+        let duts = captures.count
+        var starts = [Int](repeating: 0, count: duts + 1)
+        for timed in readings where timed.time < end && timed.dut < duts { starts[timed.dut + 1] += 1 }
+        for dut in 0..<duts { starts[dut + 1] += starts[dut] }
+        var positions = [Int](repeating: 0, count: starts[duts])
+        var next = starts
+        for (position, timed) in readings.enumerated() where timed.time < end && timed.dut < duts {
+            positions[next[timed.dut]] = position
+            next[timed.dut] += 1
+        }
         let step = Double(currentStep)
         let captureRow = self.captureRow
         var row: [Double] = []   // reused for every reading of this routing
         for (dut, capture) in captures.enumerated() {
             guard let capture else { continue }
             do {
-                for timed in readings where timed.dut == dut && timed.time < end {
+                for position in positions[starts[dut]..<starts[dut + 1]] {
+                    let timed = readings[position]
                     row.removeAll(keepingCapacity: true)
                     captureRow(timed.reading, &row)
                     try capture.append(time: timed.time, leading: step, row)
