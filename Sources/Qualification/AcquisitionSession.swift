@@ -257,8 +257,9 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
             // The run thread may have reconfigured DUTs between passes.
             for bus in buses { bus.refreshDeadlines() }
             // A local array: a bus called through `self.buses` was retained and released per reading, the property
-            // being one a call could change.
+            // being one a call could change. The bus served is reached unretained: `buses` holds each for the loop.
             let buses = self.buses
+            let unretained = buses.map { Unmanaged.passUnretained($0) }
             try cancellation.progress.acquiring("run thread serving " + buses.map { "bus \($0.bus.device)" }.joined(separator: ", ")) { heartbeat in
                 while true {
                     if cancellation.isCancelled { throw RunCancelled() }
@@ -269,7 +270,7 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
                     }
                     guard earliest >= 0, next < deadline else { break }
                     clock.sleep(until: next)
-                    buses[earliest].serveNext()
+                    unretained[earliest]._withUnsafeGuaranteedRef { $0.serveNext() }
                     heartbeat.beat()
                     if next - routed >= 1_000_000_000 {
                         routed = next
@@ -303,18 +304,20 @@ final class AcquisitionSession<DUT: AcquiredDUT> {
             if readings.isEmpty { readings = taken } else { readings += taken }
         }
         if buses.count > 1 { readings.sort { $0.time < $1.time } }
-        // Locals, like `buses` in `pass`: through `self` each closure was retained and released per reading.
-        let observe = self.observe
-        let window = self.window
+        // Plain closures in locals, unwrapped once: through `self`, or bound by `if let` per reading, each closure's
+        // context was retained and released per reading.
+        let observe = self.observe ?? { _ in }
+        let (start, end) = window.map { ($0.start, $0.end) } ?? (.max, .max)
+        let sink = window?.sink ?? { _, _ in }
         for reading in readings {
-            if let window, reading.time >= window.end {
+            if reading.time >= end {
                 pending.append(reading)
                 continue
             }
-            observe?(reading)
-            if let window, reading.time >= window.start { window.sink(reading.dut, reading) }
+            observe(reading)
+            if reading.time >= start { sink(reading.dut, reading) }
         }
-        record(readings, before: window?.end ?? .max)
+        record(readings, before: end)
     }
 
     /// Writes the readings stamped before `end` into their DUTs' raw captures, one capture at a time: a capture

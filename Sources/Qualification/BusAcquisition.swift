@@ -51,7 +51,9 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
     /// Each DUT's `nextDue` (`Int64.max`: never), by position in `duts`, kept by the serving thread: the deadline
     /// scan, once per reading, reads one flat array instead of asking every DUT object twice. Refreshed for the DUT
     /// just served, for all after a job and at each `refreshDeadlines()`; `serveNext()` checks the DUT it picks.
-    private var due: [Int64]
+    /// Memory of its own, not an array: an array property written per reading was retained, checked for uniqueness
+    /// and released each time.
+    private let due: UnsafeMutableBufferPointer<Int64>
 
     init(bus: Rig.Bus, duts: [DUT], clock: any RigClock, runStart: Int64 = 0, progress: AcquisitionProgress = AcquisitionProgress(),
          events: @escaping RunEngine.EventSink) {
@@ -61,7 +63,12 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
         self.runStart = runStart
         self.progress = progress
         emit = events
-        due = duts.map { $0.nextDue ?? .max }
+        due = .allocate(capacity: duts.count)
+        _ = due.initialize(from: duts.lazy.map { $0.nextDue ?? .max })
+    }
+
+    deinit {
+        due.deallocate()
     }
 
     /// The earliest poll of a live DUT or re-probe of a lost one; nil when nothing is left to do.
@@ -171,18 +178,21 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
                 position = index
             }
             guard position >= 0 else { return }
-            let dut = duts[position]
-            // A DUT changed outside `perform` (a run thread marking it lost) has moved its deadline: take the
-            // new one and look again.
-            let actual = dut.nextDue ?? .max
-            guard actual == earliest else {
-                due[position] = actual
-                continue
+            // Unretained: `duts` holds every DUT as long as the bus lives (a retain and release per reading otherwise).
+            let lookAgain = Unmanaged.passUnretained(duts[position])._withUnsafeGuaranteedRef { dut in
+                // A DUT changed outside `perform` (a run thread marking it lost) has moved its deadline: take the
+                // new one and look again.
+                let actual = dut.nextDue ?? .max
+                guard actual == earliest else {
+                    due[position] = actual
+                    return true
+                }
+                guard earliest <= clock.now() else { return false }
+                if dut.isLost { reprobe(dut) } else { serve(dut) }
+                due[position] = dut.nextDue ?? .max
+                return false
             }
-            guard earliest <= clock.now() else { return }
-            if dut.isLost { reprobe(dut) } else { serve(dut) }
-            due[position] = dut.nextDue ?? .max
-            return
+            if !lookAgain { return }
         }
     }
 
