@@ -37,7 +37,11 @@ public final class BMP390: PressureSensor {
     public static let driverName = "bmp390"
     public let device: I2CDevice
     /// The unit's calibration, read by `probe()`.
-    public private(set) var calibration: BMP390Calibration?
+    public private(set) var calibration: BMP390Calibration? {
+        didSet { coefficients = calibration?.coefficients }
+    }
+    /// Its coefficients, what each conversion needs: copied per reading without the NVM array's retain and release.
+    private var coefficients: BMP390Calibration.Coefficients?
 
     public init(device: I2CDevice) {
         self.device = device
@@ -122,8 +126,9 @@ public final class BMP390: PressureSensor {
     }
 
     public func readConversion() throws(DriverError) -> PressureReading {
-        guard let calibration else { throw .invalidCalibration(model: "BMP390", reason: "read before probe") }
-        let reading = try read(calibration: calibration)
+        guard let coefficients else { throw .invalidCalibration(model: "BMP390", reason: "read before probe") }
+        let raw = try readRaw()
+        let reading = BMP390Reading(rawPressure: raw.pressure, rawTemperature: raw.temperature, coefficients: coefficients)
         return PressureReading(pressure: reading.pressure, temperature: reading.temperature,
                                rawPressure: Int64(reading.rawPressure), rawTemperature: Int64(reading.rawTemperature),
                                pressureStep: reading.pressureStep)
@@ -163,10 +168,14 @@ public struct BMP390Reading: Sendable, Equatable {
     public var pressureStep: Double
 
     public init(rawPressure: UInt32, rawTemperature: UInt32, calibration: BMP390Calibration) {
+        self.init(rawPressure: rawPressure, rawTemperature: rawTemperature, coefficients: calibration.coefficients)
+    }
+
+    public init(rawPressure: UInt32, rawTemperature: UInt32, coefficients: BMP390Calibration.Coefficients) {
         self.rawPressure = rawPressure
         self.rawTemperature = rawTemperature
-        temperature = calibration.temperature(rawTemperature: rawTemperature)
-        pressure = calibration.pressure(rawPressure: rawPressure, temperature: temperature)
-        pressureStep = abs(calibration.pressureStep(rawPressure: Double(rawPressure), temperature: temperature))
+        temperature = coefficients.temperature(rawTemperature: rawTemperature)
+        pressure = coefficients.pressure(rawPressure: rawPressure, temperature: temperature)
+        pressureStep = abs(coefficients.pressureStep(rawPressure: Double(rawPressure), temperature: temperature))
     }
 }
