@@ -37,19 +37,24 @@ extension RawCapture {
     /// `start` (ns), straight from the bytes into the text: no arrays per block or per row.
     static func appendCSVRows(records: UnsafeRawBufferPointer, columnCount: Int, start: Int64, spellings: CSVSpellings,
                               to bytes: inout [UInt8]) {
+        let count = records.count / (8 * (1 + columnCount))
+        CSVCursor.write(to: &bytes, atMost: count * CSVCursor.rowLength(columns: columnCount), spellings: spellings) { cursor in
+            putCSVRows(records: records, columnCount: columnCount, start: start, cursor: &cursor)
+        }
+    }
+
+    /// Writes one CSV row per whole record of `records` at `cursor`, which has room for them.
+    static func putCSVRows(records: UnsafeRawBufferPointer, columnCount: Int, start: Int64, cursor: inout CSVCursor) {
         let recordSize = 8 * (1 + columnCount)
-        let count = records.count / recordSize
         withUnsafeTemporaryAllocation(of: Double.self, capacity: columnCount) { values in
-            CSVCursor.write(to: &bytes, atMost: count * CSVCursor.rowLength(columns: columnCount), spellings: spellings) { cursor in
-                for record in 0..<count {
-                    let base = record * recordSize
-                    let time = Int64(littleEndian: records.loadUnaligned(fromByteOffset: base, as: Int64.self))
-                    for column in 0..<columnCount {
-                        let bits = UInt64(littleEndian: records.loadUnaligned(fromByteOffset: base + 8 * (column + 1), as: UInt64.self))
-                        values[column] = Double(bitPattern: bits)
-                    }
-                    cursor.putRow(time - start, UnsafeBufferPointer(values))
+            for record in 0..<(records.count / recordSize) {
+                let base = record * recordSize
+                let time = Int64(littleEndian: records.loadUnaligned(fromByteOffset: base, as: Int64.self))
+                for column in 0..<columnCount {
+                    let bits = UInt64(littleEndian: records.loadUnaligned(fromByteOffset: base + 8 * (column + 1), as: UInt64.self))
+                    values[column] = Double(bitPattern: bits)
                 }
+                cursor.putRow(time - start, UnsafeBufferPointer(values))
             }
         }
     }
@@ -85,13 +90,16 @@ extension RawCapture {
         // One buffer, read into after the part-record a block leaves over: no copy of the block on the way.
         var block = [UInt8](repeating: 0, count: Swift.max(recordSize * blockRecords, body.count) + recordSize)
         block.replaceSubrange(0..<body.count, with: body)
+        // A block's text is written where it is made, memory set aside once: into an array, the room for each block
+        // was first filled with zeros.
+        let rows = UnsafeMutablePointer<UInt8>.allocate(capacity: block.count / recordSize * CSVCursor.rowLength(columns: header.columns.count))
+        defer { rows.deallocate() }
         var filled = body.count
         var records = 0
         var start: Int64?
         try CSVSpellings.with { (spellings) throws(StorageFailure) in
             try StorageFile.replace(csvPath) { (file: StorageFile) throws(StorageFailure) in
                 try file.write(csvHeaderRow(header))
-                var rows: [UInt8] = []
                 var atEnd = false
                 while !atEnd {
                     let read = block.withUnsafeMutableBytes {
@@ -103,17 +111,18 @@ extension RawCapture {
                     }
                     let whole = filled / recordSize * recordSize
                     guard whole > 0, atEnd || filled == block.count else { continue }
-                    rows.removeAll(keepingCapacity: true)
-                    block.withUnsafeBytes { raw in
+                    let end = block.withUnsafeBytes { raw in
                         let complete = UnsafeRawBufferPointer(rebasing: raw[0..<whole])
                         start = start ?? Int64(littleEndian: complete.loadUnaligned(fromByteOffset: 0, as: Int64.self))
-                        appendCSVRows(records: complete, columnCount: header.columns.count, start: start ?? 0, spellings: spellings, to: &rows)
+                        return CSVCursor.write(at: rows, spellings: spellings) { cursor in
+                            putCSVRows(records: complete, columnCount: header.columns.count, start: start ?? 0, cursor: &cursor)
+                        }
                     }
                     block.withUnsafeMutableBytes { raw in   // the part-record left over, shorter than what went before it
                         raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[whole..<filled]))
                     }
                     filled -= whole
-                    try file.write(rows)
+                    try file.write(UnsafeRawBufferPointer(start: rows, count: end - rows))
                     records += whole / recordSize
                 }
             }
@@ -141,12 +150,19 @@ struct CSVCursor {
         let start = bytes.count
         bytes.append(contentsOf: repeatElement(0, count: limit))
         let end = bytes.withUnsafeMutableBufferPointer { buffer in
-            var cursor = CSVCursor(next: buffer.baseAddress! + start, spellings: spellings)
-            body(&cursor)
-            precondition(cursor.next <= buffer.baseAddress! + buffer.count, "CSV text overran the room reserved for it")
-            return cursor.next - buffer.baseAddress!
+            let end = write(at: buffer.baseAddress! + start, spellings: spellings, body)
+            precondition(end <= buffer.baseAddress! + buffer.count, "CSV text overran the room reserved for it")
+            return end - buffer.baseAddress!
         }
         bytes.removeLast(bytes.count - end)
+    }
+
+    /// Writes what `body` writes from `start`, where the caller has made room for it; returns the end of the text.
+    static func write(at start: UnsafeMutablePointer<UInt8>, spellings: CSVSpellings,
+                      _ body: (inout CSVCursor) -> Void) -> UnsafeMutablePointer<UInt8> {
+        var cursor = CSVCursor(next: start, spellings: spellings)
+        body(&cursor)
+        return cursor.next
     }
 
     /// One row: `time_s` (`nanoseconds` as seconds, to the nanosecond), then each value.
