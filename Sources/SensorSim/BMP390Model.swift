@@ -8,7 +8,9 @@ import SensorDrivers
 struct BMP390Model: BufferReadChip {
     let calibration: BMP390Calibration
     private var unit: SimulatedPressureUnit
-    private var registers = [UInt8](repeating: 0, count: 0x80)
+    /// The register file in the model itself: an array was a uniqueness check (and a bounds check through its
+    /// buffer) on every register a conversion stores.
+    private var registers = InlineArray<0x80, UInt8>(repeating: 0)
     private var pointer: UInt8 = 0
     /// Normal-mode start time and the index of the last conversion produced.
     private var normalStart: Double?
@@ -21,7 +23,7 @@ struct BMP390Model: BufferReadChip {
     private var lastEdge = -1
     /// OSR and ODR decoded, with the conversion period and time they give: set when 0x1C or 0x1D is written, read at
     /// every bus access (decoding them each time was a tenth of the model's work).
-    private var timing = Timing(registers: [UInt8](repeating: 0, count: 0x80))
+    private var timing = Timing(registers: InlineArray(repeating: 0))
 
     private struct Timing {
         let configuration: BMP390Configuration
@@ -30,7 +32,7 @@ struct BMP390Model: BufferReadChip {
         /// One conversion at the OSR, s.
         let measurementTime: Double
 
-        init(registers: [UInt8]) {
+        init(registers: InlineArray<0x80, UInt8>) {
             let osr = registers[0x1C]
             configuration = BMP390Configuration(
                 pressureOversampling: .init(rawValue: 1 << Int(osr & 0x07)) ?? .x32,
@@ -50,7 +52,7 @@ struct BMP390Model: BufferReadChip {
     }
 
     private mutating func reset() {
-        registers = [UInt8](repeating: 0, count: 0x80)
+        registers = InlineArray(repeating: 0)
         registers[0x00] = BMP390.chipIDBMP390
         registers[0x01] = 0x01                      // REV_ID
         registers[0x03] = 0x10                      // cmd_rdy

@@ -29,7 +29,9 @@ struct LIS3MDLModel: BufferReadChip {
     /// White noise per axis in UHP mode, µT RMS.
     let noiseUltraHigh: FieldVector
     private var random: SeededRandom
-    private var registers = [UInt8](repeating: 0, count: 0x80)
+    /// The register file in the model itself: an array was a uniqueness check (and a bounds check through its
+    /// buffer) on every register a conversion stores.
+    private var registers = InlineArray<0x80, UInt8>(repeating: 0)
     private var pointer: UInt8 = 0
     /// Whether the current transfer's sub-address had bit 7 set.
     private var increments = false
@@ -52,7 +54,7 @@ struct LIS3MDLModel: BufferReadChip {
 
     /// Power-on / SOFT_RST values: CTRL_REG1 0x10 (10 Hz, LP), CTRL_REG3 0x03 (power-down), WHO_AM_I 0x3D.
     private mutating func reset() {
-        registers = [UInt8](repeating: 0, count: 0x80)
+        registers = InlineArray(repeating: 0)
         registers[Int(Register.whoAmI.rawValue)] = LIS3MDL.whoAmIValue
         registers[Int(Register.control1.rawValue)] = 0x10
         registers[Int(Register.control3.rawValue)] = LIS3MDL.powerDown

@@ -33,7 +33,9 @@ struct MMC5983MAModel: BufferReadChip {
     /// Die temperature, °C.
     var temperature: Double
     private var random: SeededRandom
-    private var registers = [UInt8](repeating: 0, count: 0x40)
+    /// The register file in the model itself: an array was a uniqueness check (and a bounds check through its
+    /// buffer) on every register a conversion stores.
+    private var registers = InlineArray<0x40, UInt8>(repeating: 0)
     private var pointer: UInt8 = 0
     /// +1 after a SET pulse, −1 after a RESET pulse: the sign of the field term.
     private(set) var magnetisation = 1.0
@@ -56,7 +58,7 @@ struct MMC5983MAModel: BufferReadChip {
 
     /// Power-on / SW_RST: outputs at null code, controls 0, Product ID 0x30, OTP read done.
     private mutating func reset() {
-        registers = [UInt8](repeating: 0, count: 0x40)
+        registers = InlineArray(repeating: 0)
         registers[Int(Register.productID.rawValue)] = MMC5983MA.productIDValue
         registers[Int(Register.status.rawValue)] = 0x10
         magnetisation = 1

@@ -102,8 +102,8 @@ public final class SimulatedBench: Sendable {
                 buffer.initializeMemory(as: UInt8.self, repeating: state.muxMask)
                 return nil
             }
-            if let fault = Self.fault(at: address, time: t, in: state) { return fault.error(bus: bus) }
-            guard let unit = Self.route(address, in: state) else {
+            if let fault = state.fault(at: address, time: t) { return fault.error(bus: bus) }
+            guard let unit = state.route(address) else {
                 return I2CError(.noAcknowledge, bus: bus, address: address, operation: "transfer",
                                 errno: 6 /* ENXIO: nothing acknowledged the address */)
             }
@@ -116,14 +116,6 @@ public final class SimulatedBench: Sendable {
         return failure
     }
 
-    /// The fault in force at `time` for a transfer to `address` through the enabled mux channels, if any.
-    private static func fault(at address: I2CAddress, time: Double, in state: State) -> SimulatedBusFault? {
-        state.faults.first { fault in
-            fault.address == address && fault.isActive(at: time)
-                && (fault.channel.map { state.muxMask & (1 << UInt8($0)) != 0 } ?? true)
-        }
-    }
-
     /// From `fault.from` to `fault.to` on the simulated clock, transfers to the device fail as `fault.kind` says.
     public func inject(_ fault: SimulatedBusFault) {
         state.withLock { $0.faults.append(fault) }
@@ -133,28 +125,6 @@ public final class SimulatedBench: Sendable {
     /// back as a different one.
     func replace(channel: Int?, address: I2CAddress, with model: any SimulatedI2CChip) {
         state.withLock { $0.place(model, at: Location(channel: channel, address: address)) }
-    }
-
-    /// The index of the unit that answers at `address` through the enabled mux channels; nil is a NACK.
-    private static func route(_ address: I2CAddress, in state: State) -> Int? {
-        // The candidates are the address off the mux and behind each enabled channel: at most nine table entries, not
-        // a scan of every unit on every transfer (a 40-unit rig spent a tenth of its run in the scan).
-        var found: Int?
-        var ambiguous = false
-        func consider(_ location: Location) {
-            guard let unit = state.unit(at: location),
-                  state.absent.isEmpty || !state.absent.contains(location),
-                  state.unpowered.isEmpty || !state.unpowered.contains(location) else { return }
-            if found != nil { ambiguous = true }
-            found = unit
-        }
-        consider(Location(channel: nil, address: address))
-        var mask = state.muxMask
-        while mask != 0 {
-            consider(Location(channel: mask.trailingZeroBitCount, address: address))
-            mask &= mask - 1
-        }
-        return ambiguous ? nil : found
     }
 
     /// Makes a unit stop answering (a pulled connector) or come back, for fault tests.
@@ -282,5 +252,42 @@ public final class SimulatedI2CBus: I2CTransport, Sendable {
 
     public func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] {
         try bench.writeRead(bus: name, address: address, write: [], readCount: count)
+    }
+}
+
+/// The transfer's look-ups, methods of the locked state: as static functions taking it as a parameter, the state
+/// (248 bytes) was copied for each call, twice per transfer.
+extension SimulatedBench.State {
+    /// The fault in force at `time` for a transfer to `address` through the enabled mux channels, if any.
+    @inline(__always)
+    func fault(at address: I2CAddress, time: Double) -> SimulatedBusFault? {
+        faults.first { fault in
+            fault.address == address && fault.isActive(at: time)
+                && (fault.channel.map { muxMask & (1 << UInt8($0)) != 0 } ?? true)
+        }
+    }
+
+    /// The index of the unit that answers at `address` through the enabled mux channels; nil is a NACK.
+    @inline(__always)
+    func route(_ address: I2CAddress) -> Int? {
+        typealias Location = SimulatedBench.Location
+        // The candidates are the address off the mux and behind each enabled channel: at most nine table entries, not
+        // a scan of every unit on every transfer (a 40-unit rig spent a tenth of its run in the scan).
+        var found: Int?
+        var ambiguous = false
+        func consider(_ location: Location) {
+            guard let unit = unit(at: location),
+                  absent.isEmpty || !absent.contains(location),
+                  unpowered.isEmpty || !unpowered.contains(location) else { return }
+            if found != nil { ambiguous = true }
+            found = unit
+        }
+        consider(Location(channel: nil, address: address))
+        var mask = muxMask
+        while mask != 0 {
+            consider(Location(channel: mask.trailingZeroBitCount, address: address))
+            mask &= mask - 1
+        }
+        return ambiguous ? nil : found
     }
 }
