@@ -35,6 +35,14 @@ public struct IntegerCodeMoments: Sendable, Hashable, Codable {
         sumOfSquares += Int128(wide * wide)
     }
 
+    /// Adds a wider integer than a code: a time in nanoseconds (a poll's lateness, an interval's deviation). Its
+    /// square is summed in `Int128`; Σ overflows, and traps, only beyond 2^63.
+    public mutating func add(wide value: Int64) {
+        count += 1
+        sum += value
+        sumOfSquares += Int128(value) * Int128(value)
+    }
+
     /// Adds a block of codes; the same state as adding them one by one (integer sums are exact). Chunks of
     /// `blockChunkLength` codes whose magnitudes stay below 2^26 (every converter up to 26 bits) are summed
     /// with wrapping `Int64` arithmetic that provably cannot wrap, which the compiler can vectorize; a chunk

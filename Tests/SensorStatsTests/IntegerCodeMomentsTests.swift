@@ -35,6 +35,18 @@ import Testing
 
     /// Order independence: a shuffled order, added one code at a time, gives the identical state and
     /// bit-identical readouts (tolerance 0 — the point of exact sums).
+    /// Wide values (nanoseconds, beyond an Int32 code) keep exact sums, Σ² in Int128: python `fractions` on
+    /// [3e9, −3e9, 7, 123 456 789 012, −5] gives Σ = 123 456 789 014, Σ² = 15 259 578 753 153 483 936 218 and the
+    /// sample variance 3.052815750606005e21 (correctly rounded; tolerance 2 ulp, as above).
+    @Test func wideValuesKeepExactSums() {
+        var moments = IntegerCodeMoments()
+        for value: Int64 in [3_000_000_000, -3_000_000_000, 7, 123_456_789_012, -5] { moments.add(wide: value) }
+        #expect(moments.count == 5 && moments.sum == 123_456_789_014)
+        #expect(moments.sumOfSquares == 15_259_578_753_153_483_936_218)
+        #expect(Self.within(moments.mean, 24_691_357_802.8, ulps: 0))
+        #expect(Self.within(moments.sampleVariance, 3.052815750606005e21, ulps: 2))
+    }
+
     @Test func shuffledOrderIsBitIdentical() {
         let codes = CodeHistogramTests.codes + [Int32.max, Int32.min, 8_388_607]
         let inOrder = IntegerCodeMoments(codes)
