@@ -154,7 +154,7 @@ struct BMP390Model: BufferReadChip {
         let (period, measurementTime) = (timing.period, timing.measurementTime)
         let elapsed = time - start - measurementTime
         guard elapsed >= 0 else { return [] }
-        let index = Int((elapsed / period).rounded(.down))
+        let index = (elapsed / period).flooredToInt
         guard index > lastEdge else { return [] }
         let edges = (lastEdge + 1...index).map { start + measurementTime + Double($0) * period }
         lastEdge = index
@@ -167,7 +167,7 @@ struct BMP390Model: BufferReadChip {
         let (period, measurementTime) = (timing.period, timing.measurementTime)
         let elapsed = time - start - measurementTime
         guard elapsed >= 0 else { return }
-        let index = Int((elapsed / period).rounded(.down))
+        let index = (elapsed / period).flooredToInt
         guard index > lastConversion else { return }
         let conversionTime = start + measurementTime + Double(index) * period
         convert(at: conversionTime, configuration: timing.configuration, chamber: chamber)
@@ -209,7 +209,7 @@ struct BMP390Model: BufferReadChip {
     }
 
     private func clamp24(_ value: Double) -> UInt32 {
-        UInt32(Swift.min(Swift.max(value.rounded(), 0), Double(0xFF_FFFF)))
+        UInt32(Swift.min(Swift.max(value.roundedToNearest, 0), Double(0xFF_FFFF)))
     }
 
     private mutating func put24(_ value: UInt32, at register: Int) {

@@ -150,7 +150,7 @@ struct LIS3MDLModel: BufferReadChip {
             convert(coilField: response.apply(coil.field(at: time)))
         }
         guard let (start, rate) = continuous else { return }
-        let latest = Int(((time - start) * rate).rounded(.down))
+        let latest = ((time - start) * rate).flooredToInt
         guard latest > lastConversion else { return }
         // Conversions between two accesses were made and overwritten unread: the last one finds them (overrun).
         if latest - lastConversion > 1 { registers[Int(Register.status.rawValue)] |= 0x07 | LIS3MDL.dataReady }
@@ -166,11 +166,11 @@ struct LIS3MDLModel: BufferReadChip {
         let x = ((appliedField.x + coilField.x) + offset.x + noiseUltraHigh.x * Self.noiseFactors[xyMode] * random.gaussian())
         let y = ((appliedField.y + coilField.y) + offset.y + noiseUltraHigh.y * Self.noiseFactors[xyMode] * random.gaussian())
         let z = ((appliedField.z + coilField.z) + offset.z + noiseUltraHigh.z * Self.noiseFactors[zMode] * random.gaussian())
-        storeWord((x * countsPerMicrotesla).rounded(), at: 0x28)
-        storeWord((y * countsPerMicrotesla).rounded(), at: 0x2A)
-        storeWord((z * countsPerMicrotesla).rounded(), at: 0x2C)
+        storeWord((x * countsPerMicrotesla).roundedToNearest, at: 0x28)
+        storeWord((y * countsPerMicrotesla).roundedToNearest, at: 0x2A)
+        storeWord((z * countsPerMicrotesla).roundedToNearest, at: 0x2C)
         if register(.control1) & LIS3MDL.temperatureEnable != 0 {
-            storeWord(((temperature - 25) * 8).rounded(), at: 0x2E)
+            storeWord(((temperature - 25) * 8).roundedToNearest, at: 0x2E)
         }
         let status = Int(Register.status.rawValue)
         registers[status] |= (registers[status] & 0x0F) << 4         // unread axes overrun

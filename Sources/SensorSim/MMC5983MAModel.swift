@@ -140,7 +140,7 @@ struct MMC5983MAModel: BufferReadChip {
             registers[Int(Register.status.rawValue)] |= 0x02
         }
         guard let (start, rate) = continuous else { return }
-        let latest = Int(((time - start) * rate).rounded(.down))
+        let latest = ((time - start) * rate).flooredToInt
         guard latest > lastConversion else { return }
         lastConversion = latest
         convert(sign: magnetisation, coilField: response.apply(coil.field(at: time)))
@@ -154,7 +154,7 @@ struct MMC5983MAModel: BufferReadChip {
         for axis in 0..<3 {
             let field = appliedField[axis] + coilField[axis]
             let microtesla = sign * field + bridgeOffset[axis] + sigma * random.gaussian()
-            let unclipped = Double(MMC5983MA.nullFieldCode) + (microtesla * MMC5983MA.countsPerMicrotesla).rounded()
+            let unclipped = Double(MMC5983MA.nullFieldCode) + (microtesla * MMC5983MA.countsPerMicrotesla).roundedToNearest
             let code = Int64(Swift.min(Swift.max(unclipped, Double(MMC5983MA.codeRange.lowerBound)),
                                        Double(MMC5983MA.codeRange.upperBound)))
             registers[2 * axis] = UInt8(code >> 10 & 0xFF)
