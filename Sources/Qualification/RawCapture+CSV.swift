@@ -92,7 +92,8 @@ extension RawCapture {
         block.replaceSubrange(0..<body.count, with: body)
         // A block's text is written where it is made, memory set aside once: into an array, the room for each block
         // was first filled with zeros.
-        let rows = UnsafeMutablePointer<UInt8>.allocate(capacity: block.count / recordSize * CSVCursor.rowLength(columns: header.columns.count))
+        let room = block.count / recordSize * CSVCursor.rowLength(columns: header.columns.count)
+        let rows = UnsafeMutablePointer<UInt8>.allocate(capacity: room)
         defer { rows.deallocate() }
         var filled = body.count
         var records = 0
@@ -122,6 +123,7 @@ extension RawCapture {
                         raw.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[whole..<filled]))
                     }
                     filled -= whole
+                    precondition(end - rows <= room, "CSV text overran the room reserved for it")
                     try file.write(UnsafeRawBufferPointer(start: rows, count: end - rows))
                     records += whole / recordSize
                 }

@@ -255,8 +255,8 @@ public final class SimulatedI2CBus: I2CTransport, Sendable {
     }
 }
 
-/// The transfer's look-ups, methods of the locked state: as static functions taking it as a parameter, the state
-/// (248 bytes) was copied for each call, twice per transfer.
+/// The transfer's look-ups on the locked state, always inlined: called (as static functions taking it, or as methods),
+/// each got a copy of the state, 248 bytes, twice per transfer.
 extension SimulatedBench.State {
     /// The fault in force at `time` for a transfer to `address` through the enabled mux channels, if any.
     @inline(__always)
