@@ -31,6 +31,9 @@ private final class FakeI2CKernel: I2CSystemCalls {
     var transferredOverride: Int32?
     /// When set, SMBus block reads return this many bytes instead of the length asked.
     var shortBlockRead: Int32?
+    /// Where each `I2C_RDWR` message's bytes were, and each SMBus block read's buffer: whose memory the kernel got.
+    var messageBuffers: [[UnsafeRawPointer?]] = []
+    var blockBuffers: [UnsafeMutableRawPointer?] = []
     private var errnoValue: Int32 = 0
 
     init(functionality: I2CFunctionality) {
@@ -101,6 +104,7 @@ private final class FakeI2CKernel: I2CSystemCalls {
     /// A write message sets the register pointer to its first byte and stores the rest; a read message reads
     /// from the pointer on, incrementing.
     func transfer(_ fd: Int32, _ messages: UnsafeMutableBufferPointer<I2CSyscallMessage>) -> Int32 {
+        messageBuffers.append(messages.map { UnsafeRawPointer($0.buffer.baseAddress) })
         log.append(.transfer(messages.map {
             Message(address: $0.address, isRead: $0.isRead, length: $0.buffer.count,
                     written: $0.isRead ? [] : Array($0.buffer))
@@ -122,14 +126,15 @@ private final class FakeI2CKernel: I2CSystemCalls {
         return transferredOverride ?? Int32(messages.count)
     }
 
-    func smbusReadI2CBlock(_ fd: Int32, _ command: UInt8, _ buffer: UnsafeMutableBufferPointer<UInt8>) -> Int32 {
+    func smbusReadI2CBlock(_ fd: Int32, _ command: UInt8, _ buffer: UnsafeMutableRawBufferPointer) -> Int32 {
+        blockBuffers.append(buffer.baseAddress)
         log.append(.smbusReadBlock(command: command, length: buffer.count))
         if let code = failure("smbusReadBlock") { return -code }
         for index in buffer.indices { buffer[index] = registers[(Int(command) + index) % 256] }
         return shortBlockRead ?? Int32(buffer.count)
     }
 
-    func smbusWriteI2CBlock(_ fd: Int32, _ command: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+    func smbusWriteI2CBlock(_ fd: Int32, _ command: UInt8, _ bytes: UnsafeRawBufferPointer) -> Int32 {
         log.append(.smbusWriteBlock(command: command, bytes: Array(bytes)))
         if let code = failure("smbusWriteBlock") { return -code }
         for (index, byte) in bytes.enumerated() { registers[(Int(command) + index) % 256] = byte }
@@ -246,6 +251,65 @@ struct I2CBusTests {
             [.init(address: 0x76, isRead: false, length: 3, written: [0x20, 0x01, 0x02])],
             [.init(address: 0x76, isRead: true, length: 2, written: [])],
         ])
+    }
+
+    @Test("transfers from and into the caller's memory hand the kernel that memory, in the same messages")
+    func callerMemoryTransfers() throws {
+        let kernel = FakeI2CKernel(functionality: [.i2c])
+        let bus = try LinuxI2CBus(path: path, calls: kernel)
+        var register: UInt8 = 0x10
+        var data = [UInt8](repeating: 0, count: 6)
+        try withUnsafeBytes(of: &register) { registerBytes in
+            try data.withUnsafeMutableBytes { buffer in
+                try bus.writeRead(address: device, write: registerBytes, into: buffer)
+                #expect(kernel.messageBuffers.last == [registerBytes.baseAddress, UnsafeRawPointer(buffer.baseAddress)])
+            }
+        }
+        #expect(data == Array(kernel.registers[0x10..<0x16]))
+        let command: [UInt8] = [0x20, 0x5A]
+        try command.withUnsafeBytes { bytes in
+            try bus.write(address: device, bytes)
+            #expect(kernel.messageBuffers.last == [bytes.baseAddress])
+        }
+        #expect(kernel.registers[0x20] == 0x5A)
+        #expect(kernel.transferCalls == [
+            [.init(address: 0x76, isRead: false, length: 1, written: [0x10]),
+             .init(address: 0x76, isRead: true, length: 6, written: [])],
+            [.init(address: 0x76, isRead: false, length: 2, written: [0x20, 0x5A])],
+        ])
+        // No register byte: a plain read into the buffer; no read buffer: a plain write.
+        try data.withUnsafeMutableBytes { buffer in
+            try bus.writeRead(address: device, write: UnsafeRawBufferPointer(start: nil, count: 0),
+                              into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<2]))
+            #expect(kernel.messageBuffers.last == [UnsafeRawPointer(buffer.baseAddress)])
+            try command.withUnsafeBytes { bytes in
+                try bus.writeRead(address: device, write: bytes,
+                                  into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<0]))
+            }
+        }
+        #expect(kernel.transferCalls.suffix(2) == [
+            [.init(address: 0x76, isRead: true, length: 2, written: [])],
+            [.init(address: 0x76, isRead: false, length: 2, written: [0x20, 0x5A])],
+        ])
+    }
+
+    @Test("without I2C_FUNC_I2C a read into the caller's memory fills it chunk by chunk in place")
+    func smbusCallerMemory() throws {
+        let kernel = FakeI2CKernel(functionality: smbusOnly)
+        let bus = try LinuxI2CBus(path: path, calls: kernel)
+        var data = [UInt8](repeating: 0, count: 40)
+        let register: [UInt8] = [0x30]
+        try register.withUnsafeBytes { registerBytes in
+            try data.withUnsafeMutableBytes { buffer in
+                try bus.writeRead(address: device, write: registerBytes, into: buffer)
+                #expect(kernel.blockBuffers == [buffer.baseAddress, buffer.baseAddress! + 32])
+            }
+        }
+        #expect(data == Array(kernel.registers[0x30..<0x58]))
+        let write: [UInt8] = [0x40, 1, 2, 3]
+        try write.withUnsafeBytes { try bus.write(address: device, $0) }
+        #expect(kernel.registers[0x40...0x42] == [1, 2, 3])
+        #expect(kernel.dataCalls.suffix(1) == [.smbusWriteBlock(command: 0x40, bytes: [1, 2, 3])])
     }
 
     @Test("EINTR is retried until the transfer completes")

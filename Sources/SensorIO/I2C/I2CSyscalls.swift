@@ -106,8 +106,9 @@ internal enum KernelI2C {
 internal struct I2CSyscallMessage {
     var address: UInt16
     var isRead: Bool
-    /// The bytes to send, or the space the kernel fills for a read.
-    var buffer: UnsafeMutableBufferPointer<UInt8>
+    /// The bytes to send, or the space the kernel fills for a read: the caller's own memory either way. `i2c_msg`'s
+    /// `buf` is not const because reads share it; the kernel only copies from a write message's bytes.
+    var buffer: UnsafeMutableRawBufferPointer
 }
 
 /// The few calls `LinuxI2CBus` makes, each one attempt with its C return convention: -1 and errno for the system
@@ -132,9 +133,9 @@ internal protocol I2CSystemCalls {
     /// `ioctl(fd, I2C_RDWR, &data)`: returns the number of messages transferred.
     func transfer(_ fd: Int32, _ messages: UnsafeMutableBufferPointer<I2CSyscallMessage>) -> Int32
     /// `i2c_smbus_read_i2c_block_data(fd, command, buffer.count, buffer)`: returns the bytes read, or -errno.
-    func smbusReadI2CBlock(_ fd: Int32, _ command: UInt8, _ buffer: UnsafeMutableBufferPointer<UInt8>) -> Int32
+    func smbusReadI2CBlock(_ fd: Int32, _ command: UInt8, _ buffer: UnsafeMutableRawBufferPointer) -> Int32
     /// `i2c_smbus_write_i2c_block_data(fd, command, bytes.count, bytes)`: returns 0, or -errno.
-    func smbusWriteI2CBlock(_ fd: Int32, _ command: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> Int32
+    func smbusWriteI2CBlock(_ fd: Int32, _ command: UInt8, _ bytes: UnsafeRawBufferPointer) -> Int32
     /// `i2c_smbus_write_byte_data(fd, command, value)`: returns 0, or -errno.
     func smbusWriteByteData(_ fd: Int32, _ command: UInt8, _ value: UInt8) -> Int32
     /// `i2c_smbus_read_byte(fd)` (SMBus receive byte): returns the byte, or -errno.
@@ -181,19 +182,21 @@ internal struct LinuxI2CSystemCalls: I2CSystemCalls, Sendable {
                     addr: message.address,
                     flags: message.isRead ? UInt16(I2C_M_RD) : 0,
                     len: UInt16(message.buffer.count),
-                    buf: message.buffer.baseAddress))
+                    buf: message.buffer.baseAddress?.assumingMemoryBound(to: UInt8.self)))
             }
             var data = i2c_rdwr_ioctl_data(msgs: cMessages.baseAddress, nmsgs: UInt32(messages.count))
             return ioctl(fd, UInt(I2C_RDWR), &data)
         }
     }
 
-    func smbusReadI2CBlock(_ fd: Int32, _ command: UInt8, _ buffer: UnsafeMutableBufferPointer<UInt8>) -> Int32 {
-        i2c_smbus_read_i2c_block_data(fd, command, UInt8(buffer.count), buffer.baseAddress)
+    func smbusReadI2CBlock(_ fd: Int32, _ command: UInt8, _ buffer: UnsafeMutableRawBufferPointer) -> Int32 {
+        i2c_smbus_read_i2c_block_data(fd, command, UInt8(buffer.count),
+                                      buffer.baseAddress?.assumingMemoryBound(to: UInt8.self))
     }
 
-    func smbusWriteI2CBlock(_ fd: Int32, _ command: UInt8, _ bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
-        i2c_smbus_write_i2c_block_data(fd, command, UInt8(bytes.count), bytes.baseAddress)
+    func smbusWriteI2CBlock(_ fd: Int32, _ command: UInt8, _ bytes: UnsafeRawBufferPointer) -> Int32 {
+        i2c_smbus_write_i2c_block_data(fd, command, UInt8(bytes.count),
+                                       bytes.baseAddress?.assumingMemoryBound(to: UInt8.self))
     }
 
     func smbusWriteByteData(_ fd: Int32, _ command: UInt8, _ value: UInt8) -> Int32 {

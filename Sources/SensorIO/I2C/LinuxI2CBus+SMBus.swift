@@ -1,13 +1,14 @@
 /// The SMBus fallback for adapters without `I2C_FUNC_I2C` (i2c-stub, many SMBus host controllers): register
 /// reads as I2C-block reads, register writes as byte-data or I2C-block writes, each after `I2C_SLAVE`.
 extension LinuxI2CBus {
-    /// Reads `count` registers from the one-byte register address `bytes[0]` as I2C-block reads of at most
-    /// `I2C_SMBUS_BLOCK_MAX` (32) bytes, chunk i starting at register `bytes[0] + 32·i`.
+    /// Reads `result.count` registers from the one-byte register address `bytes[0]` into `result`, as I2C-block reads
+    /// of at most `I2C_SMBUS_BLOCK_MAX` (32) bytes, chunk i starting at register `bytes[0] + 32·i`.
     ///
     /// Each chunk is its own transaction with its own repeated START, so a read longer than 32 bytes is not
     /// atomic, and it relies on the device incrementing its register pointer: a FIFO data register that does
     /// not increment gives different bytes than one long `I2C_RDWR` read would. Register numbers wrap at 0xFF.
-    func smbusReadBlocks(address: I2CAddress, write bytes: [UInt8], count: Int) throws(I2CError) -> [UInt8] {
+    func smbusReadBlocks(address: I2CAddress, write bytes: UnsafeRawBufferPointer,
+                         into result: UnsafeMutableRawBufferPointer) throws(I2CError) {
         guard functionality.contains(.smbusReadI2CBlock) else {
             throw I2CError(.unsupported, bus: name, address: address, operation:
                 "write-read: adapter \(name) has neither I2C_FUNC_I2C nor I2C_FUNC_SMBUS_READ_I2C_BLOCK "
@@ -19,17 +20,13 @@ extension LinuxI2CBus {
         }
         let fd = openDescriptor()
         try selectSMBusTarget(address, register: bytes[0])
-        var result = [UInt8](repeating: 0, count: count)
         var offset = 0
-        while offset < count {
-            let length = min(KernelI2C.smbusBlockMax, count - offset)
+        while offset < result.count {
+            let length = min(KernelI2C.smbusBlockMax, result.count - offset)
             let register = UInt8(truncatingIfNeeded: Int(bytes[0]) + offset)
-            let chunkStart = offset
-            let outcome = result.withUnsafeMutableBufferPointer { all in
-                let chunk = UnsafeMutableBufferPointer(rebasing: all[chunkStart..<chunkStart + length])
-                return valueOrErrno(convention: .negatedReturn, readErrno: calls.lastErrno) {
-                    calls.smbusReadI2CBlock(fd, register, chunk)
-                }
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: result[offset..<offset + length])
+            let outcome = valueOrErrno(convention: .negatedReturn, readErrno: calls.lastErrno) {
+                calls.smbusReadI2CBlock(fd, register, chunk)
             }
             let received = try check(outcome, operation: "SMBus read I2C block", address: address, register: register)
             guard received == length else {
@@ -38,13 +35,12 @@ extension LinuxI2CBus {
             }
             offset += length
         }
-        return result
     }
 
     /// Writes a register byte and its data: one data byte as SMBus write byte data where the adapter has it,
     /// otherwise up to 32 data bytes as one I2C-block write. Anything else fails with `.unsupported` before
     /// any transfer.
-    func smbusWrite(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
+    func smbusWrite(address: I2CAddress, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
         guard bytes.count >= 2 else {
             throw I2CError(.unsupported, bus: name, address: address, operation:
                 "write of \(bytes.count) bytes: adapter \(name) lacks I2C_FUNC_I2C and SMBus needs register and data")
@@ -65,21 +61,13 @@ extension LinuxI2CBus {
                     + "an SMBus I2C-block write of them \(functionality)")
         }
         try selectSMBusTarget(address, register: register)
-        let data = Array(bytes.dropFirst())
-        let outcome = data.withUnsafeBufferPointer { data in
-            valueOrErrno(convention: .negatedReturn, readErrno: calls.lastErrno) {
-                calls.smbusWriteI2CBlock(fd, register, data)
-            }
+        let data = UnsafeRawBufferPointer(rebasing: bytes[1...])
+        let outcome = valueOrErrno(convention: .negatedReturn, readErrno: calls.lastErrno) {
+            calls.smbusWriteI2CBlock(fd, register, data)
         }
         _ = try check(outcome, operation: "SMBus write I2C block", address: address, register: register)
     }
 
-    /// Points the descriptor at `address` for the SMBus calls that follow, unless it already is.
-    ///
-    /// `EBUSY` here means a kernel driver owns the address; it is reported, never overridden with
-    /// `I2C_SLAVE_FORCE`.
-    ///
-    /// The corresponding C call is `ioctl(I2C_SLAVE)`.
     /// One byte read with no register address (SMBus receive byte): the device's current register, or its answer.
     func smbusReceiveByte(address: I2CAddress) throws(I2CError) -> UInt8 {
         let fd = openDescriptor()
@@ -88,6 +76,12 @@ extension LinuxI2CBus {
         return UInt8(truncatingIfNeeded: try check(outcome, operation: "SMBus receive byte", address: address))
     }
 
+    /// Points the descriptor at `address` for the SMBus calls that follow, unless it already is.
+    ///
+    /// `EBUSY` here means a kernel driver owns the address; it is reported, never overridden with
+    /// `I2C_SLAVE_FORCE`.
+    ///
+    /// The corresponding C call is `ioctl(I2C_SLAVE)`.
     private func selectSMBusTarget(_ address: I2CAddress, register: UInt8?) throws(I2CError) {
         guard smbusTarget != address else { return }
         let fd = openDescriptor()

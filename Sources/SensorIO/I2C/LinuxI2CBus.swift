@@ -139,16 +139,27 @@ public final class LinuxI2CBus: I2CTransport {
     /// The corresponding C call is `ioctl(I2C_RDWR)`, or `i2c_smbus_read_i2c_block_data`.
     public func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
         precondition(readCount >= 0, "readCount cannot be negative")
-        if readCount == 0 {
-            try write(address: address, bytes)
-            return []
-        }
-        if bytes.isEmpty { return try read(address: address, count: readCount) }
+        var result = [UInt8](repeating: 0, count: readCount)
+        // The arrays' closures are untyped `rethrows`: the error comes out as a typed `Result`.
+        try bytes.withUnsafeBytes { bytes in
+            result.withUnsafeMutableBytes { buffer in
+                Result { () throws(I2CError) in try writeRead(address: address, write: bytes, into: buffer) }
+            }
+        }.get()
+        return result
+    }
+
+    /// `writeRead(address:write:readCount:)` from and into the caller's memory, which the kernel is handed as it
+    /// is: no copy and no allocation per transfer, the path every conversion of an acquisition takes.
+    public func writeRead(address: I2CAddress, write bytes: UnsafeRawBufferPointer,
+                          into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        if buffer.isEmpty { return try write(address: address, bytes) }
+        if bytes.isEmpty { return try read(address: address, into: buffer) }
         let register = bytes.count == 1 ? bytes[0] : nil
         if functionality.contains(.i2c) {
-            return try rdwr(address: address, write: bytes, readCount: readCount, register: register)
+            return try rdwr(address: address, write: bytes, read: buffer, register: register)
         }
-        return try smbusReadBlocks(address: address, write: bytes, count: readCount)
+        try smbusReadBlocks(address: address, write: bytes, into: buffer)
     }
 
     /// Writes `bytes` to `address` and ends with a STOP, in one `I2C_RDWR` message. Without `I2C_FUNC_I2C`, a
@@ -157,8 +168,15 @@ public final class LinuxI2CBus: I2CTransport {
     /// The corresponding C call is `ioctl(I2C_RDWR)`, or `i2c_smbus_write_byte_data` /
     /// `i2c_smbus_write_i2c_block_data`.
     public func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
+        try bytes.withUnsafeBytes { bytes in
+            Result { () throws(I2CError) in try write(address: address, bytes) }
+        }.get()
+    }
+
+    /// `write(address:_:)` of the caller's memory, handed to the kernel as it is.
+    public func write(address: I2CAddress, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
         if functionality.contains(.i2c) {
-            _ = try rdwr(address: address, write: bytes, readCount: 0, register: nil)
+            try rdwr(address: address, write: bytes, read: nil, register: nil)
         } else {
             try smbusWrite(address: address, bytes)
         }
@@ -171,15 +189,25 @@ public final class LinuxI2CBus: I2CTransport {
     /// The corresponding C call is `ioctl(I2C_RDWR)`, or `i2c_smbus_read_byte`.
     public func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] {
         precondition(count >= 0, "count cannot be negative")
-        if count == 0 { return [] }
-        if !functionality.contains(.i2c) && count == 1 && functionality.contains(.smbusReadByte) {
-            return [try smbusReceiveByte(address: address)]
+        var result = [UInt8](repeating: 0, count: count)
+        try result.withUnsafeMutableBytes { buffer in
+            Result { () throws(I2CError) in try read(address: address, into: buffer) }
+        }.get()
+        return result
+    }
+
+    /// `read(address:count:)` into `buffer.count` bytes of the caller's memory.
+    private func read(address: I2CAddress, into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        if buffer.isEmpty { return }
+        if !functionality.contains(.i2c) && buffer.count == 1 && functionality.contains(.smbusReadByte) {
+            buffer[0] = try smbusReceiveByte(address: address)
+            return
         }
         guard functionality.contains(.i2c) else {
             throw I2CError(.unsupported, bus: name, address: address,
                            operation: "read: adapter \(name) lacks I2C_FUNC_I2C \(functionality)")
         }
-        return try rdwr(address: address, write: nil, readCount: count, register: nil)
+        try rdwr(address: address, write: nil, read: buffer, register: nil)
     }
 
     // MARK: Internals shared with the SMBus fallback
@@ -201,34 +229,35 @@ public final class LinuxI2CBus: I2CTransport {
         }
     }
 
-    /// One `I2C_RDWR`: an optional write message, then an optional read message, one STOP at the end.
-    private func rdwr(address: I2CAddress, write bytes: [UInt8]?, readCount: Int,
-                      register: UInt8?) throws(I2CError) -> [UInt8] {
-        let writeCount = bytes?.count ?? 0
-        precondition(writeCount <= KernelI2C.maxMessageLength && readCount <= KernelI2C.maxMessageLength,
+    /// One `I2C_RDWR`: an optional write message, then an optional read message, one STOP at the end. The messages
+    /// point at the caller's memory and live on the stack: a transfer allocates nothing.
+    private func rdwr(address: I2CAddress, write bytes: UnsafeRawBufferPointer?,
+                      read buffer: UnsafeMutableRawBufferPointer?, register: UInt8?) throws(I2CError) {
+        let longest = max(bytes?.count ?? 0, buffer?.count ?? 0)
+        precondition(longest <= KernelI2C.maxMessageLength,
                      "an I2C_RDWR message carries at most \(KernelI2C.maxMessageLength) bytes")
         let fd = openDescriptor()
-        let storage = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(1, writeCount + readCount))
-        defer { storage.deallocate() }
-        storage.initialize(repeating: 0)
-        var messages: [I2CSyscallMessage] = []
-        if let bytes {
-            _ = UnsafeMutableBufferPointer(rebasing: storage[0..<writeCount]).update(fromContentsOf: bytes)
-            messages.append(I2CSyscallMessage(address: UInt16(address.rawValue), isRead: false,
-                                              buffer: UnsafeMutableBufferPointer(rebasing: storage[0..<writeCount])))
-        }
-        let readBuffer = UnsafeMutableBufferPointer(rebasing: storage[writeCount..<writeCount + readCount])
-        if readCount > 0 {
-            messages.append(I2CSyscallMessage(address: UInt16(address.rawValue), isRead: true, buffer: readBuffer))
-        }
-        let outcome = messages.withUnsafeMutableBufferPointer { messages in
-            valueOrErrno(readErrno: calls.lastErrno) { calls.transfer(fd, messages) }
+        let target = UInt16(address.rawValue)
+        let (outcome, sent) = withUnsafeTemporaryAllocation(of: I2CSyscallMessage.self, capacity: 2) { storage in
+            var count = 0
+            if let bytes {
+                storage.initializeElement(at: count, to: I2CSyscallMessage(
+                    address: target, isRead: false, buffer: UnsafeMutableRawBufferPointer(mutating: bytes)))
+                count += 1
+            }
+            if let buffer, !buffer.isEmpty {
+                storage.initializeElement(at: count, to: I2CSyscallMessage(
+                    address: target, isRead: true, buffer: buffer))
+                count += 1
+            }
+            let messages = UnsafeMutableBufferPointer(rebasing: storage[0..<count])
+            defer { messages.deinitialize() }
+            return (valueOrErrno(readErrno: calls.lastErrno) { calls.transfer(fd, messages) }, count)
         }
         let transferred = try check(outcome, operation: "I2C_RDWR", address: address, register: register)
-        guard transferred == messages.count else {
+        guard transferred == sent else {
             throw I2CError(.protocolViolation, bus: name, address: address, register: register,
-                           operation: "I2C_RDWR (\(transferred) of \(messages.count) messages)")
+                           operation: "I2C_RDWR (\(transferred) of \(sent) messages)")
         }
-        return Array(readBuffer)
     }
 }
