@@ -274,20 +274,18 @@ extension SimulatedBench.State {
         // The candidates are the address off the mux and behind each enabled channel: at most nine table entries, not
         // a scan of every unit on every transfer (a 40-unit rig spent a tenth of its run in the scan).
         var found: Int?
-        var ambiguous = false
-        func consider(_ location: Location) {
-            guard let unit = unit(at: location),
-                  absent.isEmpty || !absent.contains(location),
-                  unpowered.isEmpty || !unpowered.contains(location) else { return }
-            if found != nil { ambiguous = true }
-            found = unit
-        }
-        consider(Location(channel: nil, address: address))
+        var channel: Int?
         var mask = muxMask
-        while mask != 0 {
-            consider(Location(channel: mask.trailingZeroBitCount, address: address))
+        while true {
+            let location = Location(channel: channel, address: address)
+            if let unit = unit(at: location), absent.isEmpty || !absent.contains(location),
+               unpowered.isEmpty || !unpowered.contains(location) {
+                if found != nil { return nil }  // two units answer at once: neither is heard
+                found = unit
+            }
+            guard mask != 0 else { return found }
+            channel = mask.trailingZeroBitCount
             mask &= mask - 1
         }
-        return ambiguous ? nil : found
     }
 }
