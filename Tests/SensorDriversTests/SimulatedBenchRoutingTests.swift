@@ -10,8 +10,8 @@ struct SimulatedBenchRoutingTests {
     static let shared = I2CAddress(0x5C)
     static let whoAmI: UInt8 = 0x0F
 
-    /// Two LPS22HH at 0x5C on channels 0 and 1, a third at 0x5D on channel 1.
-    static func bench() -> (SimulatedBench, SimulatedI2CBus) {
+    /// The bus of a bench with two LPS22HH at 0x5C on channels 0 and 1, a third at 0x5D on channel 1.
+    static func bus() -> SimulatedI2CBus {
         let errors = PressureUnitErrors(offset: 0, gainErrorPPM: 0, noiseAtX1: 0.65, driftRandomWalk: 0, temperatureOffset: 0)
         func unit(_ channel: Int, _ address: UInt8, seed: UInt64) -> (channel: Int?, address: I2CAddress, model: any SimulatedI2CChip) {
             (channel, I2CAddress(address), LPS22HHModel(errors: errors, random: SeededRandom(seed: seed)))
@@ -19,7 +19,7 @@ struct SimulatedBenchRoutingTests {
         let bench = SimulatedBench(clock: SimulatedClock(), muxAddress: mux,
                                    units: [unit(0, 0x5C, seed: 1), unit(1, 0x5C, seed: 2), unit(1, 0x5D, seed: 3)],
                                    referenceRandom: SeededRandom(seed: 0), referenceBias: 0, referenceNoise: 0)
-        return (bench, SimulatedI2CBus(name: "sim:routing", bench: bench))
+        return SimulatedI2CBus(name: "sim:routing", bench: bench)
     }
 
     func whoAmI(_ bus: SimulatedI2CBus, _ address: I2CAddress) throws(I2CError) -> UInt8 {
@@ -38,7 +38,7 @@ struct SimulatedBenchRoutingTests {
 
     @Test("one enabled channel reaches its unit; none reaches nothing behind the mux")
     func oneChannel() throws {
-        let (_, bus) = Self.bench()
+        let bus = Self.bus()
         #expect(failure(bus, Self.shared) == .noAcknowledge)
         try bus.write(address: Self.mux, [0b01])
         #expect(try whoAmI(bus, Self.shared) == 0xB3)
@@ -50,7 +50,7 @@ struct SimulatedBenchRoutingTests {
 
     @Test("two enabled channels with a unit at the same address: neither answers, the unique address still does")
     func clashingAddresses() throws {
-        let (_, bus) = Self.bench()
+        let bus = Self.bus()
         try bus.write(address: Self.mux, [0b11])
         #expect(failure(bus, Self.shared) == .noAcknowledge)
         #expect(try whoAmI(bus, I2CAddress(0x5D)) == 0xB3)
