@@ -14,11 +14,9 @@ final class GPIODataReadyLine: DataReadyLine {
     }
 
     /// Every edge queued now; never waits.
-    func takeEdges() throws -> [Int64] {
-        var edges: [Int64] = []
-        while case .edge(let event) = try line.waitForEdge(timeout: .zero) {
-            edges.append(Int64(event.timestampNanoseconds))
-        }
+    func takeEdges() throws -> DataReadyEdges {
+        var edges = DataReadyEdges()
+        try line.takeQueuedEdges { edges.record(Int64($0.timestampNanoseconds)) }
         return edges
     }
 }

@@ -4,8 +4,9 @@ import SensorStats
 
 /// A DUT of any sensor class as a bus thread serves it: a driver to poll, a read schedule and the integrity
 /// counters. `BusAcquisition` and `AcquisitionSession` need nothing else, so pressure, magnetic and gas runs
-/// share one scheduler (DESIGN.md §3: per-bus, deadline-ordered).
-protocol AcquiredDUT: AnyObject {
+/// share one scheduler (DESIGN.md §3: per-bus, deadline-ordered). The type itself is captured by the bus thread's
+/// closures, hence `SendableMetatype`; the instances stay on the bus thread.
+protocol AcquiredDUT: AnyObject, SendableMetatype {
     associatedtype Reading: Sendable
     /// Index in the run's DUT list: how readings name their DUT across threads.
     var index: Int { get }

@@ -210,7 +210,7 @@ final class BusAcquisition<DUT: AcquiredDUT>: @unchecked Sendable {
                 // Deadline-scheduled, edge-confirmed: the INT edges queued since the last read say whether a
                 // conversion is waiting (no STATUS transfer) and when it completed, to the kernel's timestamp.
                 let edges = try line.takeEdges()
-                if let last = edges.last {
+                if let last = edges.latest {
                     dut.integrity.missedSamples += edges.count - 1
                     schedule.missedBeforeReading += edges.count - 1
                     stamp = last

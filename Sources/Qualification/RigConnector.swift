@@ -39,11 +39,28 @@ extension RigConnector {
     }
 }
 
-/// A DUT's data-ready (INT) line: the conversions it announced since the last call, as edge timestamps
-/// on the rig clock (the kernel's CLOCK_MONOTONIC timestamps on a real rig).
+/// A DUT's data-ready (INT) line: the conversions it announced since the last call, counted, with the latest one's
+/// edge timestamp on the rig clock (the kernel's CLOCK_MONOTONIC timestamps on a real rig).
 public protocol DataReadyLine: AnyObject {
     var name: String { get }
-    func takeEdges() throws -> [Int64]
+    func takeEdges() throws -> DataReadyEdges
+}
+
+/// The edges a data-ready line queued since it was last read: a DUT's poll needs how many conversions it announced
+/// (all but the latest were missed) and when the latest completed, not a list of them.
+public struct DataReadyEdges: Sendable, Equatable {
+    /// The edges taken.
+    public private(set) var count = 0
+    /// The newest edge's timestamp, ns on the rig clock; nil when there was none.
+    public private(set) var latest: Int64?
+
+    public init() {}
+
+    /// Counts an edge at `nanoseconds`, newer than those counted before.
+    public mutating func record(_ nanoseconds: Int64) {
+        count += 1
+        latest = nanoseconds
+    }
 }
 
 extension Rig.Slot {

@@ -98,8 +98,12 @@ final class SimulatedDataReadyLine: DataReadyLine {
         self.unit = unit
     }
 
-    func takeEdges() throws -> [Int64] {
-        unit.bench.dataReadyEdges(channel: unit.channel, address: unit.address).map { Int64(($0 * 1e9).rounded()) }
+    func takeEdges() throws -> DataReadyEdges {
+        var edges = DataReadyEdges()
+        for time in unit.bench.dataReadyEdges(channel: unit.channel, address: unit.address) {
+            edges.record(Int64((time * 1e9).rounded()))
+        }
+        return edges
     }
 }
 

@@ -105,12 +105,29 @@ internal enum GPIOD {
     /// only after `waitForEvent` returned true.
     static func readEvent(_ line: OpaquePointer) -> Result<EdgeEvent, SystemErrno> {
         var event = gpiod_line_event()
-        return valueOrErrno { gpiod_line_event_read(line, &event) }.map { _ in
-            // uAPI v1 knows two event types; libgpiod stores the kernel's nanosecond timestamp as a timespec.
-            let kind: EdgeEvent.Kind = event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE) ? .rising : .falling
-            let nanoseconds = UInt64(clamping: event.ts.tv_sec) &* 1_000_000_000 &+ UInt64(clamping: event.ts.tv_nsec)
-            return EdgeEvent(kind: kind, timestampNanoseconds: nanoseconds)
+        return valueOrErrno { gpiod_line_event_read(line, &event) }.map { _ in edge(event) }
+    }
+
+    /// The most edges `readEvents` takes in one read: libgpiod v1.6 reads at most 16 (`gpiod_line_event_read_fd_multiple`).
+    static let eventsPerRead = 16
+
+    /// `gpiod_line_event_read_multiple(line, events, 16)`: the oldest queued edges, up to 16, in one `read(2)`, passed
+    /// to `body` oldest first; returns how many. Blocks when none is queued, so call it only after `waitForEvent`
+    /// returned true.
+    static func readEvents(_ line: OpaquePointer, _ body: (EdgeEvent) -> Void) -> Result<Int, SystemErrno> {
+        withUnsafeTemporaryAllocation(of: gpiod_line_event.self, capacity: eventsPerRead) { events in
+            valueOrErrno { gpiod_line_event_read_multiple(line, events.baseAddress, UInt32(eventsPerRead)) }.map { count in
+                for index in 0..<Int(count) { body(edge(events[index])) }
+                return Int(count)
+            }
         }
+    }
+
+    /// uAPI v1 knows two event types; libgpiod stores the kernel's nanosecond timestamp as a timespec.
+    private static func edge(_ event: gpiod_line_event) -> EdgeEvent {
+        let kind: EdgeEvent.Kind = event.event_type == Int32(GPIOD_LINE_EVENT_RISING_EDGE) ? .rising : .falling
+        let nanoseconds = UInt64(clamping: event.ts.tv_sec) &* 1_000_000_000 &+ UInt64(clamping: event.ts.tv_nsec)
+        return EdgeEvent(kind: kind, timestampNanoseconds: nanoseconds)
     }
 
     private static func cValue(_ level: GPIOLevel) -> Int32 {

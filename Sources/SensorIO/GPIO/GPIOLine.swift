@@ -120,6 +120,34 @@ public final class GPIOLine {
         }
     }
 
+    /// Reads every edge queued now, without waiting, and passes each to `body`, oldest first; returns how many. A
+    /// data-ready line's poll: one `ppoll` and one `read` for up to 16 queued edges (`waitForEdge(timeout: .zero)`
+    /// until `.timedOut` makes a `ppoll` and a `read` per edge and a last `ppoll`). Requires an edge-event request.
+    ///
+    /// The corresponding C calls are `gpiod_line_event_wait` and `gpiod_line_event_read_multiple`.
+    @discardableResult
+    public func takeQueuedEdges(_ body: (EdgeEvent) -> Void) throws(GPIOError) -> Int {
+        precondition(isEdgeLine, "takeQueuedEdges on \(chip.path) line \(offset), which was requested as \(mode)")
+        var taken = 0
+        while true {
+            switch GPIOD.waitForEvent(handle, until: .now) {
+            case .failure(let errno):
+                throw GPIOError(errno, chip: chip.path, line: offset, operation: "wait for edge")
+            case .success(false):
+                return taken
+            case .success(true):
+                switch GPIOD.readEvents(handle, body) {
+                case .success(let count):
+                    taken += count
+                    // Fewer than a full read: the queue was empty when the kernel copied it out.
+                    if count < GPIOD.eventsPerRead { return taken }
+                case .failure(let errno):
+                    throw GPIOError(errno, chip: chip.path, line: offset, operation: "read edges")
+                }
+            }
+        }
+    }
+
     /// The descriptor that becomes readable when an edge is queued, for a poll loop that watches many lines.
     /// It belongs to the line: do not close it or read it directly. Requires an edge-event request.
     ///
