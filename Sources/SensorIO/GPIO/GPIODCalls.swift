@@ -108,7 +108,8 @@ internal enum GPIOD {
         return valueOrErrno { gpiod_line_event_read(line, &event) }.map { _ in edge(event) }
     }
 
-    /// The most edges `readEvents` takes in one read: libgpiod v1.6 reads at most 16 (`gpiod_line_event_read_fd_multiple`).
+    /// The most edges `readEvents` takes in one read: libgpiod v1.6 reads at most 16
+    /// (`gpiod_line_event_read_fd_multiple`).
     static let eventsPerRead = 16
 
     /// `gpiod_line_event_read_multiple(line, events, 16)`: the oldest queued edges, up to 16, in one `read(2)`, passed
@@ -116,7 +117,8 @@ internal enum GPIOD {
     /// returned true.
     static func readEvents(_ line: OpaquePointer, _ body: (EdgeEvent) -> Void) -> Result<Int, SystemErrno> {
         withUnsafeTemporaryAllocation(of: gpiod_line_event.self, capacity: eventsPerRead) { events in
-            valueOrErrno { gpiod_line_event_read_multiple(line, events.baseAddress, UInt32(eventsPerRead)) }.map { count in
+            let read = valueOrErrno { gpiod_line_event_read_multiple(line, events.baseAddress, UInt32(eventsPerRead)) }
+            return read.map { count in
                 for index in 0..<Int(count) { body(edge(events[index])) }
                 return Int(count)
             }
