@@ -24,8 +24,8 @@ import Testing
     /// most negative word; TEMP = 28 00 = 40 → 40/8 + 25 = 30 °C.
     @Test func testVectorV10() throws {
         let registers = registerFile()
-        registers.registers[0x27] = LIS3MDL.dataReady
-        registers.registers.replaceSubrange(0xA8...0xAF, with: [0xEB, 0xEE, 0x15, 0x11, 0x00, 0x80, 0x28, 0x00])
+        // poll() reads STATUS and the outputs in one burst from 0x80 | 0x27.
+        registers.registers.replaceSubrange(0xA7...0xAF, with: [LIS3MDL.dataReady, 0xEB, 0xEE, 0x15, 0x11, 0x00, 0x80, 0x28, 0x00])
         guard case .reading(let reading) = try driver(registers).poll() else {
             Issue.record("ZYXDA set but no reading")
             return
@@ -48,8 +48,40 @@ import Testing
 
     @Test func pollWaitsForDataReady() throws {
         let registers = registerFile()
-        registers.registers[0x27] = 0xF7                        // every bit but ZYXDA
-        #expect(try driver(registers).poll() == .notReady)
+        registers.registers[0xA7] = 0xF7                        // every bit but ZYXDA, where the burst reads STATUS
+        registers.registers[0x27] = 0xF7                        // and where STATUS alone is read
+        let lis = driver(registers)
+        #expect(try lis.poll() == .notReady)
+        #expect(try lis.poll() == .notReady)
+    }
+
+    /// A reading is one 9-byte burst of STATUS and the outputs from 0x80 | 0x27. After a burst that found no
+    /// conversion (it read the outputs, which clears a conversion completing during it), STATUS alone until one is
+    /// there, then the outputs; then bursts again. The readings are the same either way.
+    @Test func pollReadsStatusAndOutputsInOneBurst() throws {
+        let model = LIS3MDLModel(appliedField: Self.field, temperature: 25, random: SeededRandom(seed: 3))
+        let bench = SingleUnitBench(model, address: I2CAddress(0x1C))
+        let log = TransferLog(bench.device.transport)
+        let lis = LIS3MDL(device: I2CDevice(transport: log, address: I2CAddress(0x1C)))
+        _ = try lis.configure(MagneticSettings(outputDataRate: 80, resolution: 3))
+        _ = log.take()
+        let burst = TransferLog.Read(register: 0xA7, count: 9)
+        bench.clock.advance(by: 1.5 / 80)
+        guard case .reading(let first) = try lis.poll() else { Issue.record("no reading after a period"); return }
+        #expect(log.take() == [burst])
+        #expect(try lis.poll() == .notReady)
+        #expect(log.take() == [burst])
+        #expect(try lis.poll() == .notReady)
+        #expect(log.take() == [TransferLog.Read(register: 0x27, count: 1)])
+        bench.clock.advance(by: 1.0 / 80)
+        guard case .reading(let second) = try lis.poll() else { Issue.record("no reading after the next period"); return }
+        #expect(log.take() == [TransferLog.Read(register: 0x27, count: 1), TransferLog.Read(register: 0xA8, count: 8)])
+        bench.clock.advance(by: 1.0 / 80)
+        guard case .reading = try lis.poll() else { Issue.record("no reading after the third period"); return }
+        #expect(log.take() == [burst])
+        for reading in [first, second] {
+            #expect(abs(reading.field.z - Self.field.z) < 5 * 0.41 + 0.5 / 68.42)
+        }
     }
 
     @Test func probe() throws {

@@ -40,6 +40,45 @@ import Testing
         }
     }
 
+    /// A reading is one 7-byte burst of STATUS and the data from 0x03. After a burst that found no conversion (it
+    /// read the data registers, which clears drdy), STATUS alone until one is there, then the data; then bursts
+    /// again. Each reading is the simulated pressure within the unit's noise, whichever way it was read.
+    @Test func pollReadsStatusAndDataInOneBurst() throws {
+        let rig = SimulatedRig(seed: 5)
+        let unit = rig.units[0]
+        let log = TransferLog(I2CMux(parent: rig.bus, address: SimulatedRig.muxAddress).channel(unit.channel))
+        let bmp = BMP390(device: I2CDevice(transport: log, address: unit.address))
+        _ = try bmp.probe()
+        try bmp.configure(BMP390Configuration(pressureOversampling: .x16, temperatureOversampling: .x2,
+                                              outputDataRate: .init(hertz: 25)!, iirFilter: .off))
+        _ = log.take()
+        let burst = TransferLog.Read(register: 0x03, count: 7)
+        var readings: [PressureReading] = []
+        func read() throws {
+            guard case .reading(let reading) = try bmp.poll() else { Issue.record("no conversion"); return }
+            readings.append(reading)
+        }
+        rig.clock.advance(by: 0.1)
+        try read()
+        #expect(log.take() == [burst])
+        #expect(try bmp.poll() == .notReady)
+        #expect(log.take() == [burst])
+        #expect(try bmp.poll() == .notReady)
+        #expect(log.take() == [TransferLog.Read(register: 0x03, count: 1)])
+        rig.clock.advance(by: 0.04)
+        try read()
+        #expect(log.take() == [TransferLog.Read(register: 0x03, count: 1), TransferLog.Read(register: 0x04, count: 6)])
+        rig.clock.advance(by: 0.04)
+        try read()
+        #expect(log.take() == [burst])
+        let truth = rig.bench.truePressure()
+        let expected = truth + unit.errors.systematicError(at: truth)
+        for reading in readings {
+            #expect(abs(reading.pressure - expected) < 5 * unit.errors.noise(oversampling: 16) + 0.1)
+        }
+        #expect(readings.count == 3)
+    }
+
     /// The chip refuses an OSR/ODR pair whose conversion outlasts the period, as the datasheet says (ERR.conf_err).
     @Test func infeasibleConfigurationIsRefusedByTheChip() throws {
         let rig = SimulatedRig(seed: 5)

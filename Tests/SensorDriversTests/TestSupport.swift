@@ -59,3 +59,50 @@ func nextMagneticReading(_ sensor: any MagneticSensor, clock: SimulatedClock) th
     }
     throw DriverError.configurationRejected(model: "test", reason: "no reading in 100000 polls")
 }
+
+/// A transport that passes every transfer on to `inner` and logs its register reads: the sub-address written and
+/// the number of bytes read. Tests of which transactions a driver makes per reading.
+final class TransferLog: I2CTransport {
+    struct Read: Equatable, CustomStringConvertible {
+        var register: UInt8
+        var count: Int
+        var description: String { "\(count) bytes from 0x\(String(register, radix: 16))" }
+    }
+
+    let inner: any I2CTransport
+    private(set) var reads: [Read] = []
+
+    init(_ inner: any I2CTransport) {
+        self.inner = inner
+    }
+
+    var name: String { inner.name }
+
+    /// The reads logged since the last call.
+    func take() -> [Read] {
+        defer { reads.removeAll() }
+        return reads
+    }
+
+    func writeRead(address: I2CAddress, write bytes: [UInt8], readCount: Int) throws(I2CError) -> [UInt8] {
+        if let register = bytes.first, readCount > 0 { reads.append(Read(register: register, count: readCount)) }
+        return try inner.writeRead(address: address, write: bytes, readCount: readCount)
+    }
+
+    func writeRead(address: I2CAddress, write bytes: UnsafeRawBufferPointer, into buffer: UnsafeMutableRawBufferPointer) throws(I2CError) {
+        if let register = bytes.first, buffer.count > 0 { reads.append(Read(register: register, count: buffer.count)) }
+        try inner.writeRead(address: address, write: bytes, into: buffer)
+    }
+
+    func write(address: I2CAddress, _ bytes: [UInt8]) throws(I2CError) {
+        try inner.write(address: address, bytes)
+    }
+
+    func write(address: I2CAddress, _ bytes: UnsafeRawBufferPointer) throws(I2CError) {
+        try inner.write(address: address, bytes)
+    }
+
+    func read(address: I2CAddress, count: Int) throws(I2CError) -> [UInt8] {
+        try inner.read(address: address, count: count)
+    }
+}

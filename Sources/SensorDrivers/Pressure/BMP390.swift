@@ -42,6 +42,8 @@ public final class BMP390: PressureSensor {
     }
     /// Its coefficients, what each conversion needs: copied per reading without the NVM array's retain and release.
     private var coefficients: BMP390Calibration.Coefficients?
+    /// The last poll found no conversion (`poll()`).
+    private var awaitingConversion = false
 
     public init(device: I2CDevice) {
         self.device = device
@@ -121,13 +123,36 @@ public final class BMP390: PressureSensor {
         return status & both == both
     }
 
+    /// STATUS and the six data registers in one 7-byte burst from 0x03: one transaction per reading instead of a
+    /// STATUS read and then the data (92 bus clocks instead of 121, behind a mux 111 instead of 140). The burst holds
+    /// every data register, so shadowing keeps pressure and temperature one conversion (datasheet §3.10).
+    ///
+    /// A burst whose STATUS shows no conversion has read the data registers all the same, and reading them clears
+    /// drdy: a conversion completing inside that burst would be lost. So after a not-ready poll the driver reads
+    /// STATUS alone until the conversion is there, then the data (`awaitingConversion`).
     public func poll() throws(DriverError) -> PressurePoll {
-        try isDataReady() ? .reading(readConversion()) : .notReady
+        if awaitingConversion {
+            guard try isDataReady() else { return .notReady }
+            awaitingConversion = false
+            return .reading(try readConversion())
+        }
+        return try withUnsafeTemporaryAllocation(byteCount: 7, alignment: 1) { (b) throws(DriverError) -> PressurePoll in
+            try device.registers(Register.status.rawValue, into: b)
+            let both = Self.statusPressureReady | Self.statusTemperatureReady
+            guard b[0] & both == both else {
+                awaitingConversion = true
+                return .notReady
+            }
+            return .reading(try conversion(Self.raw(fromData: UnsafeRawBufferPointer(rebasing: b[1...]))))
+        }
     }
 
     public func readConversion() throws(DriverError) -> PressureReading {
+        try conversion(readRaw())
+    }
+
+    private func conversion(_ raw: (pressure: UInt32, temperature: UInt32)) throws(DriverError) -> PressureReading {
         guard let coefficients else { throw .invalidCalibration(model: "BMP390", reason: "read before probe") }
-        let raw = try readRaw()
         let reading = BMP390Reading(rawPressure: raw.pressure, rawTemperature: raw.temperature, coefficients: coefficients)
         return PressureReading(pressure: reading.pressure, temperature: reading.temperature,
                                rawPressure: Int64(reading.rawPressure), rawTemperature: Int64(reading.rawTemperature),
@@ -143,10 +168,15 @@ public final class BMP390: PressureSensor {
     public func readRaw() throws(DriverError) -> (pressure: UInt32, temperature: UInt32) {
         try withUnsafeTemporaryAllocation(byteCount: 6, alignment: 1) { (b) throws(DriverError) in
             try device.registers(Register.data.rawValue, into: b)
-            let pressure = UInt32(b[2]) << 16 | UInt32(b[1]) << 8 | UInt32(b[0])
-            let temperature = UInt32(b[5]) << 16 | UInt32(b[4]) << 8 | UInt32(b[3])
-            return (pressure, temperature)
+            return Self.raw(fromData: UnsafeRawBufferPointer(b))
         }
+    }
+
+    /// The raw codes of DATA_0…DATA_5: pressure XLSB/LSB/MSB, then temperature.
+    private static func raw(fromData b: UnsafeRawBufferPointer) -> (pressure: UInt32, temperature: UInt32) {
+        let pressure = UInt32(b[2]) << 16 | UInt32(b[1]) << 8 | UInt32(b[0])
+        let temperature = UInt32(b[5]) << 16 | UInt32(b[4]) << 8 | UInt32(b[3])
+        return (pressure, temperature)
     }
 
     /// Reads and compensates one conversion.
