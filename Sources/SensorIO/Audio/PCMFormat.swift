@@ -57,34 +57,41 @@ public enum PCMSampleFormat: String, Sendable, Hashable, Codable, CaseIterable {
     /// One loop per format, writing in place: the capture decodes every sample it analyses here.
     public func decode(_ source: UnsafeRawPointer, stride: Int, into values: UnsafeMutableBufferPointer<Double>) {
         let scale = 1 / fullScaleCode
+        // The byte offset runs on with a wrapping add: `stride * index`, checked for overflow per sample, made the
+        // S24_3LE loop half as slow again (2.7 against 1.8 ns a sample).
+        var offset = 0
         switch self {
         case .s16:
             for index in values.indices {
-                let word = source.loadUnaligned(fromByteOffset: stride * index, as: UInt16.self).littleEndian
+                let word = source.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian
                 values[index] = Double(Int16(bitPattern: word)) * scale
+                offset &+= stride
             }
         case .s24:
             for index in values.indices {
                 // Sign-extend the low 24 bits; the container's top byte is padding.
-                let word = source.loadUnaligned(fromByteOffset: stride * index, as: UInt32.self).littleEndian
+                let word = source.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
                 values[index] = Double(Int32(bitPattern: word << 8) >> 8) * scale
+                offset &+= stride
             }
         case .s24Packed:
             for index in values.indices {
-                let offset = stride * index
                 let low = UInt32(source.loadUnaligned(fromByteOffset: offset, as: UInt16.self).littleEndian)
-                let word = low | UInt32(source.load(fromByteOffset: offset + 2, as: UInt8.self)) << 16
+                let word = low | UInt32(source.load(fromByteOffset: offset &+ 2, as: UInt8.self)) << 16
                 values[index] = Double(Int32(bitPattern: word << 8) >> 8) * scale
+                offset &+= stride
             }
         case .s32:
             for index in values.indices {
-                let word = source.loadUnaligned(fromByteOffset: stride * index, as: UInt32.self).littleEndian
+                let word = source.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
                 values[index] = Double(Int32(bitPattern: word)) * scale
+                offset &+= stride
             }
         case .float32:
             for index in values.indices {
-                let word = source.loadUnaligned(fromByteOffset: stride * index, as: UInt32.self).littleEndian
+                let word = source.loadUnaligned(fromByteOffset: offset, as: UInt32.self).littleEndian
                 values[index] = Double(Float(bitPattern: word))
+                offset &+= stride
             }
         }
     }
@@ -121,27 +128,33 @@ public enum PCMSampleFormat: String, Sendable, Hashable, Codable, CaseIterable {
     public func encode(buffer samples: UnsafeBufferPointer<Double>, into destination: UnsafeMutableRawPointer, stride: Int) {
         let quantizer = Quantizer(fullScaleCode: fullScaleCode)
         let out = destination
+        // The byte offset runs on with a wrapping add, as in `decode(_:stride:into:)`.
+        var offset = 0
         switch self {
         case .s16:
-            for (index, sample) in samples.enumerated() {
+            for sample in samples {
                 let code = UInt16(truncatingIfNeeded: quantizer.code(sample))
-                out.storeBytes(of: code.littleEndian, toByteOffset: stride * index, as: UInt16.self)
+                out.storeBytes(of: code.littleEndian, toByteOffset: offset, as: UInt16.self)
+                offset &+= stride
             }
         case .s24Packed:
-            for (index, sample) in samples.enumerated() {
+            for sample in samples {
                 let word = UInt32(bitPattern: quantizer.code(sample))
-                out.storeBytes(of: UInt16(truncatingIfNeeded: word).littleEndian, toByteOffset: stride * index, as: UInt16.self)
-                out.storeBytes(of: UInt8(truncatingIfNeeded: word >> 16), toByteOffset: stride * index + 2, as: UInt8.self)
+                out.storeBytes(of: UInt16(truncatingIfNeeded: word).littleEndian, toByteOffset: offset, as: UInt16.self)
+                out.storeBytes(of: UInt8(truncatingIfNeeded: word >> 16), toByteOffset: offset &+ 2, as: UInt8.self)
+                offset &+= stride
             }
         case .s24, .s32:
             // S24_LE keeps the code in the low three bytes and sign-extends into the fourth, as ALSA does.
-            for (index, sample) in samples.enumerated() {
+            for sample in samples {
                 let word = UInt32(bitPattern: quantizer.code(sample))
-                out.storeBytes(of: word.littleEndian, toByteOffset: stride * index, as: UInt32.self)
+                out.storeBytes(of: word.littleEndian, toByteOffset: offset, as: UInt32.self)
+                offset &+= stride
             }
         case .float32:
-            for (index, sample) in samples.enumerated() {
-                out.storeBytes(of: Float(sample).bitPattern.littleEndian, toByteOffset: stride * index, as: UInt32.self)
+            for sample in samples {
+                out.storeBytes(of: Float(sample).bitPattern.littleEndian, toByteOffset: offset, as: UInt32.self)
+                offset &+= stride
             }
         }
     }

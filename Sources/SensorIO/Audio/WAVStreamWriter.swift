@@ -89,23 +89,26 @@ public final class WAVStreamWriter {
             delivered.withUnsafeBytes { source in
                 let from = source.baseAddress! + channel * width
                 let to = out.baseAddress! + start
-                // Fixed-size moves per sample width (a copy of a variable count would be a memcpy call per sample).
+                // Fixed-size moves per sample width (a copy of a variable count would be a memcpy call per sample),
+                // the source offset running on with a wrapping add, not a checked `frame * frameBytes` per sample (see
+                // `PCMSampleFormat.decode(_:stride:into:)`).
+                var offset = 0
                 switch width {
                 case 2:
                     for frame in 0..<frames {
-                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: frame * frameBytes, as: UInt16.self),
-                                      toByteOffset: frame * 2, as: UInt16.self)
+                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt16.self), toByteOffset: frame &* 2, as: UInt16.self)
+                        offset &+= frameBytes
                     }
                 case 3:
                     for frame in 0..<frames {
-                        let offset = frame * frameBytes
-                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt16.self), toByteOffset: frame * 3, as: UInt16.self)
-                        to.storeBytes(of: from.load(fromByteOffset: offset + 2, as: UInt8.self), toByteOffset: frame * 3 + 2, as: UInt8.self)
+                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt16.self), toByteOffset: frame &* 3, as: UInt16.self)
+                        to.storeBytes(of: from.load(fromByteOffset: offset &+ 2, as: UInt8.self), toByteOffset: frame &* 3 &+ 2, as: UInt8.self)
+                        offset &+= frameBytes
                     }
                 case 4:
                     for frame in 0..<frames {
-                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: frame * frameBytes, as: UInt32.self),
-                                      toByteOffset: frame * 4, as: UInt32.self)
+                        to.storeBytes(of: from.loadUnaligned(fromByteOffset: offset, as: UInt32.self), toByteOffset: frame &* 4, as: UInt32.self)
+                        offset &+= frameBytes
                     }
                 default:
                     for frame in 0..<frames {
