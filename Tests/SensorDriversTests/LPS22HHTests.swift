@@ -169,6 +169,38 @@ import Testing
         #expect(try rig.device.readRegisters(0x28, count: 3) != pressure)
     }
 
+    /// A reading is one 6-byte burst of STATUS and the outputs from 0x27. After a burst that found no conversion (it
+    /// read the outputs, which clears P_DA and T_DA), STATUS alone until one is there, then the outputs; then bursts
+    /// again. Each reading is the chamber's pressure within the unit's noise, whichever way it was read.
+    @Test func pollReadsStatusAndOutputsInOneBurst() throws {
+        let unit = SingleUnitBench(LPS22HHModel(errors: Self.quiet, random: SeededRandom(seed: 11).derived(1)), address: Self.address)
+        let log = TransferLog(unit.device.transport)
+        let lps = LPS22HH(device: I2CDevice(transport: log, address: Self.address))
+        _ = try lps.configure(PressureSettings(oversampling: 1, outputDataRate: 25))
+        _ = log.take()
+        let burst = TransferLog.Read(register: 0x27, count: 6)
+        var readings: [PressureReading] = []
+        func read() throws {
+            guard case .reading(let reading) = try lps.poll() else { Issue.record("no conversion"); return }
+            readings.append(reading)
+        }
+        unit.clock.advance(by: 0.05)
+        try read()
+        #expect(log.take() == [burst])
+        #expect(try lps.poll() == .notReady)
+        #expect(log.take() == [burst])
+        #expect(try lps.poll() == .notReady)
+        #expect(log.take() == [TransferLog.Read(register: 0x27, count: 1)])
+        unit.clock.advance(by: 0.04)
+        try read()
+        #expect(log.take() == [TransferLog.Read(register: 0x27, count: 1), TransferLog.Read(register: 0x28, count: 5)])
+        unit.clock.advance(by: 0.04)
+        try read()
+        #expect(log.take() == [burst])
+        #expect(readings.count == 3)
+        for reading in readings { #expect(abs(reading.pressure - 101_325) < 6) }
+    }
+
     /// IF_ADD_INC off: a burst repeats the same register.
     @Test func addressIncrementCanBeTurnedOff() throws {
         let rig = bench(Self.quiet)

@@ -60,6 +60,8 @@ public final class LPS22HH: PressureSensor {
 
     public static let driverName = "lps22hh"
     public let device: I2CDevice
+    /// The last poll found no conversion (`poll()`).
+    private var awaitingConversion = false
 
     public init(device: I2CDevice) {
         self.device = device
@@ -108,23 +110,44 @@ public final class LPS22HH: PressureSensor {
                             iirCoefficient: filter.rawValue, conversionTime: 1 / hertz, notes: "\(mode), \(lpf)")
     }
 
-    /// STATUS P_DA and T_DA both set: a new pressure and temperature wait in the outputs.
+    /// STATUS and the outputs in one 6-byte burst from 0x27 (STATUS, PRESS_OUT_XL…TEMP_OUT_H; IF_ADD_INC is on): one
+    /// transaction per reading instead of a STATUS read and then the outputs. P_DA and T_DA both set: the outputs are a
+    /// new pressure and temperature.
+    ///
+    /// A burst that finds them clear has read the outputs all the same, and reading PRESS_OUT_H and TEMP_OUT_H clears
+    /// them: a conversion completing inside that burst would be lost. So after a not-ready poll the driver reads
+    /// STATUS alone until the conversion is there, then the outputs (`awaitingConversion`).
     public func poll() throws(DriverError) -> PressurePoll {
-        let status = try device.registers(Register.status.rawValue, count: 1)[0]
         let both = Self.pressureAvailable | Self.temperatureAvailable
-        return status & both == both ? .reading(try readConversion()) : .notReady
+        if awaitingConversion {
+            guard try device.value(of: Register.status.rawValue) & both == both else { return .notReady }
+            awaitingConversion = false
+            return .reading(try readConversion())
+        }
+        return try withUnsafeTemporaryAllocation(byteCount: 6, alignment: 1) { (bytes) throws(DriverError) -> PressurePoll in
+            try device.registers(Register.status.rawValue, into: bytes)
+            guard bytes[0] & both == both else {
+                awaitingConversion = true
+                return .notReady
+            }
+            return .reading(Self.reading(fromData: UnsafeRawBufferPointer(rebasing: bytes[1...])))
+        }
     }
 
     /// One 5-byte burst 0x28–0x2C (IF_ADD_INC is on by default). Reading PRESS_OUT_H and TEMP_OUT_H clears
     /// P_DA and T_DA and releases block data update.
     public func readConversion() throws(DriverError) -> PressureReading {
-        Self.reading(fromData: try device.registers(Register.data.rawValue, count: 5))
+        try withUnsafeTemporaryAllocation(byteCount: 5, alignment: 1) { (bytes) throws(DriverError) in
+            try device.registers(Register.data.rawValue, into: bytes)
+            return Self.reading(fromData: UnsafeRawBufferPointer(bytes))
+        }
     }
 
     /// Decodes PRESS_OUT_XL…TEMP_OUT_H (sensors.md §2.4, §6 V7): P = sext24 LE / 4096 hPa, T = int16 / 100 °C.
-    public static func reading(fromData b: [UInt8]) -> PressureReading {
-        let pressure = Int64(signExtending24: UInt32(b[2]) << 16 | UInt32(b[1]) << 8 | UInt32(b[0]))
-        let temperature = Int64(Int16(bitPattern: UInt16(b[4]) << 8 | UInt16(b[3])))
+    public static func reading(fromData data: some RandomAccessCollection<UInt8>) -> PressureReading {
+        func byte(_ offset: Int) -> UInt32 { UInt32(data[data.index(data.startIndex, offsetBy: offset)]) }
+        let pressure = Int64(signExtending24: byte(2) << 16 | byte(1) << 8 | byte(0))
+        let temperature = Int64(Int16(truncatingIfNeeded: byte(4) << 8 | byte(3)))
         return PressureReading(pressure: Double(pressure) * pressureStep, temperature: Double(temperature) / 100,
                                rawPressure: pressure, rawTemperature: temperature, pressureStep: pressureStep)
     }
