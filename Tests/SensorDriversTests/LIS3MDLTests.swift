@@ -64,22 +64,14 @@ import Testing
         let log = TransferLog(bench.device.transport)
         let lis = LIS3MDL(device: I2CDevice(transport: log, address: I2CAddress(0x1C)))
         _ = try lis.configure(MagneticSettings(outputDataRate: 80, resolution: 3))
-        _ = log.take()
-        let burst = TransferLog.Read(register: 0xA7, count: 9)
-        bench.clock.advance(by: 1.5 / 80)
-        guard case .reading(let first) = try lis.poll() else { Issue.record("no reading after a period"); return }
-        #expect(log.take() == [burst])
-        #expect(try lis.poll() == .notReady)
-        #expect(log.take() == [burst])
-        #expect(try lis.poll() == .notReady)
-        #expect(log.take() == [TransferLog.Read(register: 0x27, count: 1)])
-        bench.clock.advance(by: 1.0 / 80)
-        guard case .reading(let second) = try lis.poll() else { Issue.record("no reading after the next period"); return }
-        #expect(log.take() == [TransferLog.Read(register: 0x27, count: 1), TransferLog.Read(register: 0xA8, count: 8)])
-        bench.clock.advance(by: 1.0 / 80)
-        guard case .reading = try lis.poll() else { Issue.record("no reading after the third period"); return }
-        #expect(log.take() == [burst])
-        for reading in [first, second] {
+        let readings = try log.expectOneBurstPolls(
+            burst: .init(register: 0xA7, count: 9), status: .init(register: 0x27, count: 1), data: .init(register: 0xA8, count: 8),
+            nextConversion: { bench.clock.advance(by: 1.5 / 80) }) { () throws -> MagneticReading? in
+            guard case .reading(let reading) = try lis.poll() else { return nil }
+            return reading
+        }
+        #expect(readings.count == 3)
+        for reading in readings {
             #expect(abs(reading.field.z - Self.field.z) < 5 * 0.41 + 0.5 / 68.42)
         }
     }

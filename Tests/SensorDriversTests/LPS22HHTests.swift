@@ -177,26 +177,12 @@ import Testing
         let log = TransferLog(unit.device.transport)
         let lps = LPS22HH(device: I2CDevice(transport: log, address: Self.address))
         _ = try lps.configure(PressureSettings(oversampling: 1, outputDataRate: 25))
-        _ = log.take()
-        let burst = TransferLog.Read(register: 0x27, count: 6)
-        var readings: [PressureReading] = []
-        func read() throws {
-            guard case .reading(let reading) = try lps.poll() else { Issue.record("no conversion"); return }
-            readings.append(reading)
+        let readings = try log.expectOneBurstPolls(
+            burst: .init(register: 0x27, count: 6), status: .init(register: 0x27, count: 1), data: .init(register: 0x28, count: 5),
+            nextConversion: { unit.clock.advance(by: 0.05) }) { () throws -> PressureReading? in
+            guard case .reading(let reading) = try lps.poll() else { return nil }
+            return reading
         }
-        unit.clock.advance(by: 0.05)
-        try read()
-        #expect(log.take() == [burst])
-        #expect(try lps.poll() == .notReady)
-        #expect(log.take() == [burst])
-        #expect(try lps.poll() == .notReady)
-        #expect(log.take() == [TransferLog.Read(register: 0x27, count: 1)])
-        unit.clock.advance(by: 0.04)
-        try read()
-        #expect(log.take() == [TransferLog.Read(register: 0x27, count: 1), TransferLog.Read(register: 0x28, count: 5)])
-        unit.clock.advance(by: 0.04)
-        try read()
-        #expect(log.take() == [burst])
         #expect(readings.count == 3)
         for reading in readings { #expect(abs(reading.pressure - 101_325) < 6) }
     }

@@ -51,26 +51,12 @@ import Testing
         _ = try bmp.probe()
         try bmp.configure(BMP390Configuration(pressureOversampling: .x16, temperatureOversampling: .x2,
                                               outputDataRate: .init(hertz: 25)!, iirFilter: .off))
-        _ = log.take()
-        let burst = TransferLog.Read(register: 0x03, count: 7)
-        var readings: [PressureReading] = []
-        func read() throws {
-            guard case .reading(let reading) = try bmp.poll() else { Issue.record("no conversion"); return }
-            readings.append(reading)
+        let readings = try log.expectOneBurstPolls(
+            burst: .init(register: 0x03, count: 7), status: .init(register: 0x03, count: 1), data: .init(register: 0x04, count: 6),
+            nextConversion: { rig.clock.advance(by: 0.05) }) { () throws -> PressureReading? in
+            guard case .reading(let reading) = try bmp.poll() else { return nil }
+            return reading
         }
-        rig.clock.advance(by: 0.1)
-        try read()
-        #expect(log.take() == [burst])
-        #expect(try bmp.poll() == .notReady)
-        #expect(log.take() == [burst])
-        #expect(try bmp.poll() == .notReady)
-        #expect(log.take() == [TransferLog.Read(register: 0x03, count: 1)])
-        rig.clock.advance(by: 0.04)
-        try read()
-        #expect(log.take() == [TransferLog.Read(register: 0x03, count: 1), TransferLog.Read(register: 0x04, count: 6)])
-        rig.clock.advance(by: 0.04)
-        try read()
-        #expect(log.take() == [burst])
         let truth = rig.bench.truePressure()
         let expected = truth + unit.errors.systematicError(at: truth)
         for reading in readings {

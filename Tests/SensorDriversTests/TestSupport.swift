@@ -106,3 +106,33 @@ final class TransferLog: I2CTransport {
         try inner.read(address: address, count: count)
     }
 }
+
+extension TransferLog {
+    /// The transactions of a driver whose poll reads STATUS and the data in one burst (the BMP390, LIS3MDL and
+    /// LPS22HH): a reading is one `burst`; a second poll before the next conversion finds none, in one `burst` too;
+    /// after that not-ready poll, STATUS alone (`status`) until a conversion is there, then `status` and `data`; then
+    /// bursts again. `poll` gives the reading, or nil when the chip has none; `nextConversion` moves the clock past the
+    /// next one. Returns the three readings taken.
+    func expectOneBurstPolls<Reading>(burst: Read, status: Read, data: Read, nextConversion: () -> Void,
+                                      poll: () throws -> Reading?) throws -> [Reading] {
+        _ = take()
+        var readings: [Reading] = []
+        func read(_ expected: [Read]) throws {
+            nextConversion()
+            guard let reading = try poll() else {
+                Issue.record("no conversion after \(readings.count) readings")
+                return
+            }
+            readings.append(reading)
+            #expect(take() == expected)
+        }
+        try read([burst])
+        #expect(try poll() == nil)
+        #expect(take() == [burst])
+        #expect(try poll() == nil)
+        #expect(take() == [status])
+        try read([status, data])
+        try read([burst])
+        return readings
+    }
+}
