@@ -71,8 +71,9 @@ public final class LIS3MDL: MagneticSensor {
     public let device: I2CDevice
     /// The full-scale code `configure` set (0…3); the sensitivity of every reading follows it.
     public private(set) var scale = 0
-    /// The last poll found no conversion (`poll()`).
-    private var awaitingConversion = false
+    /// `poll()`'s STATUS-and-outputs burst.
+    private var burst = StatusBurstPoll(status: Register.status.rawValue, burstStart: LIS3MDL.autoIncrement | Register.status.rawValue,
+                                        dataCount: 8)
 
     public init(device: I2CDevice) {
         self.device = device
@@ -122,28 +123,14 @@ public final class LIS3MDL: MagneticSensor {
                             notes: "\(mode.name) mode\(fast), ±\(Int(Self.fullScales[scale] / 100)) G")
     }
 
-    /// STATUS and the outputs in one 9-byte burst from `0x80 | 0x27` (STATUS_REG, OUT_X_L…TEMP_OUT_H): one
-    /// transaction per reading instead of a STATUS read and then the outputs. ZYXDA says whether the outputs are a new
-    /// conversion; with BDU on, each axis's low and high bytes are one conversion.
-    ///
-    /// A burst whose ZYXDA is clear has read the outputs all the same, and reading OUT_x_H clears that axis's
-    /// data-ready: a conversion completing inside that burst would be lost. So after a not-ready poll the driver reads
-    /// STATUS alone until the conversion is there, then the outputs (`awaitingConversion`).
+    /// STATUS and the outputs in one 9-byte burst from `0x80 | 0x27` (STATUS_REG, OUT_X_L…TEMP_OUT_H;
+    /// `StatusBurstPoll`). ZYXDA says whether the outputs are a new conversion; with BDU on, each axis's low and high
+    /// bytes are one conversion.
     public func poll() throws(DriverError) -> MagneticPoll {
-        if awaitingConversion {
-            let status = try device.value(of: Register.status.rawValue)
-            guard status & Self.dataReady != 0 else { return .notReady }
-            awaitingConversion = false
-            return .reading(try readMeasurement())
-        }
-        return try withUnsafeTemporaryAllocation(byteCount: 9, alignment: 1) { (bytes) throws(DriverError) -> MagneticPoll in
-            try device.registers(Self.autoIncrement | Register.status.rawValue, into: bytes)
-            guard bytes[0] & Self.dataReady != 0 else {
-                awaitingConversion = true
-                return .notReady
-            }
-            return .reading(Self.reading(fromData: UnsafeRawBufferPointer(rebasing: bytes[1...]), scale: scale))
-        }
+        let scale = scale
+        let reading = try burst.poll(device, isReady: { $0 & Self.dataReady != 0 }, readData: readMeasurement,
+                                     decode: { (data) throws(DriverError) in Self.reading(fromData: data, scale: scale) })
+        return reading.map { .reading($0) } ?? .notReady
     }
 
     /// Reads and converts the outputs at the configured full scale.

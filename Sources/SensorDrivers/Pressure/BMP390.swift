@@ -42,8 +42,8 @@ public final class BMP390: PressureSensor {
     }
     /// Its coefficients, what each conversion needs: copied per reading without the NVM array's retain and release.
     private var coefficients: BMP390Calibration.Coefficients?
-    /// The last poll found no conversion (`poll()`).
-    private var awaitingConversion = false
+    /// `poll()`'s STATUS-and-data burst.
+    private var burst = StatusBurstPoll(status: Register.status.rawValue, dataCount: 6)
 
     public init(device: I2CDevice) {
         self.device = device
@@ -123,28 +123,14 @@ public final class BMP390: PressureSensor {
         return status & both == both
     }
 
-    /// STATUS and the six data registers in one 7-byte burst from 0x03: one transaction per reading instead of a
-    /// STATUS read and then the data (92 bus clocks instead of 121, behind a mux 111 instead of 140). The burst holds
-    /// every data register, so shadowing keeps pressure and temperature one conversion (datasheet §3.10).
-    ///
-    /// A burst whose STATUS shows no conversion has read the data registers all the same, and reading them clears
-    /// drdy: a conversion completing inside that burst would be lost. So after a not-ready poll the driver reads
-    /// STATUS alone until the conversion is there, then the data (`awaitingConversion`).
+    /// STATUS and the six data registers in one 7-byte burst from 0x03 (`StatusBurstPoll`): 92 bus clocks instead of
+    /// 121 for a STATUS read and then the data, behind a mux 111 instead of 140. The burst holds every data register, so
+    /// shadowing keeps pressure and temperature one conversion (datasheet §3.10).
     public func poll() throws(DriverError) -> PressurePoll {
-        if awaitingConversion {
-            guard try isDataReady() else { return .notReady }
-            awaitingConversion = false
-            return .reading(try readConversion())
-        }
-        return try withUnsafeTemporaryAllocation(byteCount: 7, alignment: 1) { (b) throws(DriverError) -> PressurePoll in
-            try device.registers(Register.status.rawValue, into: b)
-            let both = Self.statusPressureReady | Self.statusTemperatureReady
-            guard b[0] & both == both else {
-                awaitingConversion = true
-                return .notReady
-            }
-            return .reading(try conversion(Self.raw(fromData: UnsafeRawBufferPointer(rebasing: b[1...]))))
-        }
+        let both = Self.statusPressureReady | Self.statusTemperatureReady
+        let reading = try burst.poll(device, isReady: { $0 & both == both }, readData: readConversion,
+                                     decode: { (data) throws(DriverError) in try conversion(Self.raw(fromData: data)) })
+        return reading.map { .reading($0) } ?? .notReady
     }
 
     public func readConversion() throws(DriverError) -> PressureReading {

@@ -60,8 +60,8 @@ public final class LPS22HH: PressureSensor {
 
     public static let driverName = "lps22hh"
     public let device: I2CDevice
-    /// The last poll found no conversion (`poll()`).
-    private var awaitingConversion = false
+    /// `poll()`'s STATUS-and-outputs burst.
+    private var burst = StatusBurstPoll(status: Register.status.rawValue, dataCount: 5)
 
     public init(device: I2CDevice) {
         self.device = device
@@ -110,28 +110,13 @@ public final class LPS22HH: PressureSensor {
                             iirCoefficient: filter.rawValue, conversionTime: 1 / hertz, notes: "\(mode), \(lpf)")
     }
 
-    /// STATUS and the outputs in one 6-byte burst from 0x27 (STATUS, PRESS_OUT_XL…TEMP_OUT_H; IF_ADD_INC is on): one
-    /// transaction per reading instead of a STATUS read and then the outputs. P_DA and T_DA both set: the outputs are a
-    /// new pressure and temperature.
-    ///
-    /// A burst that finds them clear has read the outputs all the same, and reading PRESS_OUT_H and TEMP_OUT_H clears
-    /// them: a conversion completing inside that burst would be lost. So after a not-ready poll the driver reads
-    /// STATUS alone until the conversion is there, then the outputs (`awaitingConversion`).
+    /// STATUS and the outputs in one 6-byte burst from 0x27 (STATUS, PRESS_OUT_XL…TEMP_OUT_H; IF_ADD_INC is on;
+    /// `StatusBurstPoll`). P_DA and T_DA both set: the outputs are a new pressure and temperature.
     public func poll() throws(DriverError) -> PressurePoll {
         let both = Self.pressureAvailable | Self.temperatureAvailable
-        if awaitingConversion {
-            guard try device.value(of: Register.status.rawValue) & both == both else { return .notReady }
-            awaitingConversion = false
-            return .reading(try readConversion())
-        }
-        return try withUnsafeTemporaryAllocation(byteCount: 6, alignment: 1) { (bytes) throws(DriverError) -> PressurePoll in
-            try device.registers(Register.status.rawValue, into: bytes)
-            guard bytes[0] & both == both else {
-                awaitingConversion = true
-                return .notReady
-            }
-            return .reading(Self.reading(fromData: UnsafeRawBufferPointer(rebasing: bytes[1...])))
-        }
+        let reading = try burst.poll(device, isReady: { $0 & both == both }, readData: readConversion,
+                                     decode: { (data) throws(DriverError) in Self.reading(fromData: data) })
+        return reading.map { .reading($0) } ?? .notReady
     }
 
     /// One 5-byte burst 0x28–0x2C (IF_ADD_INC is on by default). Reading PRESS_OUT_H and TEMP_OUT_H clears
