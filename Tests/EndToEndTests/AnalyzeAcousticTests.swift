@@ -13,20 +13,7 @@ import Testing
 
     /// Runs sox to completion in `folder`; fails the test if it exits nonzero.
     static func runSox(_ arguments: [String], in folder: TemporaryFolder) async throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(sox))
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
+        let status = try await ChildProcess(try #require(sox), arguments, directory: folder.path).exitStatus()
         #expect(status == 0, "sox \(arguments.joined(separator: " ")) exited with \(status)")
     }
 

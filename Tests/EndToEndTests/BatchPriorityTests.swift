@@ -32,7 +32,7 @@ import Testing
             """.write(toFile: folder.path + "/plans/by-hand.yaml", atomically: false, encoding: .utf8)
         let exit = try await DaemonUnderTest.with(folder: folder, arguments: ["--simulate", "--manual-reference",
                                                                              "--plans-dir", folder.path + "/plans"]) { daemon in
-            let pid = daemon.process.processIdentifier
+            let pid = daemon.pid
             let before = try Self.threads(of: pid)
             // Before any run only the simulator's renderer yields.
             #expect(before.filter { $0.niceness == 19 }.map(\.name) == ["chamber feed"], "\(before.map { "\($0.name)=\($0.niceness)" })")

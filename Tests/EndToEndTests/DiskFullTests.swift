@@ -160,8 +160,9 @@ import Testing
 /// processes entered into the namespace (`nsenter`), and by the test through `/proc/<pid>/root`. The namespace lives as
 /// long as its holder process (`cat`, reading the test's pipe).
 final class PrivateMount: Sendable {
-    let process: Process
-    private let input: Pipe
+    let holder: ChildProcess
+    /// The write end of the holder's input: closing it ends the holder.
+    private let input: Int32
 
     static let unshare = "/usr/bin/unshare", nsenter = "/usr/bin/nsenter"
 
@@ -185,38 +186,41 @@ final class PrivateMount: Sendable {
 
     struct DidNotMount: Error, CustomStringConvertible { var description: String }
 
-    private init(process: Process, input: Pipe) {
-        self.process = process
+    private init(holder: ChildProcess, input: Int32) {
+        self.holder = holder
         self.input = input
     }
 
     /// Mounts a tmpfs of `size` (mount(8) syntax: `4m`) at `path` in a new namespace; returns once it is mounted.
     static func start(size: String, at path: String) async throws -> PrivateMount {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: unshare)
-        process.arguments = ["--user", "--map-root-user", "--mount", "sh", "-c",
-                             "mount -t tmpfs -o size=\(size) tmpfs \"$0\" && echo mounted && exec cat", path]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
+        let input = try ChildProcess.pipe(), output = try ChildProcess.pipe()
+        let holder: ChildProcess
+        do {
+            holder = try ChildProcess(unshare, ["--user", "--map-root-user", "--mount", "sh", "-c",
+                                                "mount -t tmpfs -o size=\(size) tmpfs \"$0\" && echo mounted && exec cat", path],
+                                      input: .handOver(input.read), output: .handOver(output.write), error: .handOver(output.write))
+        } catch {
+            close(input.write)
+            close(output.read)
+            throw error
+        }
         let said = PipeLog()
-        said.start(reading: output.fileHandleForReading, name: "unshare output")
+        said.start(reading: FileHandle(fileDescriptor: output.read, closeOnDealloc: true), name: "unshare output")
+        let mount = PrivateMount(holder: holder, input: input.write)
         guard await said.wait(for: "mounted\n") else {
+            await mount.stop()
             throw DidNotMount(description: "unshare -Urm could not mount a tmpfs at \(path): \(said.text)")
         }
-        return PrivateMount(process: process, input: input)
+        return mount
     }
 
     /// `path` as the namespace sees it, reached from outside through the holder's root.
-    func outside(_ path: String) -> String { "/proc/\(process.processIdentifier)/root" + path }
+    func outside(_ path: String) -> String { "/proc/\(holder.pid)/root" + path }
 
     /// Ends the holder (end of its input); the namespace and the tmpfs go with it.
     func stop() async {
-        try? input.fileHandleForWriting.close()
-        let process = process
-        await onThread("namespace exit") { process.waitUntilExit() }
+        close(input)
+        _ = await holder.exitStatus()
     }
 }
 
@@ -224,42 +228,34 @@ final class PrivateMount: Sendable {
 /// kept; `--state-dir` is the mount, the socket is in the test's folder outside it.
 final class NamespacedDaemon: Sendable {
     let socket: String
-    private let process: Process
+    private let child: ChildProcess
     private let log = PipeLog()
 
     struct DidNotStart: Error, CustomStringConvertible { var description: String }
 
     static func start(in namespace: PrivateMount, folder: TemporaryFolder, arguments: [String]) async throws -> NamespacedDaemon {
-        let daemon = NamespacedDaemon(namespace: namespace, folder: folder, arguments: arguments)
-        let pipe = Pipe()
-        daemon.process.standardError = pipe
-        try daemon.process.run()
-        daemon.log.start(reading: pipe.fileHandleForReading, name: "sensorquald log")
+        let daemon = try NamespacedDaemon(namespace: namespace, folder: folder, arguments: arguments)
         guard await daemon.log.wait(for: "listening on") else {
             throw DidNotStart(description: "sensorquald exited before it listened:\n\(daemon.logText)")
         }
         return daemon
     }
 
-    private init(namespace: PrivateMount, folder: TemporaryFolder, arguments: [String]) {
+    private init(namespace: PrivateMount, folder: TemporaryFolder, arguments: [String]) throws {
         socket = folder.path + "/sensorqual.sock"
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: PrivateMount.nsenter)
-        process.arguments = ["--target", String(namespace.process.processIdentifier), "--user", "--mount", "--preserve-credentials", "--",
-                             Products.path("sensorquald")] + arguments + ["--state-dir", folder.path + "/state", "--socket", socket]
-        process.standardOutput = FileHandle.nullDevice
+        child = try ChildProcess.start(PrivateMount.nsenter,
+                                       ["--target", String(namespace.holder.pid), "--user", "--mount", "--preserve-credentials", "--",
+                                        Products.path("sensorquald")] + arguments + ["--state-dir", folder.path + "/state", "--socket", socket],
+                                       errorInto: log, named: "sensorquald log")
     }
 
     var logText: String { log.text }
 
-    /// SIGTERM, then the exit status once the log has ended.
+    /// SIGTERM, then the exit status once the daemon has exited and its log has ended.
     func stop() async -> Int32 {
-        if process.isRunning { process.terminate() }
+        child.signal(SIGTERM)
+        let status = await child.exitStatus()
         _ = await log.wait(for: "\u{0}never\u{0}")
-        let process = process
-        return await onThread("daemon exit") {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        return status
     }
 }

@@ -52,3 +52,20 @@ final class PipeLog: Sendable {
         }
     }
 }
+
+extension ChildProcess {
+    /// Starts `path` with its standard error read into `log` as it is written (the thread named `name`), and its
+    /// standard output to /dev/null.
+    static func start(_ path: String, _ arguments: [String], errorInto log: PipeLog, named name: String) throws -> ChildProcess {
+        let pipe = try pipe()
+        let child: ChildProcess
+        do {
+            child = try ChildProcess(path, arguments, error: .handOver(pipe.write))
+        } catch {
+            close(pipe.read)
+            throw error
+        }
+        log.start(reading: FileHandle(fileDescriptor: pipe.read, closeOnDealloc: true), name: name)
+        return child
+    }
+}

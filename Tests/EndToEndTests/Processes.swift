@@ -41,7 +41,7 @@ struct TemporaryFolder {
 }
 
 /// Runs a product to completion without blocking a concurrency-pool thread: output goes to files (a full
-/// pipe could stall the child), and the termination handler resumes the test.
+/// pipe could stall the child).
 func runCommand(_ product: String, _ arguments: [String], in folder: TemporaryFolder,
                 environment: [String: String] = [:]) async throws -> CommandResult {
     try await runProgram(Products.path(product), arguments, in: folder, environment: environment)
@@ -53,22 +53,9 @@ func runProgram(_ path: String, _ arguments: [String], in folder: TemporaryFolde
     let id = UUID().uuidString.prefix(8)
     let name = (path as NSString).lastPathComponent
     let out = folder.path + "/\(name)-\(id).out", err = folder.path + "/\(name)-\(id).err"
-    _ = FileManager.default.createFile(atPath: out, contents: nil)
-    _ = FileManager.default.createFile(atPath: err, contents: nil)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
-    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
-    process.standardInput = FileHandle.nullDevice
-    let status: Int32 = try await withCheckedThrowingContinuation { continuation in
-        process.terminationHandler = { continuation.resume(returning: $0.terminationStatus) }
-        do { try process.run() } catch {
-            process.terminationHandler = nil
-            continuation.resume(throwing: error)
-        }
-    }
+    let child = try ChildProcess(path, arguments, environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                 output: .file(out), error: .file(err))
+    let status = await child.exitStatus()
     return CommandResult(status: status, stdout: try String(contentsOfFile: out, encoding: .utf8),
                          stderr: try String(contentsOfFile: err, encoding: .utf8))
 }
@@ -76,18 +63,16 @@ func runProgram(_ path: String, _ arguments: [String], in folder: TemporaryFolde
 /// A `sensorquald` for one test (`--simulate` unless told otherwise). `start` returns once the daemon's log says
 /// it listens; the log is read as it is written, so the test waits on the event, not on a timer.
 final class DaemonUnderTest {
-    let process = Process()
     let folder: TemporaryFolder
     let socket: String
-    private let stderr = Pipe()
+    private let arguments: [String]
+    private var child: ChildProcess?
+    private let log = PipeLog()
 
     init(folder: TemporaryFolder, arguments: [String] = ["--simulate", "--seed", "1"]) {
         self.folder = folder
         socket = folder.path + "/sensorqual.sock"
-        process.executableURL = URL(fileURLWithPath: Products.path("sensorquald"))
-        process.arguments = arguments + ["--state-dir", folder.path + "/state", "--socket", socket]
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
+        self.arguments = arguments + ["--state-dir", folder.path + "/state", "--socket", socket]
     }
 
     /// Starts the daemon, runs `body`, and stops the daemon whether `body` returned or threw, so a failing
@@ -107,75 +92,30 @@ final class DaemonUnderTest {
 
     struct DaemonDidNotStart: Error, CustomStringConvertible { var description: String }
 
+    /// The daemon's process id, once started.
+    var pid: pid_t { child?.pid ?? 0 }
+
     func start() async throws {
-        let handle = stderr.fileHandleForReading
-        let listening: Bool = try await withCheckedThrowingContinuation { continuation in
-            let log = LogWatch(continuation: continuation)
-            handle.readabilityHandler = { handle in log.take(handle.availableData) }
-            do { try process.run() } catch {
-                handle.readabilityHandler = nil
-                log.fail(error)
-            }
+        // Read to its end on a thread of its own, so a daemon logging at exit never blocks on a full pipe.
+        child = try ChildProcess.start(Products.path("sensorquald"), arguments, errorInto: log, named: "daemon log")
+        guard await log.wait(for: "listening on") else {
+            throw DaemonDidNotStart(description: "sensorquald exited before it listened:\n\(log.text)")
         }
-        if !listening { throw DaemonDidNotStart(description: "sensorquald exited before it listened") }
     }
 
     /// SIGTERM, then await the exit; returns the exit status.
     func stop() async -> Int32 {
-        guard process.isRunning else { return process.terminationStatus }
-        let handle = stderr.fileHandleForReading
-        return await withCheckedContinuation { continuation in
-            process.terminationHandler = { process in
-                continuation.resume(returning: process.terminationStatus)
-            }
-            process.terminate()
-            // Keep the pipe drained so a daemon logging at exit never blocks on a full pipe.
-            handle.readabilityHandler = { $0.availableData.isEmpty ? ($0.readabilityHandler = nil) : () }
-        }
+        guard let child else { return -1 }
+        child.signal(SIGTERM)
+        return await child.exitStatus()
     }
 
     func client() async throws -> ControlClient { try await ControlClient.connect(path: socket) }
 
     /// SIGKILL, as a crash or the OOM killer would end it: no handler runs, nothing is flushed. Awaits the exit.
     func kill() async throws {
-        guard process.isRunning else { return }
-        let pid = process.processIdentifier
-        let handle = stderr.fileHandleForReading
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            handle.readabilityHandler = { $0.availableData.isEmpty ? ($0.readabilityHandler = nil) : () }
-            let killer = Process()
-            killer.executableURL = URL(fileURLWithPath: "/bin/kill")
-            killer.arguments = ["-KILL", String(pid)]
-            try? killer.run()
-        }
-    }
-}
-
-/// Watches a daemon's log for the line that says it listens; resumes once, at that line or at end of file.
-private final class LogWatch: @unchecked Sendable {
-    // Called only from the pipe's serial readability handler, and `fail` before that handler can run.
-    private var continuation: CheckedContinuation<Bool, any Error>?
-    private var text = ""
-
-    init(continuation: CheckedContinuation<Bool, any Error>) { self.continuation = continuation }
-
-    func take(_ data: Data) {
-        guard let continuation else { return }
-        if data.isEmpty {
-            self.continuation = nil
-            continuation.resume(returning: false)
-            return
-        }
-        text += String(decoding: data, as: UTF8.self)
-        if text.contains("listening on") {
-            self.continuation = nil
-            continuation.resume(returning: true)
-        }
-    }
-
-    func fail(_ error: any Error) {
-        continuation?.resume(throwing: error)
-        continuation = nil
+        guard let child else { return }
+        child.signal(SIGKILL)
+        _ = await child.exitStatus()
     }
 }

@@ -179,40 +179,27 @@ import Testing
 
 /// A sensorquald started with an environment of the test's choosing (NOTIFY_SOCKET, WATCHDOG_USEC), its log in a
 /// file; signalled and awaited like systemd does.
-final class SystemdDaemon: @unchecked Sendable {   // Process: its methods are thread-safe
+final class SystemdDaemon: Sendable {
     let socket: String
     let logPath: String
-    private let process: Process
-    private let exited = AsyncStream<Int32>.makeStream()
+    private let child: ChildProcess
 
     init(folder: TemporaryFolder, arguments: [String], environment: [String: String]) throws {
         socket = folder.path + "/sensorqual.sock"
         logPath = folder.path + "/sensorquald.log"
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Products.path("sensorquald"))
-        process.arguments = arguments + ["--state-dir", folder.path + "/state", "--socket", socket]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        process.standardOutput = FileHandle.nullDevice
-        let continuation = exited.continuation
-        process.terminationHandler = { continuation.yield($0.terminationStatus); continuation.finish() }
-        try process.run()
-        self.process = process
+        child = try ChildProcess(Products.path("sensorquald"),
+                                 arguments + ["--state-dir", folder.path + "/state", "--socket", socket],
+                                 environment: ProcessInfo.processInfo.environment.merging(environment) { $1 },
+                                 error: .file(logPath))
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    func signal(_ number: Int32) { Foundation.kill(process.processIdentifier, number) }
+    func signal(_ number: Int32) { child.signal(number) }
 
     /// The exit status, once the daemon has exited.
-    func waitForExit() async -> Int32 {
-        for await status in exited.stream { return status }
-        return process.terminationStatus
-    }
+    func waitForExit() async -> Int32 { await child.exitStatus() }
 
     /// SIGKILL if still running: a failing test leaves no daemon behind.
-    func kill() {
-        if process.isRunning { signal(SIGKILL) }
-    }
+    func kill() { child.signal(SIGKILL) }
 }
